@@ -1,0 +1,74 @@
+//! The `Service` trait: what a service crate implements so the pipeline can call it.
+//!
+//! Inputs and outputs are value trees in the canonical form every codec produces and consumes:
+//! JSON values whose object keys are the model's member names, blobs as base64 strings,
+//! timestamps as epoch seconds (numbers). Handlers deserialize them into plain serde structs
+//! holding just the fields they use (see [`crate::wire`] for blob and timestamp helpers).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::context::RequestContext;
+use crate::error::AwsError;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A decoded request.
+#[derive(Debug, Default)]
+pub struct OperationInput {
+    pub params: Value,
+    /// The raw payload of a streaming blob member (S3 object bodies), kept out of `params`.
+    pub payload: Option<Bytes>,
+}
+
+/// What a handler answers.
+#[derive(Debug, Default)]
+pub struct OperationOutput {
+    pub params: Value,
+    /// The raw payload of a streaming blob member.
+    pub payload: Option<Bytes>,
+}
+
+impl OperationOutput {
+    pub fn new(params: Value) -> Self {
+        OperationOutput { params, payload: None }
+    }
+
+    /// Serializes a handler's output struct into the canonical value tree.
+    pub fn from_serde<T: serde::Serialize>(output: &T) -> Result<Self, AwsError> {
+        serde_json::to_value(output)
+            .map(Self::new)
+            .map_err(|e| AwsError::internal(format!("output encoding failed: {e}")))
+    }
+}
+
+/// Deserializes canonical input params into a handler's input struct, answering AWS's
+/// validation error when they do not fit.
+pub fn parse_input<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, AwsError> {
+    serde_json::from_value(params).map_err(|e| AwsError::validation(format!("invalid input: {e}")))
+}
+
+/// One AWS service as gureum implements it.
+pub trait Service: Send + Sync + 'static {
+    /// botocore's name of the service model this implements (`sts`, `s3`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Whether `operation` is implemented; others answer `NotImplemented`.
+    fn implements(&self, operation: &str) -> bool;
+
+    /// Runs one operation. Only called for operations [`Service::implements`] accepts.
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        input: OperationInput,
+    ) -> BoxFuture<'a, Result<OperationOutput, AwsError>>;
+
+    /// Wipes every resource this service holds (the admin reset).
+    fn reset(&self) -> Result<(), AwsError> {
+        Ok(())
+    }
+}

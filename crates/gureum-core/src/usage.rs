@@ -1,0 +1,21 @@
+//! Usage events: what each request consumed, recorded so billing can be built later without
+//! touching every service again.
+
+/// One metered quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageEvent {
+    pub account_id: String,
+    pub region: String,
+    pub service: &'static str,
+    pub operation: String,
+    /// The resource the quantity is charged to, when there is one (a bucket, a table, ...).
+    pub resource: Option<String>,
+    pub quantity: f64,
+    /// `Requests`, `Bytes`, `ByteHours`, `Seconds`, ...
+    pub unit: &'static str,
+}
+
+/// Where usage events go.
+pub trait UsageSink: Send + Sync {
+    fn record(&self, event: UsageEvent);
+}

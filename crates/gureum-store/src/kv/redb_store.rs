@@ -1,0 +1,220 @@
+//! The durable engine: one redb database file, `<data-dir>/gureum.redb`, one redb table per
+//! store table, committed with fsync so an acknowledged write survives a crash.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use redb::{
+    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
+    TableDefinition, TableError, TableHandle,
+};
+
+use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
+use crate::{Result, StoreError};
+
+/// redb's page cache. Its default (1 GiB) is more than a development tool should hold.
+const CACHE_BYTES: usize = 128 * 1024 * 1024;
+
+fn definition(table: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
+    TableDefinition::new(table)
+}
+
+/// Flattens any redb error into a [`StoreError`], keeping I/O errors and corruption apart.
+fn engine_error(error: impl Into<redb::Error>) -> StoreError {
+    match error.into() {
+        redb::Error::Io(e) => StoreError::Io(e),
+        redb::Error::Corrupted(message) => StoreError::Corrupt(message),
+        other => StoreError::Engine(other.to_string()),
+    }
+}
+
+/// A [`KvStore`] in one redb database file.
+pub struct RedbStore {
+    db: Database,
+    path: PathBuf,
+}
+
+impl RedbStore {
+    /// The database file's name inside the data directory.
+    pub const FILE_NAME: &'static str = "gureum.redb";
+
+    /// Opens `<data_dir>/gureum.redb`, creating the directory and the file if they are missing
+    /// and keeping the data of an existing file.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        let data_dir = data_dir.as_ref();
+        std::fs::create_dir_all(data_dir)?;
+        Self::open_file(data_dir.join(Self::FILE_NAME))
+    }
+
+    /// Opens (or creates) the database file at `path`.
+    pub fn open_file(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| match e {
+                DatabaseError::DatabaseAlreadyOpen => {
+                    StoreError::AlreadyOpen(path.display().to_string())
+                }
+                other => engine_error(other),
+            })?;
+        tracing::debug!(path = %path.display(), "opened key-value store");
+        Ok(Self { db, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl KvStore for RedbStore {
+    fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        check_table(table)?;
+        let read = self.db.begin_read().map_err(engine_error)?;
+        let table = match read.open_table(definition(table)) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(engine_error(e)),
+        };
+        let value = table.get(key).map_err(engine_error)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        range: &KeyRange,
+        limit: Option<usize>,
+        reverse: bool,
+    ) -> Result<Vec<Entry>> {
+        check_table(table)?;
+        let read = self.db.begin_read().map_err(engine_error)?;
+        match read.open_table(definition(table)) {
+            Ok(table) => scan_table(&table, range, limit, reverse),
+            Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
+            Err(e) => Err(engine_error(e)),
+        }
+    }
+
+    fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
+        // begin_write waits for any other write transaction: writers run one at a time.
+        let write = self.db.begin_write().map_err(engine_error)?;
+        let outcome = {
+            let mut txn = RedbTxn {
+                write: &write,
+                open: HashMap::new(),
+            };
+            f(&mut txn)
+            // The open tables borrow `write`; they close here, before commit or abort.
+        };
+        match outcome {
+            // Durability::Immediate is redb's default: commit returns after the fsync.
+            Ok(()) => write.commit().map_err(engine_error),
+            Err(e) => {
+                if let Err(abort) = write.abort() {
+                    tracing::warn!(error = %abort, "aborting a redb transaction failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn clear(&self) -> Result<()> {
+        let write = self.db.begin_write().map_err(engine_error)?;
+        let handles: Vec<_> = write.list_tables().map_err(engine_error)?.collect();
+        for handle in handles {
+            write.delete_table(handle).map_err(engine_error)?;
+        }
+        write.commit().map_err(engine_error)?;
+        tracing::info!(path = %self.path.display(), "cleared every table");
+        Ok(())
+    }
+
+    fn tables(&self) -> Result<Vec<String>> {
+        let read = self.db.begin_read().map_err(engine_error)?;
+        let mut names = Vec::new();
+        for handle in read.list_tables().map_err(engine_error)? {
+            let table = read
+                .open_table(definition(handle.name()))
+                .map_err(engine_error)?;
+            if !table.is_empty().map_err(engine_error)? {
+                names.push(handle.name().to_string());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+fn scan_table(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    range: &KeyRange,
+    limit: Option<usize>,
+    reverse: bool,
+) -> Result<Vec<Entry>> {
+    let limit = limit.unwrap_or(usize::MAX);
+    if range.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let records = table.range(range.as_bounds()).map_err(engine_error)?;
+    let records: Box<dyn Iterator<Item = _>> = if reverse {
+        Box::new(records.rev())
+    } else {
+        Box::new(records)
+    };
+    records
+        .take(limit)
+        .map(|record| {
+            let (key, value) = record.map_err(engine_error)?;
+            Ok((key.value().to_vec(), value.value().to_vec()))
+        })
+        .collect()
+}
+
+/// A redb write transaction, with each table opened once and kept open until it ends.
+struct RedbTxn<'w> {
+    write: &'w redb::WriteTransaction,
+    open: HashMap<String, Table<'w, &'static [u8], &'static [u8]>>,
+}
+
+impl<'w> RedbTxn<'w> {
+    fn table(&mut self, name: &str) -> Result<&mut Table<'w, &'static [u8], &'static [u8]>> {
+        check_table(name)?;
+        if !self.open.contains_key(name) {
+            let table = self.write.open_table(definition(name)).map_err(engine_error)?;
+            self.open.insert(name.to_string(), table);
+        }
+        self.open
+            .get_mut(name)
+            .ok_or_else(|| StoreError::Engine(format!("table {name} did not stay open")))
+    }
+}
+
+impl Txn for RedbTxn<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let table = self.table(table)?;
+        let value = table.get(key).map_err(engine_error)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn scan(
+        &mut self,
+        table: &str,
+        range: &KeyRange,
+        limit: Option<usize>,
+        reverse: bool,
+    ) -> Result<Vec<Entry>> {
+        scan_table(self.table(table)?, range, limit, reverse)
+    }
+
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        self.table(table)?.insert(key, value).map_err(engine_error)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
+        let removed = self.table(table)?.remove(key).map_err(engine_error)?;
+        Ok(removed.is_some())
+    }
+}

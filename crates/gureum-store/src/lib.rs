@@ -1,0 +1,58 @@
+//! gureum's storage: an ordered, transactional key-value store for records and a blob store for
+//! large payloads, each with a durable engine and an in-memory one for `--ephemeral`.
+//!
+//! Service crates see only the traits [`KvStore`] / [`Txn`] and [`BlobStore`]; no signature here
+//! names redb. Stored records carry a format version ([`Versioned`]) so they can migrate, and
+//! [`key`] builds composite keys whose byte order is tuple order.
+//!
+//! Writing a blob and the record that points to it are two steps: write the blob first and delete
+//! it last, so a crash in between leaves an unreferenced blob rather than a dangling record.
+
+mod blob;
+mod error;
+pub mod key;
+mod kv;
+mod record;
+#[cfg(test)]
+mod test_dir;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use blob::{BlobReader, BlobStore, BlobWriter, FsBlobStore, MemoryBlobStore, check_blob_id};
+pub use error::{Result, StoreError};
+pub use kv::{Entry, KeyRange, KvStore, KvStoreExt, MemoryStore, RedbStore, Txn};
+pub use record::{Versioned, decode_record, encode_record, no_migration, record_version};
+
+/// Both stores of one gureum instance, as the binary wires them into the services.
+#[derive(Clone)]
+pub struct Storage {
+    pub kv: Arc<dyn KvStore>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl Storage {
+    /// The durable stores under `data_dir`: `gureum.redb` and `blobs/`.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        let data_dir = data_dir.as_ref();
+        Ok(Self {
+            kv: Arc::new(RedbStore::open(data_dir)?),
+            blobs: Arc::new(FsBlobStore::open(data_dir)?),
+        })
+    }
+
+    /// Stores that keep nothing (`--ephemeral`).
+    pub fn ephemeral() -> Self {
+        Self {
+            kv: Arc::new(MemoryStore::new()),
+            blobs: Arc::new(MemoryBlobStore::new()),
+        }
+    }
+
+    /// Wipes every record and every blob (the admin reset). Records go first, so no record is
+    /// ever left pointing at a deleted blob.
+    pub fn clear(&self) -> Result<()> {
+        self.kv.clear()?;
+        self.blobs.clear()
+    }
+}
