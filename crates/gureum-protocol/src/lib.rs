@@ -148,7 +148,7 @@ pub fn encode_error(
     let resp = match protocol {
         Protocol::Query | Protocol::Ec2 => query::encode_error(protocol, model, err, request_id),
         Protocol::Json | Protocol::RestJson => json::encode_error(protocol, model, err),
-        Protocol::RestXml => rest_xml::encode_error(err, request_id),
+        Protocol::RestXml => rest_xml::encode_error(model, err, request_id),
         Protocol::RpcV2Cbor => cbor::encode_error(model, err),
     };
     with_request_id(protocol, resp, request_id)

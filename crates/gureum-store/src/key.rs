@@ -54,11 +54,17 @@ pub fn split(key: &[u8]) -> Result<Vec<Vec<u8>>> {
                     "composite key has byte {other:#04x} after an escape"
                 )));
             }
-            None => return Err(StoreError::Corrupt("composite key ends in an escape".into())),
+            None => {
+                return Err(StoreError::Corrupt(
+                    "composite key ends in an escape".into(),
+                ));
+            }
         }
     }
     if !part.is_empty() {
-        return Err(StoreError::Corrupt("composite key has an unterminated part".into()));
+        return Err(StoreError::Corrupt(
+            "composite key has an unterminated part".into(),
+        ));
     }
     Ok(parts)
 }
@@ -128,7 +134,12 @@ mod tests {
         for pair in sorted.windows(2) {
             assert!(pair[0] < pair[1], "test table out of order: {pair:?}");
             let (a, b) = (join(&pair[0]), join(&pair[1]));
-            assert!(a < b, "{:?} encodes to {a:?}, not below {:?} -> {b:?}", pair[0], pair[1]);
+            assert!(
+                a < b,
+                "{:?} encodes to {a:?}, not below {:?} -> {b:?}",
+                pair[0],
+                pair[1]
+            );
         }
         for parts in &sorted {
             assert_eq!(split(&join(parts)).unwrap(), tuple(parts));
@@ -170,7 +181,10 @@ mod tests {
         for bad in [&b"a"[..], b"a\0", b"a\0\x02", b"\0", b"a\0\x01b"] {
             assert!(matches!(split(bad), Err(StoreError::Corrupt(_))), "{bad:?}");
         }
-        assert!(matches!(split_str(&join([&b"\xff"[..]])), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            split_str(&join([&b"\xff"[..]])),
+            Err(StoreError::Corrupt(_))
+        ));
         assert_eq!(split(b"").unwrap(), Vec::<Vec<u8>>::new());
     }
 

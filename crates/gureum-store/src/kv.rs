@@ -93,7 +93,10 @@ impl KeyRange {
             | (Bound::Excluded(start), Bound::Included(end)) => start >= end,
             // No byte string lies strictly between `a` and `a ++ [0]`.
             (Bound::Excluded(start), Bound::Excluded(end)) => {
-                start >= end || (end.len() == start.len() + 1 && end.starts_with(start) && end[start.len()] == 0)
+                start >= end
+                    || (end.len() == start.len() + 1
+                        && end.starts_with(start)
+                        && end[start.len()] == 0)
             }
         }
     }

@@ -158,7 +158,10 @@ mod tests {
 
     #[test]
     fn current_records_round_trip() {
-        assert_eq!(Bucket::from_record(&bucket().to_record().unwrap()).unwrap(), bucket());
+        assert_eq!(
+            Bucket::from_record(&bucket().to_record().unwrap()).unwrap(),
+            bucket()
+        );
     }
 
     #[test]
@@ -187,17 +190,34 @@ mod tests {
         let newer = encode_record(4, &bucket()).unwrap();
         assert!(matches!(
             Bucket::from_record(&newer),
-            Err(StoreError::UnsupportedVersion { found: 4, current: 3 })
+            Err(StoreError::UnsupportedVersion {
+                found: 4,
+                current: 3
+            })
         ));
-        for bad in [&b""[..], b"\x00", b"\x00\x03", b"\x00\x03{", b"\x00\x03[]", b"\x00\x01{}", b"\x00\x01[]"] {
+        for bad in [
+            &b""[..],
+            b"\x00",
+            b"\x00\x03",
+            b"\x00\x03{",
+            b"\x00\x03[]",
+            b"\x00\x01{}",
+            b"\x00\x01[]",
+        ] {
             assert!(
                 matches!(Bucket::from_record(bad), Err(StoreError::Corrupt(_))),
                 "{bad:?}"
             );
         }
         let v0 = encode_record(0, &json!({})).unwrap();
-        assert!(matches!(Bucket::from_record(&v0), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            Bucket::from_record(&v0),
+            Err(StoreError::Corrupt(_))
+        ));
         let unencodable: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
-        assert!(matches!(encode_record(1, &unencodable), Err(StoreError::Encode(_))));
+        assert!(matches!(
+            encode_record(1, &unencodable),
+            Err(StoreError::Encode(_))
+        ));
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 use crate::Result;
+use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 
 type Table = BTreeMap<Vec<u8>, Vec<u8>>;
 /// Buffered writes of one table: `None` is a delete.

@@ -157,7 +157,9 @@ fn scan_table(
     if range.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let records = table.range(range.as_bounds()).map_err(engine_error)?;
+    let records = table
+        .range::<&[u8]>(range.as_bounds())
+        .map_err(engine_error)?;
     let records: Box<dyn Iterator<Item = _>> = if reverse {
         Box::new(records.rev())
     } else {
@@ -182,7 +184,10 @@ impl<'w> RedbTxn<'w> {
     fn table(&mut self, name: &str) -> Result<&mut Table<'w, &'static [u8], &'static [u8]>> {
         check_table(name)?;
         if !self.open.contains_key(name) {
-            let table = self.write.open_table(definition(name)).map_err(engine_error)?;
+            let table = self
+                .write
+                .open_table(definition(name))
+                .map_err(engine_error)?;
             self.open.insert(name.to_string(), table);
         }
         self.open
@@ -209,7 +214,9 @@ impl Txn for RedbTxn<'_> {
     }
 
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        self.table(table)?.insert(key, value).map_err(engine_error)?;
+        self.table(table)?
+            .insert(key, value)
+            .map_err(engine_error)?;
         Ok(())
     }
 

@@ -1,0 +1,205 @@
+//! The durable blob engine: one file per blob under `<data-dir>/blobs/<xx>/<id>`, where `xx` is
+//! the first byte of a hash of the id, written to a temp file, fsynced and renamed into place.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::Result;
+use crate::blob::{BlobReader, BlobStore, BlobWriter, check_blob_id};
+
+/// Holds blobs being written; not a fan-out directory, since those are two hex digits.
+const TEMP_DIR: &str = ".tmp";
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A [`BlobStore`] of files in a directory.
+pub struct FsBlobStore {
+    root: PathBuf,
+    next_temp: AtomicU64,
+}
+
+impl FsBlobStore {
+    /// Opens `<data_dir>/blobs`, creating it if missing. Writes a crash interrupted are removed,
+    /// so open it only while holding the data directory (after the key-value store's lock).
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_dir(data_dir.as_ref().join("blobs"))
+    }
+
+    /// Opens a blob directory at `root` itself.
+    pub fn open_dir(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let temp = root.join(TEMP_DIR);
+        match fs::remove_dir_all(&temp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        fs::create_dir_all(&temp)?;
+        tracing::debug!(path = %root.display(), "opened blob store");
+        Ok(Self {
+            root,
+            next_temp: AtomicU64::new(0),
+        })
+    }
+
+    /// The blob directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where blob `id` lives; `id` must have passed [`check_blob_id`].
+    pub(crate) fn path(&self, id: &str) -> PathBuf {
+        self.root.join(fan_out(id)).join(id)
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join(TEMP_DIR)
+            .join(format!("{}-{n}", std::process::id()))
+    }
+}
+
+/// The fan-out directory of `id`: the top byte, in hex, of its 64-bit FNV-1a hash passed through
+/// MurmurHash3's finalizer (FNV alone leaves the top bits of similar ids alike). Both are fixed
+/// forever, unlike std's hasher, as the on-disk layout needs.
+pub(super) fn fan_out(id: &str) -> String {
+    let mut h = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    format!("{:02x}", h >> 56)
+}
+
+/// Flushes a directory's entries (a rename, a new or removed file) to disk.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn absent_as_none<T>(result: io::Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn writer(&self, id: &str) -> Result<Box<dyn BlobWriter>> {
+        check_blob_id(id)?;
+        let temp = self.temp_path();
+        let file = File::create(&temp)?;
+        Ok(Box::new(FsBlobWriter {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            temp,
+            target: self.path(id),
+            root: self.root.clone(),
+            written: 0,
+        }))
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        check_blob_id(id)?;
+        absent_as_none(fs::read(self.path(id)))
+    }
+
+    fn open(&self, id: &str) -> Result<Option<BlobReader>> {
+        check_blob_id(id)?;
+        let Some(file) = absent_as_none(File::open(self.path(id)))? else {
+            return Ok(None);
+        };
+        let len = file.metadata()?.len();
+        Ok(Some(BlobReader::new(len, file)))
+    }
+
+    fn delete(&self, id: &str) -> Result<bool> {
+        check_blob_id(id)?;
+        let path = self.path(id);
+        if absent_as_none(fs::remove_file(&path))?.is_none() {
+            return Ok(false);
+        }
+        if let Some(dir) = path.parent() {
+            sync_dir(dir)?;
+        }
+        Ok(true)
+    }
+
+    fn clear(&self) -> Result<()> {
+        // Writes in flight lose their temp files too: their commits fail rather than
+        // resurrecting a blob after the reset.
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+        }
+        fs::create_dir_all(self.root.join(TEMP_DIR))?;
+        sync_dir(&self.root)?;
+        tracing::info!(path = %self.root.display(), "cleared every blob");
+        Ok(())
+    }
+}
+
+struct FsBlobWriter {
+    /// `None` once committed.
+    file: Option<BufWriter<File>>,
+    temp: PathBuf,
+    target: PathBuf,
+    root: PathBuf,
+    written: u64,
+}
+
+impl BlobWriter for FsBlobWriter {
+    fn write_chunk(&mut self, chunk: &[u8]) -> Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("blob writer already committed"))?;
+        file.write_all(chunk)?;
+        self.written += chunk.len() as u64;
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<u64> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob writer already committed"))?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        let dir = self
+            .target
+            .parent()
+            .ok_or_else(|| io::Error::other("blob path has no directory"))?;
+        let new_dir = !dir.exists();
+        if new_dir {
+            fs::create_dir_all(dir)?;
+        }
+        fs::rename(&self.temp, &self.target)?;
+        sync_dir(dir)?;
+        if new_dir {
+            sync_dir(&self.root)?;
+        }
+        Ok(self.written)
+    }
+}
+
+impl Drop for FsBlobWriter {
+    fn drop(&mut self) {
+        // Uncommitted, or a commit that failed before its rename: the temp file is garbage.
+        // After a rename the temp path no longer exists and this is a no-op.
+        let _ = fs::remove_file(&self.temp);
+    }
+}

@@ -1,0 +1,255 @@
+//! The one path every API call takes: route, authenticate, decode, (authorize), handle, encode,
+//! meter, log. Handlers never see HTTP; a panic in one becomes `InternalError` for that request.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use gureum_auth::{AuthMode, ErrorFlavor, SignedParts, Verified};
+use gureum_core::{
+    AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext, Service,
+    UsageEvent, UsageSink,
+};
+use gureum_protocol::{HttpRequest, HttpResponse, Protocol, Route};
+
+use crate::usage::Meter;
+
+/// The root user's credentials from configuration.
+pub struct RootCredentials {
+    pub credential: Credential,
+}
+
+impl RootCredentials {
+    pub fn new(access_key_id: &str, secret: &str, account_id: &str) -> Self {
+        RootCredentials {
+            credential: Credential {
+                access_key_id: access_key_id.to_string(),
+                secret_access_key: secret.to_string(),
+                session_token: None,
+                expires_at: None,
+                active: true,
+                principal: Principal::root(account_id),
+            },
+        }
+    }
+}
+
+impl CredentialProvider for RootCredentials {
+    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
+        (access_key_id == self.credential.access_key_id).then(|| self.credential.clone())
+    }
+}
+
+/// Asks each provider in turn.
+pub struct CredentialChain(pub Vec<Arc<dyn CredentialProvider>>);
+
+impl CredentialProvider for CredentialChain {
+    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
+        self.0.iter().find_map(|p| p.lookup(access_key_id))
+    }
+}
+
+pub struct Pipeline {
+    pub services: HashMap<&'static str, Arc<dyn Service>>,
+    pub credentials: CredentialChain,
+    pub auth_mode: AuthMode,
+    pub clock: Clock,
+    pub default_region: String,
+    pub meter: Arc<Meter>,
+}
+
+/// The error family of a routed request, for authentication failures.
+fn flavor(route_service: Option<&str>, protocol: Protocol) -> ErrorFlavor {
+    match (route_service, protocol) {
+        (Some("s3" | "s3control"), _) => ErrorFlavor::S3,
+        (_, Protocol::Json | Protocol::RestJson | Protocol::RpcV2Cbor) => ErrorFlavor::Json,
+        _ => ErrorFlavor::Query,
+    }
+}
+
+/// What one request did, for its log line.
+struct Outcome {
+    service: &'static str,
+    operation: String,
+    principal: String,
+    status: u16,
+    error: Option<String>,
+}
+
+impl Pipeline {
+    pub async fn handle(&self, mut req: HttpRequest, remote: SocketAddr) -> HttpResponse {
+        let started = Instant::now();
+        let request_id = gureum_core::new_request_id();
+        let original_path = req.path.clone();
+        let (resp, outcome) = match gureum_protocol::route(&mut req) {
+            Ok(route) => self.dispatch(route, req, &original_path, remote, &request_id).await,
+            Err(e) => {
+                let model = e.service.and_then(gureum_model::service);
+                let resp = gureum_protocol::encode_error(e.protocol, model, &e.error, &request_id);
+                let outcome = Outcome {
+                    service: e.service.unwrap_or("-"),
+                    operation: "-".into(),
+                    principal: "-".into(),
+                    status: resp.status,
+                    error: Some(e.error.code.to_string()),
+                };
+                (resp, outcome)
+            }
+        };
+        tracing::info!(
+            request_id = %request_id,
+            service = outcome.service,
+            operation = %outcome.operation,
+            principal = %outcome.principal,
+            status = outcome.status,
+            error = outcome.error.as_deref().unwrap_or(""),
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        resp
+    }
+
+    async fn dispatch(
+        &self,
+        route: Route,
+        mut req: HttpRequest,
+        original_path: &str,
+        remote: SocketAddr,
+        request_id: &str,
+    ) -> (HttpResponse, Outcome) {
+        let model = gureum_model::service(route.service);
+        let mut outcome = Outcome {
+            service: route.service,
+            operation: route.operation.clone(),
+            principal: "-".into(),
+            status: 0,
+            error: None,
+        };
+        let result = self.run(&route, &mut req, original_path, remote, request_id, &mut outcome).await;
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(err) => {
+                outcome.error = Some(err.code.to_string());
+                gureum_protocol::encode_error(route.protocol, model, &err, request_id)
+            }
+        };
+        outcome.status = resp.status;
+        (resp, outcome)
+    }
+
+    async fn run(
+        &self,
+        route: &Route,
+        req: &mut HttpRequest,
+        original_path: &str,
+        remote: SocketAddr,
+        request_id: &str,
+        outcome: &mut Outcome,
+    ) -> Result<HttpResponse, AwsError> {
+        let flavor = flavor(Some(route.service), route.protocol);
+        let parts = SignedParts {
+            method: req.method.as_str(),
+            path: original_path,
+            query: &req.query,
+            headers: &req.headers,
+            body: &req.body,
+            single_encode_path: matches!(route.service, "s3" | "s3control"),
+        };
+        let wall = gureum_core::clock::wall_millis().div_euclid(1000);
+        let verified = gureum_auth::verify(&parts, &self.credentials, self.auth_mode, wall, self.clock.now_secs())
+            .map_err(|e| e.to_aws(flavor))?;
+        let identity = match verified {
+            Verified::Signed(id) => id,
+            Verified::Anonymous => return Err(missing_authentication(flavor)),
+        };
+        if let Some(body) = identity.decoded_body.clone() {
+            req.body = body;
+        }
+        outcome.principal = identity.principal.arn.clone();
+        let region = if identity.region.is_empty() { self.default_region.clone() } else { identity.region.clone() };
+        let ctx = RequestContext {
+            request_id: request_id.to_string(),
+            region,
+            principal: identity.principal.clone(),
+            access_key_id: identity.access_key_id.clone(),
+            clock: self.clock.clone(),
+            service: route.service,
+            operation: route.operation.clone(),
+            source_ip: Some(remote.ip()),
+            secure_transport: false,
+        };
+        // Input is decoded (and so validated) before the implementation check, as AWS would.
+        let model = gureum_model::service(route.service).ok_or_else(|| AwsError::internal("model missing"))?;
+        let op = model.operation(&route.operation).ok_or_else(|| AwsError::internal("operation missing"))?;
+        let input = gureum_protocol::decode_input(route.protocol, model, op, req)?;
+        let service = self.services.get(route.service).filter(|s| s.implements(&route.operation));
+        let Some(service) = service else {
+            return Err(AwsError::not_implemented(route.service, &route.operation));
+        };
+        let output = CatchUnwind(service.call(&ctx, &route.operation, input)).await?;
+        self.meter.record(UsageEvent {
+            account_id: ctx.principal.account_id.clone(),
+            region: ctx.region.clone(),
+            service: route.service,
+            operation: route.operation.clone(),
+            resource: None,
+            quantity: 1.0,
+            unit: "Requests",
+        });
+        encode(route.protocol, model, op, output, request_id)
+    }
+}
+
+fn encode(
+    protocol: Protocol,
+    model: &gureum_model::ServiceModel,
+    op: &gureum_model::Operation,
+    output: OperationOutput,
+    request_id: &str,
+) -> Result<HttpResponse, AwsError> {
+    gureum_protocol::encode_output(protocol, model, op, output, request_id)
+}
+
+/// What each service family answers a request with no signature.
+fn missing_authentication(flavor: ErrorFlavor) -> AwsError {
+    match flavor {
+        ErrorFlavor::S3 => AwsError::access_denied("Access Denied"),
+        ErrorFlavor::Json => AwsError::new(
+            "MissingAuthenticationTokenException",
+            400,
+            "Request is missing Authentication Token",
+        ),
+        ErrorFlavor::Query => AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token"),
+    }
+}
+
+/// Runs a handler future, turning a panic into `InternalError` for this request alone.
+struct CatchUnwind<F>(F);
+
+impl<F, T> Future for CatchUnwind<F>
+where
+    F: Future<Output = Result<T, AwsError>> + Unpin,
+{
+    type Output = Result<T, AwsError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "handler panicked");
+                Poll::Ready(Err(AwsError::internal("We encountered an internal error. Please try again.")))
+            }
+        }
+    }
+}

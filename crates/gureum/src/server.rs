@@ -1,0 +1,188 @@
+//! The listener: accepts connections, collects bodies within the size limit, hands requests to
+//! the admin endpoints or the pipeline, and shuts down cleanly on SIGINT/SIGTERM.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use bytes::Bytes;
+use gureum_auth::AuthMode;
+use gureum_core::{Clock, Service};
+use gureum_protocol::{HttpRequest, HttpResponse};
+use gureum_store::Storage;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::admin::Admin;
+use crate::config::{AuthSetting, Config};
+use crate::pipeline::{CredentialChain, Pipeline, RootCredentials};
+use crate::usage::Meter;
+
+/// Everything a connection needs.
+pub struct App {
+    pub pipeline: Pipeline,
+    pub admin: Admin,
+    pub max_body_bytes: u64,
+}
+
+/// Every service gureum implements, by botocore name.
+pub fn services() -> HashMap<&'static str, Arc<dyn Service>> {
+    let list: Vec<Arc<dyn Service>> = vec![Arc::new(gureum_iam::Sts)];
+    list.into_iter().map(|s| (s.name(), s)).collect()
+}
+
+pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
+    let storage = if config.ephemeral {
+        Storage::ephemeral()
+    } else {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        Storage::open(&config.data_dir).with_context(|| format!("opening the store in {}", config.data_dir.display()))?
+    };
+    let clock = Clock::new();
+    crate::admin::restore_clock(&storage, &clock);
+    let meter = Arc::new(Meter::new(storage.kv.clone(), clock.clone()));
+    let root = Arc::new(RootCredentials::new(
+        &config.root_access_key_id,
+        &config.root_secret_access_key,
+        &config.account_id,
+    ));
+    let services = services();
+    let pipeline = Pipeline {
+        services: services.clone(),
+        credentials: CredentialChain(vec![root.clone()]),
+        auth_mode: match config.auth {
+            AuthSetting::Enforce => AuthMode::Enforce,
+            AuthSetting::Permissive => AuthMode::Permissive,
+        },
+        clock: clock.clone(),
+        default_region: config.region.clone(),
+        meter: meter.clone(),
+    };
+    let admin = Admin {
+        storage,
+        clock,
+        meter,
+        services,
+        root,
+        loopback: config.loopback(),
+        started: Instant::now(),
+    };
+    Ok(Arc::new(App { pipeline, admin, max_body_bytes: config.max_body_bytes }))
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = build(&config)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        data_dir = %if config.ephemeral { "(ephemeral)".into() } else { config.data_dir.display().to_string() },
+        auth = ?config.auth,
+        "gureum ready"
+    );
+    let flusher = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.admin.meter.flush() {
+                    tracing::warn!(error = %e, "usage flush failed");
+                }
+            }
+        })
+    };
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(c) => c,
+                    Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let app = app.clone();
+                        async move { Ok::<_, Infallible>(handle(&app, req, remote).await) }
+                    });
+                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    flusher.abort();
+    app.admin.meter.flush().context("flushing usage at shutdown")?;
+    tracing::info!("gureum stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn handle(app: &App, req: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let limit = usize::try_from(app.max_body_bytes).unwrap_or(usize::MAX);
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let (status, code, msg) = if too_large {
+                (413, "RequestEntityTooLarge", format!("request body exceeds {limit} bytes"))
+            } else {
+                (400, "IncompleteBody", "the request body could not be read".to_string())
+            };
+            let err = gureum_core::AwsError::new(code, status, msg);
+            let resp = gureum_protocol::encode_error(gureum_protocol::Protocol::Query, None, &err, &gureum_core::new_request_id());
+            return into_hyper(resp);
+        }
+    };
+    let request = HttpRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
+        body,
+    };
+    let resp = if let Some(resp) = app.admin.handle(&request, &app.pipeline).await {
+        resp
+    } else {
+        app.pipeline.handle(request, remote).await
+    };
+    into_hyper(resp)
+}
+
+fn into_hyper(resp: HttpResponse) -> hyper::Response<Full<Bytes>> {
+    let mut out = hyper::Response::new(Full::new(resp.body));
+    *out.status_mut() = http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    for (name, value) in resp.headers {
+        if let (Ok(n), Ok(v)) = (http::HeaderName::try_from(name), http::HeaderValue::try_from(value)) {
+            headers.append(n, v);
+        }
+    }
+    out
+}
