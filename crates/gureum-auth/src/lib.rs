@@ -339,7 +339,7 @@ fn check_session_token(auth: &Authorization, credential: &Credential, server_sec
 }
 
 /// The payload hash the signature covers: the `x-amz-content-sha256` header, else the body's
-/// hash (presigned URLs default to UNSIGNED-PAYLOAD).
+/// hash (presigned S3 URLs: UNSIGNED-PAYLOAD).
 fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String, AuthError> {
     if let Some(h) = header(parts.headers, "x-amz-content-sha256") {
         let h = h.trim();
@@ -349,7 +349,8 @@ fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String,
         }
         return Err(AuthError::BadContentSha256);
     }
-    if auth.presigned {
+    // Presigned S3 URLs sign UNSIGNED-PAYLOAD; other services' presigned URLs sign the body.
+    if auth.presigned && parts.single_encode_path {
         return Ok(UNSIGNED_PAYLOAD.to_string());
     }
     Ok(if parts.body.is_empty() { EMPTY_SHA256.to_string() } else { hex::encode(Sha256::digest(parts.body)) })

@@ -10,29 +10,41 @@ use gureum_core::{AwsError, OperationInput, OperationOutput};
 use gureum_model::{Operation, ServiceModel, Shape, ShapeKind, ShapeRef};
 use serde_json::{Map, Value};
 
-use crate::json::{ErrorInfo, Num, Scalar, Wire, decode_shape, number, output_scalar, serialization, unfit};
+use crate::json::{
+    ErrorInfo, Num, Scalar, Wire, decode_shape, number, output_scalar, serialization, unfit,
+};
 use crate::value::{shape, too_deep, wire_name};
 use crate::{HttpRequest, HttpResponse, MAX_DEPTH};
 
 const PROTOCOL_HEADER: (&str, &str) = ("smithy-protocol", "rpc-v2-cbor");
 
-pub(crate) fn decode(model: &ServiceModel, op: &Operation, req: &HttpRequest) -> Result<OperationInput, AwsError> {
+pub(crate) fn decode(
+    model: &ServiceModel,
+    op: &Operation,
+    req: &HttpRequest,
+) -> Result<OperationInput, AwsError> {
     let params = match &op.input {
         Some(input) if !req.body.is_empty() => decode_shape(model, input, &parse(&req.body)?)?,
         _ => Value::Object(Map::new()),
     };
-    Ok(OperationInput { params, payload: None })
+    Ok(OperationInput {
+        params,
+        payload: None,
+    })
 }
 
 /// Parses one CBOR data item, refusing nesting deeper than `2 * MAX_DEPTH` without recursing.
 fn parse(body: &[u8]) -> Result<Cbor, AwsError> {
     let mut reader = body;
-    let value: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, 2 * MAX_DEPTH).map_err(|e| match e {
-        ciborium::de::Error::RecursionLimitExceeded => serialization(too_deep().message),
-        e => serialization(format!("Malformed CBOR request body: {e:?}")),
-    })?;
+    let value: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, 2 * MAX_DEPTH)
+        .map_err(|e| match e {
+            ciborium::de::Error::RecursionLimitExceeded => serialization(too_deep().message),
+            e => serialization(format!("Malformed CBOR request body: {e:?}")),
+        })?;
     if !reader.is_empty() {
-        return Err(serialization("Malformed CBOR request body: trailing bytes after the data item"));
+        return Err(serialization(
+            "Malformed CBOR request body: trailing bytes after the data item",
+        ));
     }
     Ok(value)
 }
@@ -58,7 +70,10 @@ impl Wire for Cbor {
     }
 
     fn entries(&self) -> Option<Vec<(&str, &Self)>> {
-        self.as_map()?.iter().map(|(k, v)| Some((k.as_text()?, v))).collect()
+        self.as_map()?
+            .iter()
+            .map(|(k, v)| Some((k.as_text()?, v)))
+            .collect()
     }
 
     fn items(&self) -> Option<&[Self]> {
@@ -72,7 +87,9 @@ impl Wire for Cbor {
             _ => None,
         };
         match (s.kind, self) {
-            (ShapeKind::String | ShapeKind::Character, Cbor::Text(t)) => Some(Value::String(t.clone())),
+            (ShapeKind::String | ShapeKind::Character, Cbor::Text(t)) => {
+                Some(Value::String(t.clone()))
+            }
             (ShapeKind::Boolean, Cbor::Bool(b)) => Some(Value::Bool(*b)),
             (ShapeKind::Blob, Cbor::Bytes(b)) => Some(Value::String(STANDARD.encode(b))),
             (ShapeKind::Timestamp, Cbor::Tag(1, inner)) => number(s.kind, num(inner)?),
@@ -85,16 +102,29 @@ impl Wire for Cbor {
     }
 }
 
-pub(crate) fn encode(model: &ServiceModel, op: &Operation, out: &OperationOutput) -> Result<HttpResponse, AwsError> {
+pub(crate) fn encode(
+    model: &ServiceModel,
+    op: &Operation,
+    out: &OperationOutput,
+) -> Result<HttpResponse, AwsError> {
     let Some(r) = &op.output else {
         // No output shape: no body and no content type.
-        return Ok(HttpResponse { status: 200, headers: vec![owned(PROTOCOL_HEADER)], body: Default::default() });
+        return Ok(HttpResponse {
+            status: 200,
+            headers: vec![owned(PROTOCOL_HEADER)],
+            body: Default::default(),
+        });
     };
     let mut body = Vec::with_capacity(256);
     let empty = Value::Object(Map::new());
-    let params = if out.params.is_null() { &empty } else { &out.params };
+    let params = if out.params.is_null() {
+        &empty
+    } else {
+        &out.params
+    };
     write_value(model, r, params, &mut body, 0)?;
-    Ok(HttpResponse::new(200, "application/cbor", body).header(PROTOCOL_HEADER.0, PROTOCOL_HEADER.1))
+    Ok(HttpResponse::new(200, "application/cbor", body)
+        .header(PROTOCOL_HEADER.0, PROTOCOL_HEADER.1))
 }
 
 /// RPC v2 CBOR errors: `{"__type": "<namespace>#<Shape>", "message": ...}`. botocore and
@@ -111,13 +141,19 @@ pub(crate) fn encode_error(model: Option<&ServiceModel>, err: &AwsError) -> Http
     text(&mut body, &type_id);
     text(&mut body, info.message_key);
     text(&mut body, &err.message);
-    let resp = HttpResponse::new(err.status, "application/cbor", body).header(PROTOCOL_HEADER.0, PROTOCOL_HEADER.1);
+    let resp = HttpResponse::new(err.status, "application/cbor", body)
+        .header(PROTOCOL_HEADER.0, PROTOCOL_HEADER.1);
     info.with_query_error(resp)
 }
 
 /// The Smithy namespace of AWS's models: `com.amazonaws.` and the service id, lowercased.
 fn namespace(model: &ServiceModel) -> String {
-    let id: String = model.metadata.service_id.chars().filter(|c| !c.is_whitespace()).collect();
+    let id: String = model
+        .metadata
+        .service_id
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     format!("com.amazonaws.{}", id.to_ascii_lowercase())
 }
 
@@ -173,7 +209,13 @@ fn f64_item(out: &mut Vec<u8>, f: f64) {
 
 /// Writes a canonical value as the CBOR of the referenced shape. Nulls are skipped by the
 /// callers, so container lengths are known before their items are written.
-fn write_value(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), AwsError> {
+fn write_value(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    v: &Value,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), AwsError> {
     if depth > MAX_DEPTH * 2 {
         return Err(AwsError::internal("output nests too deep"));
     }
@@ -193,17 +235,31 @@ fn write_value(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>,
             }
         }
         ShapeKind::List => {
-            let member = s.member.as_ref().ok_or_else(|| AwsError::internal("list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("list without member"))?;
             let items = v.as_array().ok_or_else(|| unfit(s, v))?;
-            head(out, ARRAY, items.iter().filter(|i| !i.is_null()).count() as u64);
+            head(
+                out,
+                ARRAY,
+                items.iter().filter(|i| !i.is_null()).count() as u64,
+            );
             for item in items.iter().filter(|i| !i.is_null()) {
                 write_value(model, member, item, out, depth + 1)?;
             }
         }
         ShapeKind::Map => {
-            let value_ref = s.value.as_ref().ok_or_else(|| AwsError::internal("map without value"))?;
+            let value_ref = s
+                .value
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("map without value"))?;
             let entries = v.as_object().ok_or_else(|| unfit(s, v))?;
-            head(out, MAP, entries.values().filter(|e| !e.is_null()).count() as u64);
+            head(
+                out,
+                MAP,
+                entries.values().filter(|e| !e.is_null()).count() as u64,
+            );
             for (key, value) in entries.iter().filter(|(_, e)| !e.is_null()) {
                 text(out, key);
                 write_value(model, value_ref, value, out, depth + 1)?;
@@ -225,7 +281,9 @@ fn write_value(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>,
                 f64_item(out, secs);
             }
             Scalar::Blob(b64) => {
-                let bytes = STANDARD_PAD_INDIFFERENT.decode(b64.as_bytes()).map_err(|_| unfit(s, v))?;
+                let bytes = STANDARD_PAD_INDIFFERENT
+                    .decode(b64.as_bytes())
+                    .map_err(|_| unfit(s, v))?;
                 head(out, BYTES, bytes.len() as u64);
                 out.extend_from_slice(&bytes);
             }
@@ -246,7 +304,12 @@ mod tests {
     }
 
     fn map(entries: Vec<(&str, Cbor)>) -> Cbor {
-        Cbor::Map(entries.into_iter().map(|(k, v)| (Cbor::Text(k.into()), v)).collect())
+        Cbor::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Cbor::Text(k.into()), v))
+                .collect(),
+        )
     }
 
     fn decode_cbor(op: &str, body: Vec<u8>) -> Result<Value, AwsError> {
@@ -255,17 +318,28 @@ mod tests {
             method: http::Method::POST,
             path: format!("/service/GraniteServiceVersion20100801/operation/{op}"),
             query: String::new(),
-            headers: [("smithy-protocol", "rpc-v2-cbor"), ("content-type", "application/cbor")]
-                .into_iter()
-                .map(|(k, v)| (http::HeaderName::from_static(k), http::HeaderValue::from_static(v)))
-                .collect(),
+            headers: [
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("content-type", "application/cbor"),
+            ]
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    http::HeaderValue::from_static(v),
+                )
+            })
+            .collect(),
             body: body.into(),
         };
         decode(model, model.operation(op).unwrap(), &req).map(|i| i.params)
     }
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
@@ -275,16 +349,31 @@ mod tests {
                 ("MetricName", Cbor::Text("m".into())),
                 ("Timestamp", Cbor::Tag(1, Box::new(ts))),
                 ("Value", Cbor::Float(1.5)),
-                ("Values", Cbor::Array(vec![Cbor::Integer(2.into()), Cbor::Float(f64::NAN)])),
+                (
+                    "Values",
+                    Cbor::Array(vec![Cbor::Integer(2.into()), Cbor::Float(f64::NAN)]),
+                ),
                 ("StorageResolution", Cbor::Integer(60.into())),
-                ("Dimensions", Cbor::Array(vec![map(vec![("Name", Cbor::Text("d".into())), ("Value", Cbor::Text("v".into()))])])),
+                (
+                    "Dimensions",
+                    Cbor::Array(vec![map(vec![
+                        ("Name", Cbor::Text("d".into())),
+                        ("Value", Cbor::Text("v".into())),
+                    ])]),
+                ),
                 ("Unknown", Cbor::Bytes(vec![1, 2])),
                 ("Unit", Cbor::Null),
             ])
         };
         let body = map(vec![
             ("Namespace", Cbor::Text("ns".into())),
-            ("MetricData", Cbor::Array(vec![datum(Cbor::Integer(1_700_000_000.into())), datum(Cbor::Float(1_700_000_000.25))])),
+            (
+                "MetricData",
+                Cbor::Array(vec![
+                    datum(Cbor::Integer(1_700_000_000.into())),
+                    datum(Cbor::Float(1_700_000_000.25)),
+                ]),
+            ),
         ]);
         let want = |ts: Value| {
             json!({"MetricName": "m", "Timestamp": ts, "Value": 1.5, "Values": [2, "NaN"], "StorageResolution": 60,
@@ -295,18 +384,36 @@ mod tests {
             json!({"Namespace": "ns", "MetricData": [want(json!(1700000000)), want(json!(1700000000.25))]})
         );
         // Blobs are byte strings; an empty body is an empty input.
-        let body = map(vec![("MetricWidget", Cbor::Text("{}".into())), ("OutputFormat", Cbor::Text("png".into()))]);
-        assert_eq!(decode_cbor("GetMetricWidgetImage", cbor(&body)).unwrap(), json!({"MetricWidget": "{}", "OutputFormat": "png"}));
-        assert_eq!(decode_cbor("ListDashboards", Vec::new()).unwrap(), json!({}));
-        assert_eq!(decode_cbor("ListDashboards", vec![0xa0]).unwrap(), json!({}));
+        let body = map(vec![
+            ("MetricWidget", Cbor::Text("{}".into())),
+            ("OutputFormat", Cbor::Text("png".into())),
+        ]);
+        assert_eq!(
+            decode_cbor("GetMetricWidgetImage", cbor(&body)).unwrap(),
+            json!({"MetricWidget": "{}", "OutputFormat": "png"})
+        );
+        assert_eq!(
+            decode_cbor("ListDashboards", Vec::new()).unwrap(),
+            json!({})
+        );
+        assert_eq!(
+            decode_cbor("ListDashboards", vec![0xa0]).unwrap(),
+            json!({})
+        );
         // The walk is the JSON codec's: a DynamoDB item with a byte-string blob and a number.
         let ddb = gureum_model::service("dynamodb").unwrap();
         let item = map(vec![(
             "Item",
-            map(vec![("b", map(vec![("B", Cbor::Bytes(vec![0, 255]))])), ("n", map(vec![("N", Cbor::Text("1.5".into()))]))]),
+            map(vec![
+                ("b", map(vec![("B", Cbor::Bytes(vec![0, 255]))])),
+                ("n", map(vec![("N", Cbor::Text("1.5".into()))])),
+            ]),
         )]);
         let input = ddb.operation("PutItem").unwrap().input.as_ref().unwrap();
-        assert_eq!(decode_shape(ddb, input, &item).unwrap(), json!({"Item": {"b": {"B": "AP8="}, "n": {"N": "1.5"}}}));
+        assert_eq!(
+            decode_shape(ddb, input, &item).unwrap(),
+            json!({"Item": {"b": {"B": "AP8="}, "n": {"N": "1.5"}}})
+        );
     }
 
     #[test]
@@ -314,11 +421,21 @@ mod tests {
         // {_ "Namespace": (_ "n", "s"), "MetricData": [_ {_ "MetricName": "m", "Value": f16 1.5,
         //   "Timestamp": 1(f32 1.7e9)}]}
         let body = hex(concat!(
-            "bf", "694e616d657370616365", "7f616e6173ff",
-            "6a4d657472696344617461", "9f",
-            "bf", "6a4d65747269634e616d65", "616d", "6556616c7565", "f93e00",
-            "6954696d657374616d70", "c1fa4ecaa1b7", "ff",
-            "ff", "ff"
+            "bf",
+            "694e616d657370616365",
+            "7f616e6173ff",
+            "6a4d657472696344617461",
+            "9f",
+            "bf",
+            "6a4d65747269634e616d65",
+            "616d",
+            "6556616c7565",
+            "f93e00",
+            "6954696d657374616d70",
+            "c1fa4ecaa1b7",
+            "ff",
+            "ff",
+            "ff"
         ));
         let got = decode_cbor("PutMetricData", body).unwrap();
         assert_eq!(got["Namespace"], "ns");
@@ -349,25 +466,63 @@ mod tests {
     #[test]
     fn refuses_bodies_that_do_not_fit_the_model() {
         let cases = [
-            (map(vec![("Namespace", Cbor::Integer(1.into()))]), "'Namespace'"),
+            (
+                map(vec![("Namespace", Cbor::Integer(1.into()))]),
+                "'Namespace'",
+            ),
             (map(vec![("MetricData", map(vec![]))]), "'MetricData'"),
-            (map(vec![("MetricData", Cbor::Array(vec![map(vec![("Timestamp", Cbor::Text("now".into()))])]))]), "'MetricData[0].Timestamp'"),
-            (map(vec![("MetricData", Cbor::Array(vec![map(vec![("StorageResolution", Cbor::Float(1.5))])]))]), "'MetricData[0].StorageResolution'"),
-            (map(vec![("MetricData", Cbor::Array(vec![map(vec![("StorageResolution", Cbor::Integer(u64::MAX.into()))])]))]), "'MetricData[0].StorageResolution'"),
+            (
+                map(vec![(
+                    "MetricData",
+                    Cbor::Array(vec![map(vec![("Timestamp", Cbor::Text("now".into()))])]),
+                )]),
+                "'MetricData[0].Timestamp'",
+            ),
+            (
+                map(vec![(
+                    "MetricData",
+                    Cbor::Array(vec![map(vec![("StorageResolution", Cbor::Float(1.5))])]),
+                )]),
+                "'MetricData[0].StorageResolution'",
+            ),
+            (
+                map(vec![(
+                    "MetricData",
+                    Cbor::Array(vec![map(vec![(
+                        "StorageResolution",
+                        Cbor::Integer(u64::MAX.into()),
+                    )])]),
+                )]),
+                "'MetricData[0].StorageResolution'",
+            ),
             (Cbor::Array(vec![]), "the request body"),
-            (Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Null)]), "the request body"),
+            (
+                Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Null)]),
+                "the request body",
+            ),
         ];
         for (body, what) in cases {
             let err = decode_cbor("PutMetricData", cbor(&body)).unwrap_err();
-            assert_eq!((err.code.as_ref(), err.status), ("SerializationException", 400));
+            assert_eq!(
+                (err.code.as_ref(), err.status),
+                ("SerializationException", 400)
+            );
             assert!(err.message.contains(what), "{what}: {}", err.message);
         }
         for body in [vec![0xbf], vec![0x1c], hex("a1614e01ff")] {
             let err = decode_cbor("PutMetricData", body).unwrap_err();
             assert_eq!(err.code, "SerializationException");
         }
-        let blob = map(vec![("MetricWidget", Cbor::Text("{}".into())), ("OutputFormat", Cbor::Bytes(vec![1]))]);
-        assert_eq!(decode_cbor("GetMetricWidgetImage", cbor(&blob)).unwrap_err().code, "SerializationException");
+        let blob = map(vec![
+            ("MetricWidget", Cbor::Text("{}".into())),
+            ("OutputFormat", Cbor::Bytes(vec![1])),
+        ]);
+        assert_eq!(
+            decode_cbor("GetMetricWidgetImage", cbor(&blob))
+                .unwrap_err()
+                .code,
+            "SerializationException"
+        );
     }
 
     #[test]
@@ -390,89 +545,109 @@ mod tests {
             "NotModeled": true,
         }));
         let resp = encode(model, model.operation("GetMetricData").unwrap(), &out).unwrap();
-        let header = |name: &str| resp.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let header = |name: &str| {
+            resp.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(header("content-type"), Some("application/cbor"));
         assert_eq!(header("smithy-protocol"), Some("rpc-v2-cbor"));
         let want = concat!(
-            "a1", "714d657472696344617461526573756c7473", "81", "a4",
-            "624964", "6161",
-            "6a54696d657374616d7073", "81", "c1fb41d954fc40000000",
-            "6656616c756573", "82", "fb3ff8000000000000", "fb7ff8000000000000",
-            "6a537461747573436f6465", "68436f6d706c657465",
+            "a1",
+            "714d657472696344617461526573756c7473",
+            "81",
+            "a4",
+            "624964",
+            "6161",
+            "6a54696d657374616d7073",
+            "81",
+            "c1fb41d954fc40000000",
+            "6656616c756573",
+            "82",
+            "fb3ff8000000000000",
+            "fb7ff8000000000000",
+            "6a537461747573436f6465",
+            "68436f6d706c657465",
         );
-        assert_eq!(resp.body.iter().map(|b| format!("{b:02x}")).collect::<String>(), want);
+        assert_eq!(
+            resp.body
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+            want
+        );
         // Operations without output answer no body.
-        let resp = encode(model, model.operation("PutMetricData").unwrap(), &OperationOutput::default()).unwrap();
+        let resp = encode(
+            model,
+            model.operation("PutMetricData").unwrap(),
+            &OperationOutput::default(),
+        )
+        .unwrap();
         assert!(resp.body.is_empty());
         // Blobs go out as byte strings.
         let out = OperationOutput::new(json!({"MetricWidgetImage": "aGk="}));
-        let resp = encode(model, model.operation("GetMetricWidgetImage").unwrap(), &out).unwrap();
-        assert_eq!(&resp.body[..], &hex("a1714d6574726963576964676574496d616765426869")[..]);
+        let resp = encode(
+            model,
+            model.operation("GetMetricWidgetImage").unwrap(),
+            &out,
+        )
+        .unwrap();
+        assert_eq!(
+            &resp.body[..],
+            &hex("a1714d6574726963576964676574496d616765426869")[..]
+        );
     }
 
     #[test]
     fn error_envelopes() {
         let model = gureum_model::service("cloudwatch").unwrap();
         let cases = [
-            (AwsError::bad_request("InvalidParameterValue", "bad"), "com.amazonaws.cloudwatch#InvalidParameterValueException", "message", Some("InvalidParameterValue;Sender")),
-            (AwsError::new("InternalServiceError", 500, "oops"), "com.amazonaws.cloudwatch#InternalServiceFault", "Message", Some("InternalServiceError;Receiver")),
-            (crate::json::serialization("bad body"), "SerializationException", "message", Some("SerializationException;Sender")),
+            (
+                AwsError::bad_request("InvalidParameterValue", "bad"),
+                "com.amazonaws.cloudwatch#InvalidParameterValueException",
+                "message",
+                Some("InvalidParameterValue;Sender"),
+            ),
+            (
+                AwsError::new("InternalServiceError", 500, "oops"),
+                "com.amazonaws.cloudwatch#InternalServiceFault",
+                "Message",
+                Some("InternalServiceError;Receiver"),
+            ),
+            (
+                crate::json::serialization("bad body"),
+                "SerializationException",
+                "message",
+                Some("SerializationException;Sender"),
+            ),
         ];
         for (err, type_id, key, query_error) in cases {
             let resp = encode_error(Some(model), &err);
             assert_eq!(resp.status, err.status);
             let body: Cbor = ciborium::de::from_reader(&resp.body[..]).unwrap();
-            let want = map(vec![("__type", Cbor::Text(type_id.into())), (key, Cbor::Text(err.message.clone()))]);
+            let want = map(vec![
+                ("__type", Cbor::Text(type_id.into())),
+                (key, Cbor::Text(err.message.clone())),
+            ]);
             assert_eq!(body, want);
-            let header = |name: &str| resp.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            let header = |name: &str| {
+                resp.headers
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
             assert_eq!(header("x-amzn-query-error"), query_error);
             assert_eq!(header("smithy-protocol"), Some("rpc-v2-cbor"));
         }
         let resp = encode_error(None, &AwsError::new("UnknownOperationException", 404, "no"));
         let body: Cbor = ciborium::de::from_reader(&resp.body[..]).unwrap();
-        assert_eq!(body, map(vec![("__type", Cbor::Text("UnknownOperationException".into())), ("message", Cbor::Text("no".into()))]));
-    }
-}
-
-#[cfg(test)]
-mod dump_tmp {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn dump_for_botocore() {
-        let line = |name: &str, service: &str, op: &str, protocol: &str, resp: HttpResponse| {
-            let headers: std::collections::BTreeMap<_, _> = resp.headers.into_iter().collect();
-            let hex: String = resp.body.iter().map(|b| format!("{b:02x}")).collect();
-            println!("DUMP|{name}|{service}|{op}|{protocol}|{}|{}|{hex}", resp.status, serde_json::to_string(&headers).unwrap());
-        };
-        let cw = gureum_model::service("cloudwatch").unwrap();
-        let ddb = gureum_model::service("dynamodb").unwrap();
-        let kms = gureum_model::service("kms").unwrap();
-        let gmd = json!({"MetricDataResults": [{"Id": "a", "Label": "l", "Timestamps": [1700000000, 1700000000.5], "Values": [1.5, "NaN", "Infinity", 2], "StatusCode": "Complete"}], "NextToken": "t", "Messages": []});
-        let op = cw.operation("GetMetricData").unwrap();
-        line("gmd", "cloudwatch", "GetMetricData", "smithy-rpc-v2-cbor", encode(cw, op, &OperationOutput::new(gmd.clone())).unwrap());
-        line("gmd", "cloudwatch", "GetMetricData", "json", crate::json::encode(cw, op, &OperationOutput::new(gmd)).unwrap());
-        let img = cw.operation("GetMetricWidgetImage").unwrap();
-        line("img", "cloudwatch", "GetMetricWidgetImage", "smithy-rpc-v2-cbor", encode(cw, img, &OperationOutput::new(json!({"MetricWidgetImage": "AP9oaQ=="}))).unwrap());
-        let da = cw.operation("DescribeAlarms").unwrap();
-        let alarms = json!({"MetricAlarms": [{"AlarmName": "a", "Threshold": 0.1, "EvaluationPeriods": 3, "ActionsEnabled": true, "AlarmConfigurationUpdatedTimestamp": 1700000000.123, "Dimensions": [{"Name": "d", "Value": "v"}]}]});
-        line("alarms", "cloudwatch", "DescribeAlarms", "smithy-rpc-v2-cbor", encode(cw, da, &OperationOutput::new(alarms)).unwrap());
-        let pmd = cw.operation("PutMetricData").unwrap();
-        line("pmd", "cloudwatch", "PutMetricData", "smithy-rpc-v2-cbor", encode(cw, pmd, &OperationOutput::default()).unwrap());
-        for err in [AwsError::bad_request("InvalidParameterValue", "bad value"), AwsError::new("ResourceNotFound", 404, "no dashboard"), AwsError::new("InternalServiceError", 500, "oops"), AwsError::bad_request("SerializationException", "bad body")] {
-            line("err", "cloudwatch", "PutMetricData", "smithy-rpc-v2-cbor", encode_error(Some(cw), &err));
-            line("err", "cloudwatch", "PutMetricData", "json", crate::json::encode_error(crate::Protocol::Json, Some(cw), &err));
-        }
-        let gi = ddb.operation("GetItem").unwrap();
-        line("getitem", "dynamodb", "GetItem", "json", crate::json::encode(ddb, gi, &OperationOutput::new(json!({"Item": {"pk": {"S": "a"}, "b": {"B": "AP9oaQ=="}, "n": {"N": "2"}, "l": {"L": [{"BS": ["eA=="]}]}}}))).unwrap());
-        let dt = ddb.operation("DescribeTable").unwrap();
-        line("dt", "dynamodb", "DescribeTable", "json", crate::json::encode(ddb, dt, &OperationOutput::new(json!({"Table": {"TableName": "t", "CreationDateTime": 1700000000.5, "ItemCount": 3, "TableStatus": "ACTIVE"}}))).unwrap());
-        line("err", "dynamodb", "GetItem", "json", crate::json::encode_error(crate::Protocol::Json, Some(ddb), &AwsError::bad_request("ResourceNotFoundException", "Requested resource not found")));
-        let enc = kms.operation("Encrypt").unwrap();
-        line("enc", "kms", "Encrypt", "json", crate::json::encode(kms, enc, &OperationOutput::new(json!({"CiphertextBlob": "AP9oaQ==", "KeyId": "k", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}))).unwrap());
-        line("err", "kms", "Encrypt", "json", crate::json::encode_error(crate::Protocol::Json, Some(kms), &AwsError::bad_request("NotFoundException", "no key")));
-        let lambda = gureum_model::service("lambda").unwrap();
-        line("err", "lambda", "GetFunction", "rest-json", crate::json::encode_error(crate::Protocol::RestJson, Some(lambda), &AwsError::new("ResourceNotFoundException", 404, "Function not found")));
+        assert_eq!(
+            body,
+            map(vec![
+                ("__type", Cbor::Text("UnknownOperationException".into())),
+                ("message", Cbor::Text("no".into()))
+            ])
+        );
     }
 }

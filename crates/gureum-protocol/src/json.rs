@@ -11,15 +11,24 @@ use gureum_core::{AwsError, OperationInput, OperationOutput};
 use gureum_model::{Operation, ServiceModel, Shape, ShapeKind, ShapeRef};
 use serde_json::{Map, Number, Value};
 
-use crate::value::{TimestampFormat, format_timestamp, parse_timestamp, shape, too_deep, wire_name};
+use crate::value::{
+    TimestampFormat, format_timestamp, parse_timestamp, shape, too_deep, wire_name,
+};
 use crate::{HttpRequest, HttpResponse, MAX_DEPTH, Protocol};
 
-pub(crate) fn decode(model: &ServiceModel, op: &Operation, req: &HttpRequest) -> Result<OperationInput, AwsError> {
+pub(crate) fn decode(
+    model: &ServiceModel,
+    op: &Operation,
+    req: &HttpRequest,
+) -> Result<OperationInput, AwsError> {
     let params = match &op.input {
         Some(input) => decode_shape(model, input, &parse_body(&req.body)?)?,
         None => Value::Object(Map::new()),
     };
-    Ok(OperationInput { params, payload: None })
+    Ok(OperationInput {
+        params,
+        payload: None,
+    })
 }
 
 /// Parses a JSON request body; an empty body is an empty object.
@@ -37,22 +46,38 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<Value, AwsError> {
     })
 }
 
-pub(crate) fn encode(model: &ServiceModel, op: &Operation, out: &OperationOutput) -> Result<HttpResponse, AwsError> {
+pub(crate) fn encode(
+    model: &ServiceModel,
+    op: &Operation,
+    out: &OperationOutput,
+) -> Result<HttpResponse, AwsError> {
     let body = match &op.output {
-        Some(r) => encode_shape(model, r, &out.params, 0)?.unwrap_or_else(|| Value::Object(Map::new())),
+        Some(r) => {
+            encode_shape(model, r, &out.params, 0)?.unwrap_or_else(|| Value::Object(Map::new()))
+        }
         None => Value::Object(Map::new()),
     };
-    Ok(HttpResponse::new(200, &content_type(Some(model)), body.to_string()))
+    Ok(HttpResponse::new(
+        200,
+        &content_type(Some(model)),
+        body.to_string(),
+    ))
 }
 
 fn content_type(model: Option<&ServiceModel>) -> String {
-    let version = model.and_then(|m| m.metadata.json_version.as_deref()).unwrap_or("1.0");
+    let version = model
+        .and_then(|m| m.metadata.json_version.as_deref())
+        .unwrap_or("1.0");
     format!("application/x-amz-json-{version}")
 }
 
 /// The JSON error envelope of awsJson and restJson1: `{"__type": Code, "message": ...}` plus
 /// `x-amzn-ErrorType`, which botocore and aws-sdk-rust both read (stripping any `ns#` prefix).
-pub(crate) fn encode_error(protocol: Protocol, model: Option<&ServiceModel>, err: &AwsError) -> HttpResponse {
+pub(crate) fn encode_error(
+    protocol: Protocol,
+    model: Option<&ServiceModel>,
+    err: &AwsError,
+) -> HttpResponse {
     let info = ErrorInfo::of(model, err);
     let mut body = Map::new();
     body.insert("__type".into(), Value::String(info.type_name.to_string()));
@@ -89,17 +114,31 @@ impl<'a> ErrorInfo<'a> {
             by_name.or_else(|| {
                 m.shapes
                     .iter()
-                    .filter(|(_, s)| s.exception && s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code))
+                    .filter(|(_, s)| {
+                        s.exception
+                            && s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code)
+                    })
                     .min_by_key(|(name, _)| name.as_str())
             })
         });
         let message_key = found
-            .and_then(|(_, s)| s.members.iter().find(|m| m.name.eq_ignore_ascii_case("message")))
+            .and_then(|(_, s)| {
+                s.members
+                    .iter()
+                    .find(|m| m.name.eq_ignore_ascii_case("message"))
+            })
             .map_or("message", |m| m.name.as_str());
-        let query_compatible = model.is_some_and(|m| m.metadata.protocols.iter().any(|p| p == "query"));
+        let query_compatible =
+            model.is_some_and(|m| m.metadata.protocols.iter().any(|p| p == "query"));
         let query_error = query_compatible.then(|| {
-            let query_code = found.and_then(|(_, s)| s.error.as_ref()?.code.as_deref()).unwrap_or(code);
-            let fault = if err.sender_fault { "Sender" } else { "Receiver" };
+            let query_code = found
+                .and_then(|(_, s)| s.error.as_ref()?.code.as_deref())
+                .unwrap_or(code);
+            let fault = if err.sender_fault {
+                "Sender"
+            } else {
+                "Receiver"
+            };
             format!("{query_code};{fault}")
         });
         ErrorInfo {
@@ -162,7 +201,11 @@ fn show(path: &[Step]) -> String {
 
 /// Decodes a wire document into the canonical tree of the referenced shape, validating every
 /// value against the model. Unknown members and null members are skipped, as AWS does.
-pub(crate) fn decode_shape<W: Wire>(model: &ServiceModel, r: &ShapeRef, raw: &W) -> Result<Value, AwsError> {
+pub(crate) fn decode_shape<W: Wire>(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    raw: &W,
+) -> Result<Value, AwsError> {
     walk(model, r, raw, &mut Vec::new(), 0)
 }
 
@@ -178,8 +221,16 @@ fn walk<'a, W: Wire>(
 ) -> Result<Value, AwsError> {
     let s = shape(model, &r.shape)?;
     let mismatch = |path: &[Step]| {
-        let at = if path.is_empty() { "the request body".to_string() } else { format!("'{}'", show(path)) };
-        serialization(format!("Expected {} at {at}, found {}", expected(s.kind), raw.kind()))
+        let at = if path.is_empty() {
+            "the request body".to_string()
+        } else {
+            format!("'{}'", show(path))
+        };
+        serialization(format!(
+            "Expected {} at {at}, found {}",
+            expected(s.kind),
+            raw.kind()
+        ))
     };
     match s.kind {
         ShapeKind::Structure if s.document => raw.document().ok_or_else(|| mismatch(path)),
@@ -190,7 +241,11 @@ fn walk<'a, W: Wire>(
             let entries = raw.entries().ok_or_else(|| mismatch(path))?;
             let mut out = Map::new();
             for (key, v) in entries {
-                let Some(m) = s.members.iter().find(|m| wire_name(&m.name, &m.target) == key) else {
+                let Some(m) = s
+                    .members
+                    .iter()
+                    .find(|m| wire_name(&m.name, &m.target) == key)
+                else {
                     continue;
                 };
                 if v.is_null() {
@@ -204,7 +259,10 @@ fn walk<'a, W: Wire>(
             Ok(Value::Object(out))
         }
         ShapeKind::List => {
-            let member = s.member.as_ref().ok_or_else(|| AwsError::internal("list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("list without member"))?;
             let items = raw.items().ok_or_else(|| mismatch(path))?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -215,7 +273,10 @@ fn walk<'a, W: Wire>(
             Ok(Value::Array(out))
         }
         ShapeKind::Map => {
-            let value_ref = s.value.as_ref().ok_or_else(|| AwsError::internal("map without value"))?;
+            let value_ref = s
+                .value
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("map without value"))?;
             let entries = raw.entries().ok_or_else(|| mismatch(path))?;
             let mut out = Map::new();
             for (key, v) in entries {
@@ -316,7 +377,12 @@ impl Wire for Value {
     }
 
     fn entries(&self) -> Option<Vec<(&str, &Self)>> {
-        Some(self.as_object()?.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        Some(
+            self.as_object()?
+                .iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect(),
+        )
     }
 
     fn items(&self) -> Option<&[Self]> {
@@ -355,7 +421,6 @@ impl Wire for Value {
 // ---- canonical tree -> wire ----------------------------------------------------------------
 
 /// A scalar of the output tree, coerced to its shape's kind.
-#[derive(Debug, PartialEq)]
 pub(crate) enum Scalar<'v> {
     Text(Cow<'v, str>),
     Bool(bool),
@@ -372,28 +437,41 @@ pub(crate) enum Scalar<'v> {
 /// structs (numbers as strings and the like); `None` when the value cannot be one.
 pub(crate) fn output_scalar<'v>(s: &Shape, v: &'v Value) -> Option<Scalar<'v>> {
     Some(match (s.kind, v) {
-        (ShapeKind::String | ShapeKind::Character, Value::String(t)) => Scalar::Text(Cow::Borrowed(t)),
-        (ShapeKind::String | ShapeKind::Character, Value::Number(n)) => Scalar::Text(Cow::Owned(n.to_string())),
-        (ShapeKind::String | ShapeKind::Character, Value::Bool(b)) => Scalar::Text(Cow::Owned(b.to_string())),
+        (ShapeKind::String | ShapeKind::Character, Value::String(t)) => {
+            Scalar::Text(Cow::Borrowed(t))
+        }
+        (ShapeKind::String | ShapeKind::Character, Value::Number(n)) => {
+            Scalar::Text(Cow::Owned(n.to_string()))
+        }
+        (ShapeKind::String | ShapeKind::Character, Value::Bool(b)) => {
+            Scalar::Text(Cow::Owned(b.to_string()))
+        }
         (ShapeKind::Boolean, Value::Bool(b)) => Scalar::Bool(*b),
         (ShapeKind::Boolean, Value::String(t)) => Scalar::Bool(t.parse().ok()?),
         (ShapeKind::Byte | ShapeKind::Short | ShapeKind::Integer | ShapeKind::Long, _) => {
             let n = match v {
-                Value::Number(n) => n.as_i64().map(|i| Num::Int(i.into())).or_else(|| n.as_f64().map(Num::Float))?,
+                Value::Number(n) => n
+                    .as_i64()
+                    .map(|i| Num::Int(i.into()))
+                    .or_else(|| n.as_f64().map(Num::Float))?,
                 Value::String(t) => Num::Int(t.trim().parse::<i64>().ok()?.into()),
                 _ => return None,
             };
             Scalar::Int(number(s.kind, n)?.as_i64()?)
         }
         (ShapeKind::Float | ShapeKind::Double, Value::Number(n)) => Scalar::Float(n.as_f64()?),
-        (ShapeKind::Float | ShapeKind::Double, Value::String(t)) => Scalar::Float(match t.as_str() {
-            "NaN" => f64::NAN,
-            "Infinity" => f64::INFINITY,
-            "-Infinity" => f64::NEG_INFINITY,
-            t => t.trim().parse().ok()?,
-        }),
+        (ShapeKind::Float | ShapeKind::Double, Value::String(t)) => {
+            Scalar::Float(match t.as_str() {
+                "NaN" => f64::NAN,
+                "Infinity" => f64::INFINITY,
+                "-Infinity" => f64::NEG_INFINITY,
+                t => t.trim().parse().ok()?,
+            })
+        }
         (ShapeKind::Timestamp, Value::Number(n)) => Scalar::Timestamp(n.as_f64()?),
-        (ShapeKind::Timestamp, Value::String(t)) => Scalar::Timestamp(parse_timestamp(t, TimestampFormat::Iso8601)?),
+        (ShapeKind::Timestamp, Value::String(t)) => {
+            Scalar::Timestamp(parse_timestamp(t, TimestampFormat::Iso8601)?)
+        }
         (ShapeKind::Blob, Value::String(t)) => Scalar::Blob(t),
         _ => return None,
     })
@@ -401,7 +479,11 @@ pub(crate) fn output_scalar<'v>(s: &Shape, v: &'v Value) -> Option<Scalar<'v>> {
 
 /// The error for output trees that do not fit the model: a handler bug.
 pub(crate) fn unfit(s: &Shape, v: &Value) -> AwsError {
-    AwsError::internal(format!("output holds {} where the model wants {}", v.kind(), expected(s.kind)))
+    AwsError::internal(format!(
+        "output holds {} where the model wants {}",
+        v.kind(),
+        expected(s.kind)
+    ))
 }
 
 /// Encodes a canonical value as the JSON of the referenced shape: wire names, only modeled
@@ -434,7 +516,10 @@ pub(crate) fn encode_shape(
             Value::Object(out)
         }
         ShapeKind::List => {
-            let member = s.member.as_ref().ok_or_else(|| AwsError::internal("list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("list without member"))?;
             let items = v.as_array().ok_or_else(|| unfit(s, v))?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
@@ -443,7 +528,10 @@ pub(crate) fn encode_shape(
             Value::Array(out)
         }
         ShapeKind::Map => {
-            let value_ref = s.value.as_ref().ok_or_else(|| AwsError::internal("map without value"))?;
+            let value_ref = s
+                .value
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("map without value"))?;
             let entries = v.as_object().ok_or_else(|| unfit(s, v))?;
             let mut out = Map::new();
             for (key, value) in entries {
@@ -461,10 +549,12 @@ pub(crate) fn encode_shape(
                 Some(n) => Value::Number(n),
                 None => Value::String(non_finite_name(f).to_string()),
             },
-            Scalar::Timestamp(secs) => match TimestampFormat::of(Some(r), s, TimestampFormat::UnixTimestamp) {
-                TimestampFormat::UnixTimestamp => epoch_number(secs),
-                format => Value::String(format_timestamp(secs, format)),
-            },
+            Scalar::Timestamp(secs) => {
+                match TimestampFormat::of(Some(r), s, TimestampFormat::UnixTimestamp) {
+                    TimestampFormat::UnixTimestamp => epoch_number(secs),
+                    format => Value::String(format_timestamp(secs, format)),
+                }
+            }
             Scalar::Blob(b) => Value::String(b.to_string()),
         },
     }))
@@ -501,9 +591,20 @@ mod tests {
 
     fn encode_json(service: &str, op: &str, tree: Value) -> (String, Value) {
         let model = gureum_model::service(service).unwrap();
-        let resp = encode(model, model.operation(op).unwrap(), &OperationOutput::new(tree)).unwrap();
+        let resp = encode(
+            model,
+            model.operation(op).unwrap(),
+            &OperationOutput::new(tree),
+        )
+        .unwrap();
         assert_eq!(resp.status, 200);
-        let ct = resp.headers.iter().find(|(k, _)| k == "content-type").unwrap().1.clone();
+        let ct = resp
+            .headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .unwrap()
+            .1
+            .clone();
         (ct, serde_json::from_slice(&resp.body).unwrap())
     }
 
@@ -540,11 +641,20 @@ mod tests {
             ("dynamodb", "DescribeLimits", "", json!({})),
             ("dynamodb", "DescribeLimits", "{}", json!({})),
             ("kms", "ListKeys", "", json!({})),
-            ("kms", "ListKeys", " {\"Limit\": 10.0} ", json!({"Limit": 10})),
+            (
+                "kms",
+                "ListKeys",
+                " {\"Limit\": 10.0} ",
+                json!({"Limit": 10}),
+            ),
             ("logs", "DescribeLogGroups", "{}", json!({})),
         ];
         for (service, op, body, want) in cases {
-            assert_eq!(decode_json(service, op, body).unwrap(), want, "{service} {op}");
+            assert_eq!(
+                decode_json(service, op, body).unwrap(),
+                want,
+                "{service} {op}"
+            );
         }
     }
 
@@ -574,38 +684,109 @@ mod tests {
             ),
         ];
         for (service, op, body, want) in cases {
-            assert_eq!(decode_json(service, op, body).unwrap(), want, "{service} {op}");
+            assert_eq!(
+                decode_json(service, op, body).unwrap(),
+                want,
+                "{service} {op}"
+            );
         }
         // An operation without input takes an empty body or an empty object.
         let model = gureum_model::service("dynamodb").unwrap();
         let mut op = model.operation("DescribeLimits").unwrap().clone();
         op.input = None;
         for body in ["", "{}"] {
-            assert_eq!(decode(model, &op, &request(body)).unwrap().params, json!({}));
+            assert_eq!(
+                decode(model, &op, &request(body)).unwrap().params,
+                json!({})
+            );
         }
     }
 
     #[test]
     fn refuses_bodies_that_do_not_fit_the_model() {
         let cases = [
-            ("dynamodb", "PutItem", r#"{"TableName":"t","Item":{"n":{"N":1}}}"#, "'Item.n.N'"),
-            ("dynamodb", "PutItem", r#"{"TableName":["t"]}"#, "'TableName'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","Limit":"10"}"#, "'Limit'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","Limit":1.5}"#, "'Limit'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","Limit":4294967296}"#, "'Limit'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","ConsistentRead":"true"}"#, "'ConsistentRead'"),
-            ("dynamodb", "BatchGetItem", r#"{"RequestItems":[]}"#, "'RequestItems'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","AttributesToGet":{"a":1}}"#, "'AttributesToGet'"),
-            ("dynamodb", "Scan", r#"{"TableName":"t","AttributesToGet":["a",2]}"#, "'AttributesToGet[1]'"),
-            ("kms", "Encrypt", r#"{"KeyId":"k","Plaintext":"not base64!"}"#, "'Plaintext'"),
+            (
+                "dynamodb",
+                "PutItem",
+                r#"{"TableName":"t","Item":{"n":{"N":1}}}"#,
+                "'Item.n.N'",
+            ),
+            (
+                "dynamodb",
+                "PutItem",
+                r#"{"TableName":["t"]}"#,
+                "'TableName'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","Limit":"10"}"#,
+                "'Limit'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","Limit":1.5}"#,
+                "'Limit'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","Limit":4294967296}"#,
+                "'Limit'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","ConsistentRead":"true"}"#,
+                "'ConsistentRead'",
+            ),
+            (
+                "dynamodb",
+                "BatchGetItem",
+                r#"{"RequestItems":[]}"#,
+                "'RequestItems'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","AttributesToGet":{"a":1}}"#,
+                "'AttributesToGet'",
+            ),
+            (
+                "dynamodb",
+                "Scan",
+                r#"{"TableName":"t","AttributesToGet":["a",2]}"#,
+                "'AttributesToGet[1]'",
+            ),
+            (
+                "kms",
+                "Encrypt",
+                r#"{"KeyId":"k","Plaintext":"not base64!"}"#,
+                "'Plaintext'",
+            ),
             ("kms", "Encrypt", r#"["KeyId"]"#, "the request body"),
             ("kms", "Encrypt", r#"{"KeyId":"k""#, "Malformed JSON"),
-            ("cloudwatch", "PutMetricData", r#"{"MetricData":[{"Timestamp":true}]}"#, "'MetricData[0].Timestamp'"),
-            ("cloudwatch", "PutMetricData", r#"{"MetricData":[{"Value":"lots"}]}"#, "'MetricData[0].Value'"),
+            (
+                "cloudwatch",
+                "PutMetricData",
+                r#"{"MetricData":[{"Timestamp":true}]}"#,
+                "'MetricData[0].Timestamp'",
+            ),
+            (
+                "cloudwatch",
+                "PutMetricData",
+                r#"{"MetricData":[{"Value":"lots"}]}"#,
+                "'MetricData[0].Value'",
+            ),
         ];
         for (service, op, body, what) in cases {
             let err = decode_json(service, op, body).unwrap_err();
-            assert_eq!((err.code.as_ref(), err.status), ("SerializationException", 400), "{body}");
+            assert_eq!(
+                (err.code.as_ref(), err.status),
+                ("SerializationException", 400),
+                "{body}"
+            );
             assert!(err.message.contains(what), "{body}: {}", err.message);
         }
     }
@@ -613,13 +794,21 @@ mod tests {
     #[test]
     fn refuses_deep_nesting_without_recursing() {
         // Past serde_json's own limit: a clean 400, never a stack overflow.
-        let nest = |open: &str, close: &str, n: usize| format!("{}{{\"S\":\"x\"}}{}", open.repeat(n), close.repeat(n));
-        let deep = format!("{{\"TableName\":\"t\",\"Item\":{{\"a\":{}}}}}", nest("{\"L\":[", "]}", 5000));
+        let nest = |open: &str, close: &str, n: usize| {
+            format!("{}{{\"S\":\"x\"}}{}", open.repeat(n), close.repeat(n))
+        };
+        let deep = format!(
+            "{{\"TableName\":\"t\",\"Item\":{{\"a\":{}}}}}",
+            nest("{\"L\":[", "]}", 5000)
+        );
         let err = decode_json("dynamodb", "PutItem", &deep).unwrap_err();
         assert_eq!(err.code, "SerializationException");
         assert!(err.message.contains("deeper than"), "{}", err.message);
         // DynamoDB's 32 levels of nested attributes decode.
-        let ok = format!("{{\"Item\":{{\"a\":{}}}}}", nest("{\"M\":{\"a\":", "}}", 32));
+        let ok = format!(
+            "{{\"Item\":{{\"a\":{}}}}}",
+            nest("{\"M\":{\"a\":", "}}", 32)
+        );
         assert!(decode_json("dynamodb", "PutItem", &ok).is_ok());
         // A tree built in memory (no parser limit) is still refused by the walk.
         let mut v = json!({"S": "x"});
@@ -628,7 +817,12 @@ mod tests {
         }
         let model = gureum_model::service("dynamodb").unwrap();
         let op = model.operation("PutItem").unwrap();
-        let err = decode_shape(model, op.input.as_ref().unwrap(), &json!({"Item": {"a": v}})).unwrap_err();
+        let err = decode_shape(
+            model,
+            op.input.as_ref().unwrap(),
+            &json!({"Item": {"a": v}}),
+        )
+        .unwrap_err();
         assert_eq!(err.code, "SerializationException");
     }
 
@@ -640,7 +834,10 @@ mod tests {
             json!({"Item": {"pk": {"S": "a"}, "b": {"B": "aGk="}, "n": {"N": "2"}}, "Extra": 1, "ConsumedCapacity": null}),
         );
         assert_eq!(ct, "application/x-amz-json-1.0");
-        assert_eq!(body, json!({"Item": {"pk": {"S": "a"}, "b": {"B": "aGk="}, "n": {"N": "2"}}}));
+        assert_eq!(
+            body,
+            json!({"Item": {"pk": {"S": "a"}, "b": {"B": "aGk="}, "n": {"N": "2"}}})
+        );
         let (ct, body) = encode_json(
             "kms",
             "DescribeKey",
@@ -673,36 +870,86 @@ mod tests {
     #[test]
     fn error_envelopes() {
         let header = |resp: &HttpResponse, name: &str| {
-            resp.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            resp.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         };
         let ddb = gureum_model::service("dynamodb").unwrap();
         let cw = gureum_model::service("cloudwatch").unwrap();
         let logs = gureum_model::service("logs").unwrap();
         let cases = [
-            (Protocol::Json, Some(ddb), AwsError::bad_request("ResourceNotFoundException", "gone"),
-             json!({"__type": "ResourceNotFoundException", "message": "gone"}), "application/x-amz-json-1.0", None),
-            (Protocol::Json, Some(ddb), serialization("bad"),
-             json!({"__type": "SerializationException", "message": "bad"}), "application/x-amz-json-1.0", None),
-            (Protocol::Json, Some(logs), AwsError::bad_request("ResourceNotFoundException", "no group"),
-             json!({"__type": "ResourceNotFoundException", "message": "no group"}), "application/x-amz-json-1.1", None),
-            (Protocol::Json, Some(cw), AwsError::bad_request("InvalidParameterValue", "bad value"),
-             json!({"__type": "InvalidParameterValueException", "message": "bad value"}), "application/x-amz-json-1.0",
-             Some("InvalidParameterValue;Sender")),
-            (Protocol::Json, Some(cw), AwsError::new("InternalServiceError", 500, "oops"),
-             json!({"__type": "InternalServiceFault", "Message": "oops"}), "application/x-amz-json-1.0",
-             Some("InternalServiceError;Receiver")),
-            (Protocol::Json, Some(cw), AwsError::new("ResourceNotFound", 404, "no dashboard"),
-             json!({"__type": "ResourceNotFound", "message": "no dashboard"}), "application/x-amz-json-1.0",
-             Some("ResourceNotFound;Sender")),
-            (Protocol::RestJson, None, AwsError::new("ResourceNotFoundException", 404, "no function"),
-             json!({"__type": "ResourceNotFoundException", "message": "no function"}), "application/json", None),
+            (
+                Protocol::Json,
+                Some(ddb),
+                AwsError::bad_request("ResourceNotFoundException", "gone"),
+                json!({"__type": "ResourceNotFoundException", "message": "gone"}),
+                "application/x-amz-json-1.0",
+                None,
+            ),
+            (
+                Protocol::Json,
+                Some(ddb),
+                serialization("bad"),
+                json!({"__type": "SerializationException", "message": "bad"}),
+                "application/x-amz-json-1.0",
+                None,
+            ),
+            (
+                Protocol::Json,
+                Some(logs),
+                AwsError::bad_request("ResourceNotFoundException", "no group"),
+                json!({"__type": "ResourceNotFoundException", "message": "no group"}),
+                "application/x-amz-json-1.1",
+                None,
+            ),
+            (
+                Protocol::Json,
+                Some(cw),
+                AwsError::bad_request("InvalidParameterValue", "bad value"),
+                json!({"__type": "InvalidParameterValueException", "message": "bad value"}),
+                "application/x-amz-json-1.0",
+                Some("InvalidParameterValue;Sender"),
+            ),
+            (
+                Protocol::Json,
+                Some(cw),
+                AwsError::new("InternalServiceError", 500, "oops"),
+                json!({"__type": "InternalServiceFault", "Message": "oops"}),
+                "application/x-amz-json-1.0",
+                Some("InternalServiceError;Receiver"),
+            ),
+            (
+                Protocol::Json,
+                Some(cw),
+                AwsError::new("ResourceNotFound", 404, "no dashboard"),
+                json!({"__type": "ResourceNotFound", "message": "no dashboard"}),
+                "application/x-amz-json-1.0",
+                Some("ResourceNotFound;Sender"),
+            ),
+            (
+                Protocol::RestJson,
+                None,
+                AwsError::new("ResourceNotFoundException", 404, "no function"),
+                json!({"__type": "ResourceNotFoundException", "message": "no function"}),
+                "application/json",
+                None,
+            ),
         ];
         for (protocol, model, err, body, ct, query_error) in cases {
             let resp = encode_error(protocol, model, &err);
             assert_eq!(resp.status, err.status);
-            assert_eq!(serde_json::from_slice::<Value>(&resp.body).unwrap(), body, "{}", err.code);
+            assert_eq!(
+                serde_json::from_slice::<Value>(&resp.body).unwrap(),
+                body,
+                "{}",
+                err.code
+            );
             assert_eq!(header(&resp, "content-type").as_deref(), Some(ct));
-            assert_eq!(header(&resp, "x-amzn-errortype"), body["__type"].as_str().map(str::to_string));
+            assert_eq!(
+                header(&resp, "x-amzn-errortype"),
+                body["__type"].as_str().map(str::to_string)
+            );
             assert_eq!(header(&resp, "x-amzn-query-error").as_deref(), query_error);
         }
     }

@@ -255,3 +255,125 @@ fn fold_virtual_host(req: &mut HttpRequest) {
         format!("/{bucket}{}", req.path)
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &str) -> HttpRequest {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        HttpRequest {
+            method: method.parse().unwrap(),
+            path: path.into(),
+            query: query.into(),
+            headers: map,
+            body: body.to_string().into(),
+        }
+    }
+
+    fn auth(service: &str) -> String {
+        format!("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00")
+    }
+
+    const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+    #[test]
+    fn routes_by_target_scope_action_and_path() {
+        let sts = auth("sts");
+        let monitoring = auth("monitoring");
+        let elb = auth("elasticloadbalancing");
+        let ec2 = auth("ec2");
+        let s3 = auth("s3");
+        let lambda = auth("lambda");
+        let cases: Vec<(HttpRequest, (&str, Protocol, &str))> = vec![
+            (
+                req("POST", "/", "", &[FORM, ("authorization", &sts)], "Action=GetCallerIdentity&Version=2011-06-15"),
+                ("sts", Protocol::Query, "GetCallerIdentity"),
+            ),
+            (
+                req("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fsts%2Faws4_request", &[], ""),
+                ("sts", Protocol::Query, "GetCallerIdentity"),
+            ),
+            (
+                req("POST", "/", "", &[("x-amz-target", "DynamoDB_20120810.ListTables"), ("authorization", &auth("dynamodb"))], "{}"),
+                ("dynamodb", Protocol::Json, "ListTables"),
+            ),
+            (
+                req("POST", "/", "", &[("x-amz-target", "DynamoDBStreams_20120810.ListStreams"), ("authorization", &auth("dynamodb"))], "{}"),
+                ("dynamodbstreams", Protocol::Json, "ListStreams"),
+            ),
+            (
+                req("POST", "/", "", &[("x-amz-target", "TrentService.Encrypt")], "{}"),
+                ("kms", Protocol::Json, "Encrypt"),
+            ),
+            (
+                req("POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics", "", &[("smithy-protocol", "rpc-v2-cbor"), ("authorization", &monitoring)], ""),
+                ("cloudwatch", Protocol::RpcV2Cbor, "ListMetrics"),
+            ),
+            (
+                req("POST", "/", "", &[("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"), ("authorization", &monitoring)], "{}"),
+                ("cloudwatch", Protocol::Json, "ListMetrics"),
+            ),
+            (
+                req("POST", "/", "", &[FORM, ("authorization", &monitoring)], "Action=ListMetrics&Version=2010-08-01"),
+                ("cloudwatch", Protocol::Query, "ListMetrics"),
+            ),
+            (
+                req("POST", "/", "", &[FORM, ("authorization", &elb)], "Action=DescribeLoadBalancers&Version=2015-12-01"),
+                ("elbv2", Protocol::Query, "DescribeLoadBalancers"),
+            ),
+            (
+                req("POST", "/", "", &[FORM, ("authorization", &elb)], "Action=DescribeLoadBalancers&Version=2012-06-01"),
+                ("elb", Protocol::Query, "DescribeLoadBalancers"),
+            ),
+            (
+                req("POST", "/", "", &[FORM, ("authorization", &ec2)], "Action=DescribeInstances&Version=2016-11-15"),
+                ("ec2", Protocol::Ec2, "DescribeInstances"),
+            ),
+            (req("GET", "/", "", &[("authorization", &s3)], ""), ("s3", Protocol::RestXml, "ListBuckets")),
+            (req("GET", "/", "", &[], ""), ("s3", Protocol::RestXml, "ListBuckets")),
+            (
+                req("GET", "/2015-03-31/functions/", "", &[("authorization", &lambda)], ""),
+                ("lambda", Protocol::RestJson, "ListFunctions"),
+            ),
+        ];
+        for (mut r, (service, protocol, op)) in cases {
+            let got = route(&mut r).unwrap_or_else(|e| panic!("{service}.{op}: {:?}", e.error));
+            assert_eq!((got.service, got.protocol, got.operation.as_str()), (service, protocol, op));
+        }
+    }
+
+    #[test]
+    fn unknown_operations_answer_in_their_protocol() {
+        let cases = [
+            (req("POST", "/", "", &[FORM, ("authorization", &auth("sts"))], "Action=Nope&Version=2011-06-15"), "InvalidAction", Protocol::Query),
+            (req("POST", "/", "", &[("x-amz-target", "DynamoDB_20120810.Nope")], "{}"), "UnknownOperationException", Protocol::Json),
+            (req("POST", "/", "", &[("x-amz-target", "Nobody.Nope")], "{}"), "UnknownOperationException", Protocol::Json),
+            (req("POST", "/", "", &[("authorization", &auth("nosuchservice"))], ""), "UnknownService", Protocol::Query),
+        ];
+        for (mut r, code, protocol) in cases {
+            let e = route(&mut r).unwrap_err();
+            assert_eq!((e.error.code.as_ref(), e.protocol), (code, protocol));
+        }
+    }
+
+    #[test]
+    fn folds_virtual_hosted_buckets() {
+        let cases = [
+            ("mybucket.s3.localhost.localstack.cloud:4566", "/key", "/mybucket/key"),
+            ("mybucket.localhost:4566", "/", "/mybucket"),
+            ("mybucket.s3.us-east-1.amazonaws.com", "/a/b", "/mybucket/a/b"),
+            ("localhost:4566", "/bucket/key", "/bucket/key"),
+            ("127.0.0.1:4566", "/bucket", "/bucket"),
+            ("s3.localhost", "/bucket", "/bucket"),
+        ];
+        for (host, path, want) in cases {
+            let mut r = req("GET", path, "", &[("host", host)], "");
+            fold_virtual_host(&mut r);
+            assert_eq!(r.path, want, "{host}{path}");
+        }
+    }
+}

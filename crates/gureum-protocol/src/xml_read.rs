@@ -38,7 +38,11 @@ impl Element {
         self.attributes
             .iter()
             .find(|(k, _)| k == name)
-            .or_else(|| self.attributes.iter().find(|(k, _)| local_name(k) == local_name(name)))
+            .or_else(|| {
+                self.attributes
+                    .iter()
+                    .find(|(k, _)| local_name(k) == local_name(name))
+            })
             .map(|(_, v)| v.as_str())
     }
 }
@@ -61,13 +65,17 @@ fn local_name(qname: &str) -> String {
 }
 
 fn open(e: &BytesStart) -> Result<Element, String> {
-    let mut el = Element { name: local_name(e.name().as_ref()), ..Element::default() };
+    let mut el = Element {
+        name: local_name(e.name().as_ref()),
+        ..Element::default()
+    };
     for attr in e.attributes() {
         let attr = attr.map_err(|err| err.to_string())?;
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|err| err.to_string())?;
-        el.attributes.push((attr.key.as_ref().to_string(), value.into_owned()));
+        el.attributes
+            .push((attr.key.as_ref().to_string(), value.into_owned()));
     }
     Ok(el)
 }
@@ -77,14 +85,17 @@ fn open(e: &BytesStart) -> Result<Element, String> {
 /// that is not exactly one well-formed root element.
 pub fn parse(body: &[u8]) -> Result<Element, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the document is not UTF-8".to_string())?;
-    let mut reader = Reader::from_str(text);
+    let mut reader = Reader::from_str(text.strip_prefix('\u{feff}').unwrap_or(text));
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
         let event = reader.read_event().map_err(|e| e.to_string())?;
         match event {
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
-                return Err(format!("content after the root element: <{}>", local_name(e.name().as_ref())));
+                return Err(format!(
+                    "content after the root element: <{}>",
+                    local_name(e.name().as_ref())
+                ));
             }
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
@@ -146,9 +157,17 @@ pub fn read_document(model: &ServiceModel, r: &ShapeRef, body: &[u8]) -> Result<
 
 /// The members of structure `s` found among `el`'s children and attributes. Members bound to
 /// HTTP locations (headers, URI, query) are never read from a body.
-pub fn read_structure(model: &ServiceModel, s: &Shape, el: &Element, depth: usize) -> Result<Value, AwsError> {
+pub fn read_structure(
+    model: &ServiceModel,
+    s: &Shape,
+    el: &Element,
+    depth: usize,
+) -> Result<Value, AwsError> {
     if depth > MAX_DEPTH {
-        return Err(malformed(model, &format!("the document nests deeper than {MAX_DEPTH} levels")));
+        return Err(malformed(
+            model,
+            &format!("the document nests deeper than {MAX_DEPTH} levels"),
+        ));
     }
     let mut out = Map::new();
     for m in &s.members {
@@ -167,7 +186,9 @@ pub fn read_structure(model: &ServiceModel, s: &Shape, el: &Element, depth: usiz
         let flattened = r.flattened || target.flattened;
         let value = match target.kind {
             ShapeKind::List if flattened => {
-                let Some(item) = target.member.as_ref() else { continue };
+                let Some(item) = target.member.as_ref() else {
+                    continue;
+                };
                 let key = item.location_name.as_deref().unwrap_or(name);
                 let items: Vec<&Element> = el.children_named(key).collect();
                 if items.is_empty() {
@@ -197,15 +218,25 @@ pub fn read_structure(model: &ServiceModel, s: &Shape, el: &Element, depth: usiz
 }
 
 /// One element holding a value of the referenced shape (lists and maps here are wrapped).
-fn read_element(model: &ServiceModel, r: &ShapeRef, el: &Element, depth: usize) -> Result<Value, AwsError> {
+fn read_element(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    el: &Element,
+    depth: usize,
+) -> Result<Value, AwsError> {
     if depth > MAX_DEPTH {
-        return Err(malformed(model, &format!("the document nests deeper than {MAX_DEPTH} levels")));
+        return Err(malformed(
+            model,
+            &format!("the document nests deeper than {MAX_DEPTH} levels"),
+        ));
     }
     let s = shape(model, &r.shape)?;
     match s.kind {
         ShapeKind::Structure => read_structure(model, s, el, depth),
         ShapeKind::List => {
-            let Some(item) = s.member.as_ref() else { return Ok(Value::Array(Vec::new())) };
+            let Some(item) = s.member.as_ref() else {
+                return Ok(Value::Array(Vec::new()));
+            };
             let key = item.location_name.as_deref().unwrap_or("member");
             let mut values = Vec::new();
             for child in el.children_named(key) {
@@ -221,7 +252,12 @@ fn read_element(model: &ServiceModel, r: &ShapeRef, el: &Element, depth: usize) 
     }
 }
 
-fn read_entries(model: &ServiceModel, s: &Shape, entries: &[&Element], depth: usize) -> Result<Value, AwsError> {
+fn read_entries(
+    model: &ServiceModel,
+    s: &Shape,
+    entries: &[&Element],
+    depth: usize,
+) -> Result<Value, AwsError> {
     let (Some(k), Some(v)) = (s.key.as_ref(), s.value.as_ref()) else {
         return Err(AwsError::internal("map without key or value"));
     };
@@ -241,8 +277,15 @@ fn read_entries(model: &ServiceModel, s: &Shape, entries: &[&Element], depth: us
     Ok(Value::Object(out))
 }
 
-fn scalar(model: &ServiceModel, name: &str, r: &ShapeRef, s: &Shape, text: &str) -> Result<Value, AwsError> {
-    scalar_from_text(name, Some(r), s, text, TimestampFormat::Iso8601).map_err(|e| malformed(model, &e.message))
+fn scalar(
+    model: &ServiceModel,
+    name: &str,
+    r: &ShapeRef,
+    s: &Shape,
+    text: &str,
+) -> Result<Value, AwsError> {
+    scalar_from_text(name, Some(r), s, text, TimestampFormat::Iso8601)
+        .map_err(|e| malformed(model, &e.message))
 }
 
 #[cfg(test)]
@@ -252,7 +295,12 @@ mod tests {
 
     fn read(service: &str, input_shape: &str, payload: &str, xml: &str) -> Result<Value, AwsError> {
         let model = gureum_model::service(service).unwrap();
-        let r = &model.shape(input_shape).unwrap().member(payload).unwrap().target;
+        let r = &model
+            .shape(input_shape)
+            .unwrap()
+            .member(payload)
+            .unwrap()
+            .target;
         read_document(model, r, xml.as_bytes())
     }
 
@@ -302,7 +350,11 @@ mod tests {
             ),
         ];
         for (shape_name, payload, xml, want) in cases {
-            assert_eq!(read("s3", shape_name, payload, xml).unwrap(), want, "{shape_name}");
+            assert_eq!(
+                read("s3", shape_name, payload, xml).unwrap(),
+                want,
+                "{shape_name}"
+            );
         }
     }
 
@@ -310,7 +362,8 @@ mod tests {
     fn reads_wrapped_and_flattened_maps_and_lists() {
         let iam = gureum_model::service("iam").unwrap();
         let el = parse(b"<R><SummaryMap><entry><key>Users</key><value>3</value></entry><entry><key>Groups</key><value>0</value></entry></SummaryMap></R>").unwrap();
-        let got = read_structure(iam, iam.shape("GetAccountSummaryResponse").unwrap(), &el, 0).unwrap();
+        let got =
+            read_structure(iam, iam.shape("GetAccountSummaryResponse").unwrap(), &el, 0).unwrap();
         assert_eq!(got, json!({"SummaryMap": {"Users": 3, "Groups": 0}}));
         // No embedded XML model has a flattened map or a renamed wrapped list; a synthetic one does.
         let model: ServiceModel = serde_json::from_value(json!({
@@ -331,14 +384,26 @@ mod tests {
         .unwrap();
         let el = parse(br#"<S id="7"><Attr><Name>a</Name><Val>1</Val></Attr><Attr><Name>b</Name><Val>2</Val></Attr><NameList><Name>x</Name><Name>y</Name></NameList><Loose>p</Loose><Loose>q</Loose></S>"#).unwrap();
         let got = read_structure(&model, model.shape("S").unwrap(), &el, 0).unwrap();
-        assert_eq!(got, json!({"Attrs": {"a": "1", "b": "2"}, "Names": ["x", "y"], "Loose": ["p", "q"], "Id": "7"}));
-        let err = read_structure(&model, model.shape("S").unwrap(), &parse(b"<S><Attr><Val>1</Val></Attr></S>").unwrap(), 0);
+        assert_eq!(
+            got,
+            json!({"Attrs": {"a": "1", "b": "2"}, "Names": ["x", "y"], "Loose": ["p", "q"], "Id": "7"})
+        );
+        let err = read_structure(
+            &model,
+            model.shape("S").unwrap(),
+            &parse(b"<S><Attr><Val>1</Val></Attr></S>").unwrap(),
+            0,
+        );
         assert_eq!(err.unwrap_err().code, "MalformedXML");
     }
 
     #[test]
     fn refuses_malformed_deep_and_doctype_documents() {
-        let deep = format!("{}{}", "<a>".repeat(MAX_DEPTH + 1), "</a>".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
         let bad = [
             "<Tagging><TagSet></Tagging>",
             "<Tagging>",
@@ -352,24 +417,42 @@ mod tests {
         ];
         for xml in bad {
             let err = read("s3", "PutBucketTaggingRequest", "Tagging", xml).unwrap_err();
-            assert_eq!((err.code.as_ref(), err.status), ("MalformedXML", 400), "{xml}");
-            assert_eq!(err.message, "The XML you provided was not well-formed or did not validate against our published schema");
+            assert_eq!(
+                (err.code.as_ref(), err.status),
+                ("MalformedXML", 400),
+                "{xml}"
+            );
+            assert_eq!(
+                err.message,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            );
         }
         assert!(parse(deep.as_bytes()).unwrap_err().contains("deeper"));
         assert!(parse(bad[6].as_bytes()).unwrap_err().contains("DOCTYPE"));
         let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
         assert!(parse(ok.as_bytes()).is_ok());
-        let err = read("s3", "CompleteMultipartUploadRequest", "MultipartUpload", "<C><Part><PartNumber>one</PartNumber></Part></C>");
+        let err = read(
+            "s3",
+            "CompleteMultipartUploadRequest",
+            "MultipartUpload",
+            "<C><Part><PartNumber>one</PartNumber></Part></C>",
+        );
         assert_eq!(err.unwrap_err().code, "MalformedXML");
         let r53 = gureum_model::service("route53").unwrap();
         let op = r53.operation("CreateHostedZone").unwrap();
-        let err = read_document(r53, op.input.as_ref().unwrap(), b"<CreateHostedZoneRequest>").unwrap_err();
+        let err = read_document(
+            r53,
+            op.input.as_ref().unwrap(),
+            b"<CreateHostedZoneRequest>",
+        )
+        .unwrap_err();
         assert_eq!(err.code, "InvalidInput");
     }
 
     #[test]
     fn parses_text_references_and_attributes() {
-        let el = parse(br#"<a x="1 &amp; 2" p:y="z"><b>&#65;&#x42;&lt;&gt;</b><!-- c --><?pi x?><b/></a>"#).unwrap();
+        let doc = "\u{feff}<a x=\"1 &amp; 2\" p:y=\"z\"><b>&#65;&#x42;&lt;&gt;</b><!-- c --><?pi x?><b/></a>";
+        let el = parse(doc.as_bytes()).unwrap();
         assert_eq!(el.name, "a");
         assert_eq!(el.attribute("x"), Some("1 & 2"));
         assert_eq!(el.attribute("q:y"), Some("z"));

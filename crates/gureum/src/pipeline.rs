@@ -253,3 +253,76 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gureum_core::{BoxFuture, OperationInput};
+
+    /// A service whose handler panics.
+    struct Panicking;
+
+    impl Service for Panicking {
+        fn name(&self) -> &'static str {
+            "sts"
+        }
+        fn implements(&self, _: &str) -> bool {
+            true
+        }
+        fn call<'a>(&'a self, _: &'a RequestContext, _: &'a str, _: OperationInput) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
+            Box::pin(async { panic!("handler bug") })
+        }
+    }
+
+    fn pipeline(service: Arc<dyn Service>) -> Pipeline {
+        let store: Arc<dyn gureum_store::KvStore> = Arc::new(gureum_store::MemoryStore::new());
+        Pipeline {
+            services: [(service.name(), service)].into_iter().collect(),
+            credentials: CredentialChain(vec![]),
+            auth_mode: AuthMode::Permissive,
+            clock: Clock::new(),
+            default_region: "us-east-1".into(),
+            meter: Arc::new(Meter::new(store, Clock::new())),
+        }
+    }
+
+    fn request() -> HttpRequest {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", "application/x-www-form-urlencoded".parse().unwrap());
+        headers.insert("x-amz-date", "20240101T000000Z".parse().unwrap());
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00"
+                .parse()
+                .unwrap(),
+        );
+        HttpRequest {
+            method: http::Method::POST,
+            path: "/".into(),
+            query: String::new(),
+            headers,
+            body: "Action=GetCallerIdentity&Version=2011-06-15".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_error() {
+        let p = pipeline(Arc::new(Panicking));
+        let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        assert_eq!(resp.status, 500);
+        assert!(std::str::from_utf8(&resp.body).unwrap().contains("<Code>InternalError</Code>"));
+        // The pipeline keeps serving.
+        let again = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        assert_eq!(again.status, 500);
+    }
+
+    #[tokio::test]
+    async fn a_working_handler_answers_and_is_metered() {
+        let p = pipeline(Arc::new(gureum_iam::Sts));
+        let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        assert_eq!(resp.status, 200, "{:?}", resp.body);
+        let totals = p.meter.totals().unwrap();
+        assert_eq!(totals.len(), 1);
+        assert_eq!((totals[0].key.operation.as_str(), totals[0].quantity), ("GetCallerIdentity", 1.0));
+    }
+}
