@@ -392,3 +392,63 @@ def test_aws_chunked_payload_with_trailing_checksum(gureum):
     assert status == 501
     status, _, body = chunked_put(gureum, [b"hellO ", b"world"], "DUoRhQ==")
     assert status == 400 and b"BadDigest" in body
+
+
+def test_missing_required_member_is_a_validation_error(gureum):
+    status, _, body = signed(gureum, "POST", "/", b"Action=AssumeRole&Version=2011-06-15&RoleSessionName=s", FORM)
+    assert status == 400
+    assert b"<Code>ValidationError</Code>" in body
+    assert b"2 validation errors detected: Value null at &apos;roleArn&apos; failed to satisfy constraint: Member must not be null" in body
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.DescribeTable"}
+    status, _, body = signed(gureum, "POST", "/", b"{}", headers, service="dynamodb")
+    assert status == 400
+    doc = json.loads(body)
+    assert doc["__type"].endswith("ValidationException")
+    assert "Value null at 'tableName' failed to satisfy constraint: Member must not be null" in doc["message"]
+
+
+def test_wrongly_typed_json_is_a_serialization_error(gureum):
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.Encrypt"}
+    status, _, body = signed(gureum, "POST", "/", b'{"KeyId": 5, "Plaintext": "aGk="}', headers, service="kms")
+    assert status == 400
+    assert b"SerializationException" in body
+
+
+def test_malformed_xml_is_malformed_xml(gureum):
+    body = b"<Tagging><TagSet><Tag><Key>a</Key></TagSet>"
+    request = botocore.awsrequest.AWSRequest(method="PUT", url=gureum.endpoint + "/bucket?tagging", data=body)
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    status, _, text = raw(gureum, "PUT", "/bucket?tagging", body, dict(request.prepare().headers))
+    assert status == 400 and b"<Code>MalformedXML</Code>" in text
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Tagging><TagSet/></Tagging>'
+    request = botocore.awsrequest.AWSRequest(method="PUT", url=gureum.endpoint + "/bucket?tagging", data=evil)
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    status, _, text = raw(gureum, "PUT", "/bucket?tagging", evil, dict(request.prepare().headers))
+    assert status == 400 and b"<Code>MalformedXML</Code>" in text
+
+
+def test_malformed_cbor_is_refused(gureum):
+    headers = {"Content-Type": "application/cbor", "Accept": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
+    path = "/service/GraniteServiceVersion20100801/operation/ListMetrics"
+    status, resp_headers, _ = signed(gureum, "POST", path, b"\xbf\x61", headers, service="monitoring")
+    assert status == 400
+    nested = b"\x81" * 100000  # arrays nested 100k deep
+    status, _, _ = signed(gureum, "POST", path, nested, headers, service="monitoring")
+    assert status == 400
+    assert gureum.client("sts").get_caller_identity()["Account"] == "000000000000"
+
+
+def test_cloudwatch_speaks_cbor_when_asked(gureum):
+    import botocore.model
+
+    # botocore 1.43 prefers JSON for CloudWatch; put CBOR first so the client speaks it, and
+    # confirm from the server's answer that it did.
+    order = ("smithy-rpc-v2-cbor", "json", "query")
+    with mock.patch.object(botocore.model, "PRIORITY_ORDERED_SUPPORTED_PROTOCOLS", order):
+        cw = gureum.client("cloudwatch")
+        assert cw.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cw.list_metrics()
+    assert error_of(e) == ("NotImplemented", 501)
+    headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers.get("smithy-protocol") == "rpc-v2-cbor"

@@ -11,7 +11,9 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             b'/' if keep_slash => out.push('/'),
             _ => {
                 out.push('%');
@@ -32,7 +34,11 @@ fn canonical_uri(path: &str, single_encode: bool) -> String {
         return "/".into();
     }
     let once = uri_encode(&decode(path), true);
-    if single_encode { once } else { uri_encode(&once, true) }
+    if single_encode {
+        once
+    } else {
+        uri_encode(&once, true)
+    }
 }
 
 fn canonical_query(query: &str, presigned: bool) -> String {
@@ -99,7 +105,9 @@ pub fn canonical_request(
     for name in signed_headers {
         out.push_str(name);
         out.push(':');
-        out.push_str(&canonical_header_value(parts.headers.get_all(name.as_str())));
+        out.push_str(&canonical_header_value(
+            parts.headers.get_all(name.as_str()),
+        ));
         out.push('\n');
     }
     out.push('\n');
@@ -126,8 +134,14 @@ mod tests {
         for (path, single, want) in cases {
             assert_eq!(canonical_uri(path, single), want, "{path}");
         }
-        assert_eq!(canonical_query("b=2&a=1&uploads", false), "a=1&b=2&uploads=");
-        assert_eq!(canonical_query("X-Amz-Signature=x&k=a%2Fb", true), "k=a%2Fb");
+        assert_eq!(
+            canonical_query("b=2&a=1&uploads", false),
+            "a=1&b=2&uploads="
+        );
+        assert_eq!(
+            canonical_query("X-Amz-Signature=x&k=a%2Fb", true),
+            "k=a%2Fb"
+        );
         assert_eq!(canonical_query("k=a b", false), "k=a%20b");
     }
 }

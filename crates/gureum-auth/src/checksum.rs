@@ -33,7 +33,11 @@ pub fn crc64nvme(data: &[u8]) -> u64 {
             let mut crc = i as u64;
             let mut bit = 0;
             while bit < 8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0x9a6c_9329_ac4b_c9b5 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0x9a6c_9329_ac4b_c9b5
+                } else {
+                    crc >> 1
+                };
                 bit += 1;
             }
             t[i] = crc;
@@ -55,8 +59,16 @@ pub fn verify_trailers(body: &[u8], trailers: &[(String, String)]) -> Result<(),
         if let Some(algorithm) = name.strip_prefix("x-amz-checksum-") {
             match compute(algorithm, body) {
                 Some(actual) if actual == *value => {}
-                Some(_) => return Err(AuthError::ChecksumMismatch { algorithm: algorithm.to_string() }),
-                None => return Err(AuthError::BadChunk(format!("unknown checksum trailer {name}"))),
+                Some(_) => {
+                    return Err(AuthError::ChecksumMismatch {
+                        algorithm: algorithm.to_string(),
+                    });
+                }
+                None => {
+                    return Err(AuthError::BadChunk(format!(
+                        "unknown checksum trailer {name}"
+                    )));
+                }
             }
         }
     }
@@ -74,13 +86,19 @@ mod tests {
         assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
         assert_eq!(crc64nvme(b"123456789"), 0xae8b_1486_0a79_9888);
         assert_eq!(compute("crc32", b"hello world").unwrap(), "DUoRhQ==");
-        assert_eq!(compute("sha256", b"").unwrap(), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            compute("sha256", b"").unwrap(),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
         assert!(compute("md4", b"").is_none());
     }
 
     #[test]
     fn trailer_mismatch_is_bad_digest() {
         let t = vec![("x-amz-checksum-crc32".to_string(), "AAAAAA==".to_string())];
-        assert!(matches!(verify_trailers(b"hello world", &t), Err(AuthError::ChecksumMismatch { .. })));
+        assert!(matches!(
+            verify_trailers(b"hello world", &t),
+            Err(AuthError::ChecksumMismatch { .. })
+        ));
     }
 }

@@ -27,25 +27,36 @@ fn bad(msg: &str) -> AuthError {
 /// Splits off one `\r\n`-terminated line.
 fn line<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a str, AuthError> {
     let rest = &buf[*pos..];
-    let end = rest.windows(2).position(|w| w == b"\r\n").ok_or_else(|| bad("missing CRLF"))?;
+    let end = rest
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .ok_or_else(|| bad("missing CRLF"))?;
     *pos += end + 2;
     std::str::from_utf8(&rest[..end]).map_err(|_| bad("chunk header is not text"))
 }
 
 /// Decodes an aws-chunked body; verifies chunk and trailer signatures when `seed` is given.
-pub(crate) fn decode(body: &[u8], mode: &str, mut seed: Option<Seed>) -> Result<Decoded, AuthError> {
+pub(crate) fn decode(
+    body: &[u8],
+    mode: &str,
+    mut seed: Option<Seed>,
+) -> Result<Decoded, AuthError> {
     let signed = mode.starts_with(crate::STREAMING_SIGNED);
     let mut pos = 0;
     let mut out = BytesMut::with_capacity(body.len());
     loop {
         let header = line(body, &mut pos)?;
         let (size_hex, ext) = header.split_once(';').unwrap_or((header, ""));
-        let size = usize::from_str_radix(size_hex.trim(), 16).map_err(|_| bad("chunk size is not hex"))?;
+        let size =
+            usize::from_str_radix(size_hex.trim(), 16).map_err(|_| bad("chunk size is not hex"))?;
         let signature = ext.trim().strip_prefix("chunk-signature=");
         if signed && signature.is_none() {
             return Err(bad("chunk has no signature"));
         }
-        let end = pos.checked_add(size).filter(|e| *e <= body.len()).ok_or_else(|| bad("chunk runs past the body"))?;
+        let end = pos
+            .checked_add(size)
+            .filter(|e| *e <= body.len())
+            .ok_or_else(|| bad("chunk runs past the body"))?;
         let data = &body[pos..end];
         if let (Some(seed), Some(given)) = (seed.as_mut(), signature) {
             let to_sign = format!(
@@ -90,7 +101,10 @@ pub(crate) fn decode(body: &[u8], mode: &str, mut seed: Option<Seed>) -> Result<
             trailers.push((name, value));
         }
     }
-    if let Some(seed) = seed.as_ref().filter(|_| mode == crate::STREAMING_SIGNED_TRAILER) {
+    if let Some(seed) = seed
+        .as_ref()
+        .filter(|_| mode == crate::STREAMING_SIGNED_TRAILER)
+    {
         let given = trailer_signature.ok_or_else(|| bad("trailer signature missing"))?;
         let to_sign = format!(
             "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
@@ -104,7 +118,10 @@ pub(crate) fn decode(body: &[u8], mode: &str, mut seed: Option<Seed>) -> Result<
             return Err(bad("trailer signature mismatch"));
         }
     }
-    Ok(Decoded { body: out.freeze(), trailers })
+    Ok(Decoded {
+        body: out.freeze(),
+        trailers,
+    })
 }
 
 #[cfg(test)]
@@ -116,12 +133,20 @@ mod tests {
         let body = b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
         let d = decode(body, crate::STREAMING_UNSIGNED_TRAILER, None).unwrap();
         assert_eq!(&d.body[..], b"hello world");
-        assert_eq!(d.trailers, vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]);
+        assert_eq!(
+            d.trailers,
+            vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]
+        );
     }
 
     #[test]
     fn malformed_chunks_refused() {
-        for body in [&b"zz\r\nhello\r\n0\r\n\r\n"[..], b"10\r\nshort\r\n0\r\n\r\n", b"5\r\nhelloXX0\r\n\r\n", b"5"] {
+        for body in [
+            &b"zz\r\nhello\r\n0\r\n\r\n"[..],
+            b"10\r\nshort\r\n0\r\n\r\n",
+            b"5\r\nhelloXX0\r\n\r\n",
+            b"5",
+        ] {
             assert!(decode(body, crate::STREAMING_UNSIGNED_TRAILER, None).is_err());
         }
     }

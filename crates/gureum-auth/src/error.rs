@@ -15,7 +15,10 @@ pub enum AuthError {
     UnknownAccessKey,
     /// The signature does not match.
     #[error("signature mismatch")]
-    SignatureMismatch { string_to_sign: String, canonical_request: String },
+    SignatureMismatch {
+        string_to_sign: String,
+        canonical_request: String,
+    },
     /// The signing time is more than 15 minutes from now.
     #[error("request time too skewed")]
     Skewed { signed: String, now: i64 },
@@ -74,17 +77,37 @@ impl AuthError {
                 Query => AwsError::new("IncompleteSignature", 400, msg.clone()),
             },
             AuthError::UnsupportedAlgorithm(alg) => match flavor {
-                S3 => AwsError::new("InvalidArgument", 400, format!("Unsupported Authorization Type: {alg}")),
+                S3 => AwsError::new(
+                    "InvalidArgument",
+                    400,
+                    format!("Unsupported Authorization Type: {alg}"),
+                ),
                 _ => AwsError::new(
-                    if json { "IncompleteSignatureException" } else { "IncompleteSignature" },
+                    if json {
+                        "IncompleteSignatureException"
+                    } else {
+                        "IncompleteSignature"
+                    },
                     400,
                     format!("Unsupported AWS 'algorithm': '{alg}'"),
                 ),
             },
             AuthError::UnknownAccessKey => match flavor {
-                S3 => AwsError::new("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
-                Json => AwsError::new("UnrecognizedClientException", 400, "The security token included in the request is invalid."),
-                Query => AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
+                S3 => AwsError::new(
+                    "InvalidAccessKeyId",
+                    403,
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                ),
+                Json => AwsError::new(
+                    "UnrecognizedClientException",
+                    400,
+                    "The security token included in the request is invalid.",
+                ),
+                Query => AwsError::new(
+                    "InvalidClientTokenId",
+                    403,
+                    "The security token included in the request is invalid.",
+                ),
             },
             AuthError::SignatureMismatch { .. } => match flavor {
                 S3 => AwsError::new("SignatureDoesNotMatch", 403, MISMATCH_S3),
@@ -94,44 +117,98 @@ impl AuthError {
             AuthError::Skewed { signed, now } => {
                 let now = amz_date(*now);
                 match flavor {
-                    S3 => AwsError::new("RequestTimeTooSkewed", 403, "The difference between the request time and the current time is too large."),
+                    S3 => AwsError::new(
+                        "RequestTimeTooSkewed",
+                        403,
+                        "The difference between the request time and the current time is too large.",
+                    ),
                     _ => AwsError::new(
-                        if json { "InvalidSignatureException" } else { "SignatureDoesNotMatch" },
+                        if json {
+                            "InvalidSignatureException"
+                        } else {
+                            "SignatureDoesNotMatch"
+                        },
                         if json { 400 } else { 403 },
-                        format!("Signature expired: {signed} is now earlier than {now} (15 min. skew allowed)"),
+                        format!(
+                            "Signature expired: {signed} is now earlier than {now} (15 min. skew allowed)"
+                        ),
                     ),
                 }
             }
-            AuthError::NotYetValid => AwsError::new("AccessDenied", 403, "Request is not valid yet"),
-            AuthError::PresignExpired { .. } => AwsError::new("AccessDenied", 403, "Request has expired"),
+            AuthError::NotYetValid => {
+                AwsError::new("AccessDenied", 403, "Request is not valid yet")
+            }
+            AuthError::PresignExpired { .. } => {
+                AwsError::new("AccessDenied", 403, "Request has expired")
+            }
             AuthError::ExpiredToken => match flavor {
                 S3 => AwsError::new("ExpiredToken", 400, "The provided token has expired."),
-                Json => AwsError::new("ExpiredTokenException", 400, "The security token included in the request is expired"),
-                Query => AwsError::new("ExpiredToken", 403, "The security token included in the request is expired"),
+                Json => AwsError::new(
+                    "ExpiredTokenException",
+                    400,
+                    "The security token included in the request is expired",
+                ),
+                Query => AwsError::new(
+                    "ExpiredToken",
+                    403,
+                    "The security token included in the request is expired",
+                ),
             },
             AuthError::InvalidToken => match flavor {
-                S3 => AwsError::new("InvalidToken", 400, "The provided token is malformed or otherwise invalid."),
-                Json => AwsError::new("UnrecognizedClientException", 400, "The security token included in the request is invalid."),
-                Query => AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
+                S3 => AwsError::new(
+                    "InvalidToken",
+                    400,
+                    "The provided token is malformed or otherwise invalid.",
+                ),
+                Json => AwsError::new(
+                    "UnrecognizedClientException",
+                    400,
+                    "The security token included in the request is invalid.",
+                ),
+                Query => AwsError::new(
+                    "InvalidClientTokenId",
+                    403,
+                    "The security token included in the request is invalid.",
+                ),
             },
-            AuthError::BadContentSha256 => AwsError::new("InvalidArgument", 400, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value."),
-            AuthError::ContentSha256Mismatch { .. } => AwsError::new("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
+            AuthError::BadContentSha256 => AwsError::new(
+                "InvalidArgument",
+                400,
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+            ),
+            AuthError::ContentSha256Mismatch { .. } => AwsError::new(
+                "XAmzContentSHA256Mismatch",
+                400,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ),
             AuthError::BadChunk(msg) => match flavor {
-                S3 => AwsError::new("SignatureDoesNotMatch", 403, format!("{MISMATCH_S3} ({msg})")),
+                S3 => AwsError::new(
+                    "SignatureDoesNotMatch",
+                    403,
+                    format!("{MISMATCH_S3} ({msg})"),
+                ),
                 _ => AwsError::new("InvalidRequest", 400, msg.clone()),
             },
-            AuthError::IncompleteBody => AwsError::new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header"),
+            AuthError::IncompleteBody => AwsError::new(
+                "IncompleteBody",
+                400,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header",
+            ),
             AuthError::ChecksumMismatch { algorithm } => AwsError::new(
                 "BadDigest",
                 400,
-                format!("The {} you specified did not match the calculated checksum.", algorithm.to_ascii_uppercase()),
+                format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    algorithm.to_ascii_uppercase()
+                ),
             ),
         }
     }
 }
 
 fn amz_date(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),

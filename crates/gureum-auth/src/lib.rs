@@ -6,8 +6,8 @@
 //! Pure: the caller supplies the request parts, a [`CredentialProvider`], and the clocks.
 
 mod canonical;
-mod chunked;
 pub mod checksum;
+mod chunked;
 mod error;
 
 use bytes::Bytes;
@@ -117,9 +117,17 @@ pub fn verify(
         }
         check_times(&auth, wall_secs, server_secs)?;
         check_session_token(&auth, &credential, server_secs)?;
-        let key = signing_key(&credential.secret_access_key, &auth.date, &auth.region, &auth.service);
+        let key = signing_key(
+            &credential.secret_access_key,
+            &auth.date,
+            &auth.region,
+            &auth.service,
+        );
         let creq = canonical_request(parts, &auth.signed_headers, &payload_hash, auth.presigned);
-        let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
+        let scope = format!(
+            "{}/{}/{}/aws4_request",
+            auth.date, auth.region, auth.service
+        );
         let string_to_sign = format!(
             "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
             auth.amz_date,
@@ -127,15 +135,26 @@ pub fn verify(
         );
         let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
         if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
-            return Err(AuthError::SignatureMismatch { string_to_sign, canonical_request: creq });
+            return Err(AuthError::SignatureMismatch {
+                string_to_sign,
+                canonical_request: creq,
+            });
         }
         check_payload_digest(parts, &payload_hash)?;
     }
     let (decoded_body, trailers) = if is_streaming(&payload_hash) {
         let seed = chunked::Seed {
-            key: signing_key(&credential.secret_access_key, &auth.date, &auth.region, &auth.service),
+            key: signing_key(
+                &credential.secret_access_key,
+                &auth.date,
+                &auth.region,
+                &auth.service,
+            ),
             amz_date: auth.amz_date.clone(),
-            scope: format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service),
+            scope: format!(
+                "{}/{}/{}/aws4_request",
+                auth.date, auth.region, auth.service
+            ),
             previous_signature: auth.signature.clone(),
         };
         let verify_chunks = mode == AuthMode::Enforce && payload_hash.starts_with(STREAMING_SIGNED);
@@ -187,10 +206,12 @@ fn is_streaming(payload_hash: &str) -> bool {
 /// Reads the signature from the `Authorization` header or the presigned query parameters.
 fn parse_authorization(parts: &SignedParts<'_>) -> Result<Option<Authorization>, AuthError> {
     if let Some(value) = parts.headers.get(http::header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| AuthError::Malformed("Authorization header is not ASCII".into()))?;
-        let rest = value
-            .strip_prefix("AWS4-HMAC-SHA256")
-            .ok_or_else(|| AuthError::UnsupportedAlgorithm(value.split(' ').next().unwrap_or("").to_string()))?;
+        let value = value
+            .to_str()
+            .map_err(|_| AuthError::Malformed("Authorization header is not ASCII".into()))?;
+        let rest = value.strip_prefix("AWS4-HMAC-SHA256").ok_or_else(|| {
+            AuthError::UnsupportedAlgorithm(value.split(' ').next().unwrap_or("").to_string())
+        })?;
         let (mut credential, mut signed, mut signature) = (None, None, None);
         for field in rest.split(',') {
             let field = field.trim();
@@ -202,14 +223,17 @@ fn parse_authorization(parts: &SignedParts<'_>) -> Result<Option<Authorization>,
                 signature = Some(v);
             }
         }
-        let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
+        let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature)
+        else {
             return Err(AuthError::Malformed(
                 "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters".into(),
             ));
         };
         let amz_date = header(parts.headers, "x-amz-date")
             .or_else(|| header(parts.headers, "date"))
-            .ok_or_else(|| AuthError::Malformed("Authorization requires an X-Amz-Date or Date header".into()))?;
+            .ok_or_else(|| {
+                AuthError::Malformed("Authorization requires an X-Amz-Date or Date header".into())
+            })?;
         let amz_date = normalize_amz_date(amz_date)?;
         let mut auth = scope(credential, signed, signature, amz_date)?;
         auth.session_token = header(parts.headers, "x-amz-security-token").map(str::to_string);
@@ -218,8 +242,15 @@ fn parse_authorization(parts: &SignedParts<'_>) -> Result<Option<Authorization>,
     if !parts.query.contains("X-Amz-Signature=") && !parts.query.contains("X-Amz-Credential=") {
         return Ok(None);
     }
-    let params: Vec<(String, String)> = form_urlencoded::parse(parts.query.as_bytes()).into_owned().collect();
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let params: Vec<(String, String)> = form_urlencoded::parse(parts.query.as_bytes())
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let algorithm = get("X-Amz-Algorithm").unwrap_or_default();
     if algorithm != "AWS4-HMAC-SHA256" {
         return Err(AuthError::UnsupportedAlgorithm(algorithm.to_string()));
@@ -250,7 +281,12 @@ fn parse_authorization(parts: &SignedParts<'_>) -> Result<Option<Authorization>,
     Ok(Some(auth))
 }
 
-fn scope(credential: &str, signed: &str, signature: &str, amz_date: String) -> Result<Authorization, AuthError> {
+fn scope(
+    credential: &str,
+    signed: &str,
+    signature: &str,
+    amz_date: String,
+) -> Result<Authorization, AuthError> {
     let parts: Vec<&str> = credential.split('/').collect();
     let [akid, date, region, service, terminator] = parts[..] else {
         return Err(AuthError::Malformed(format!(
@@ -258,7 +294,9 @@ fn scope(credential: &str, signed: &str, signature: &str, amz_date: String) -> R
         )));
     };
     if terminator != "aws4_request" || date.len() != 8 || akid.is_empty() {
-        return Err(AuthError::Malformed(format!("Credential should be scoped correctly: '{credential}'")));
+        return Err(AuthError::Malformed(format!(
+            "Credential should be scoped correctly: '{credential}'"
+        )));
     }
     if !amz_date.starts_with(date) {
         return Err(AuthError::Malformed(format!(
@@ -271,7 +309,10 @@ fn scope(credential: &str, signed: &str, signature: &str, amz_date: String) -> R
         date: date.to_string(),
         region: region.to_string(),
         service: service.to_string(),
-        signed_headers: signed.split(';').map(|h| h.trim().to_ascii_lowercase()).collect(),
+        signed_headers: signed
+            .split(';')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
         signature: signature.trim().to_string(),
         amz_date,
         expires: None,
@@ -294,11 +335,14 @@ fn normalize_amz_date(value: &str) -> Result<String, AuthError> {
 /// `20240101T000000Z` as epoch seconds.
 fn parse_amz_date(v: &str) -> Option<i64> {
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(v, fmt).ok().map(|t| t.assume_utc().unix_timestamp())
+    time::PrimitiveDateTime::parse(v, fmt)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
 }
 
 fn check_times(auth: &Authorization, wall_secs: i64, server_secs: i64) -> Result<(), AuthError> {
-    let signed_at = parse_amz_date(&auth.amz_date).ok_or_else(|| AuthError::Malformed("bad date".into()))?;
+    let signed_at =
+        parse_amz_date(&auth.amz_date).ok_or_else(|| AuthError::Malformed("bad date".into()))?;
     match auth.expires {
         Some(expires) => {
             // A presigned URL is valid from its signing time for `expires` seconds of server time.
@@ -307,19 +351,29 @@ fn check_times(auth: &Authorization, wall_secs: i64, server_secs: i64) -> Result
             }
             let now = server_secs.max(wall_secs);
             if now > signed_at + expires {
-                return Err(AuthError::PresignExpired { expires_at: signed_at + expires, now });
+                return Err(AuthError::PresignExpired {
+                    expires_at: signed_at + expires,
+                    now,
+                });
             }
         }
         None => {
             if (signed_at - wall_secs).abs() > MAX_SKEW_SECS {
-                return Err(AuthError::Skewed { signed: auth.amz_date.clone(), now: wall_secs });
+                return Err(AuthError::Skewed {
+                    signed: auth.amz_date.clone(),
+                    now: wall_secs,
+                });
             }
         }
     }
     Ok(())
 }
 
-fn check_session_token(auth: &Authorization, credential: &Credential, server_secs: i64) -> Result<(), AuthError> {
+fn check_session_token(
+    auth: &Authorization,
+    credential: &Credential,
+    server_secs: i64,
+) -> Result<(), AuthError> {
     match (&credential.session_token, &auth.session_token) {
         (Some(expected), Some(given)) => {
             if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
@@ -343,7 +397,12 @@ fn check_session_token(auth: &Authorization, credential: &Credential, server_sec
 fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String, AuthError> {
     if let Some(h) = header(parts.headers, "x-amz-content-sha256") {
         let h = h.trim();
-        let known = [UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER];
+        let known = [
+            UNSIGNED_PAYLOAD,
+            STREAMING_SIGNED,
+            STREAMING_SIGNED_TRAILER,
+            STREAMING_UNSIGNED_TRAILER,
+        ];
         if known.contains(&h) || (h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
             return Ok(h.to_ascii_lowercase_if_hex());
         }
@@ -353,7 +412,11 @@ fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String,
     if auth.presigned && parts.single_encode_path {
         return Ok(UNSIGNED_PAYLOAD.to_string());
     }
-    Ok(if parts.body.is_empty() { EMPTY_SHA256.to_string() } else { hex::encode(Sha256::digest(parts.body)) })
+    Ok(if parts.body.is_empty() {
+        EMPTY_SHA256.to_string()
+    } else {
+        hex::encode(Sha256::digest(parts.body))
+    })
 }
 
 trait LowerHex {
@@ -362,7 +425,11 @@ trait LowerHex {
 
 impl LowerHex for str {
     fn to_ascii_lowercase_if_hex(&self) -> String {
-        if self.len() == 64 { self.to_ascii_lowercase() } else { self.to_string() }
+        if self.len() == 64 {
+            self.to_ascii_lowercase()
+        } else {
+            self.to_string()
+        }
     }
 }
 
@@ -371,14 +438,18 @@ fn check_payload_digest(parts: &SignedParts<'_>, payload_hash: &str) -> Result<(
     if payload_hash.len() == 64 && !is_streaming(payload_hash) {
         let actual = hex::encode(Sha256::digest(parts.body));
         if actual != payload_hash {
-            return Err(AuthError::ContentSha256Mismatch { declared: payload_hash.to_string(), actual });
+            return Err(AuthError::ContentSha256Mismatch {
+                declared: payload_hash.to_string(),
+                actual,
+            });
         }
     }
     Ok(())
 }
 
 pub(crate) fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }

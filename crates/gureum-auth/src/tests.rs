@@ -79,11 +79,19 @@ struct Signed {
 
 impl Case {
     fn sign(&self) -> Signed {
-        let identity = Credentials::new(self.key.0, self.key.1, self.key.2.map(str::to_string), None, "t").into();
+        let identity = Credentials::new(
+            self.key.0,
+            self.key.1,
+            self.key.2.map(str::to_string),
+            None,
+            "t",
+        )
+        .into();
         let mut settings = SigningSettings::default();
         if self.s3 {
             settings.percent_encoding_mode = PercentEncodingMode::Single;
-            settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+            settings.payload_checksum_kind =
+                aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
         }
         if let Some(secs) = self.presign {
             settings.signature_location = SignatureLocation::QueryParams;
@@ -103,16 +111,25 @@ impl Case {
         } else {
             format!("http://localhost:4566{}?{}", self.path, self.query)
         };
-        let mut req = http::Request::builder().method(self.method).uri(&uri).header("host", "localhost:4566");
+        let mut req = http::Request::builder()
+            .method(self.method)
+            .uri(&uri)
+            .header("host", "localhost:4566");
         for (k, v) in &self.headers {
             req = req.header(*k, *v);
         }
         let mut req = req.body(()).unwrap();
-        let body = if self.presign.is_some() && self.s3 { SignableBody::UnsignedPayload } else { SignableBody::Bytes(self.body) };
+        let body = if self.presign.is_some() && self.s3 {
+            SignableBody::UnsignedPayload
+        } else {
+            SignableBody::Bytes(self.body)
+        };
         let signable = SignableRequest::new(
             self.method,
             &uri,
-            req.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
             body,
         )
         .unwrap();
@@ -139,7 +156,13 @@ impl Signed {
             body: &self.body,
             single_encode_path: self.s3,
         };
-        verify(&parts, &keys(), AuthMode::Enforce, wall as i64, server as i64)
+        verify(
+            &parts,
+            &keys(),
+            AuthMode::Enforce,
+            wall as i64,
+            server as i64,
+        )
     }
 
     fn verify(&self) -> Result<Verified, AuthError> {
@@ -158,13 +181,63 @@ fn ok(r: Result<Verified, AuthError>) -> SignedIdentity {
 fn accepts_what_aws_sigv4_signs() {
     let cases = vec![
         Case::default(),
-        Case { method: "GET", path: "/", query: "Action=GetCallerIdentity&Version=2011-06-15", body: b"", ..Case::default() },
-        Case { path: "/2015-03-31/functions/my%20fn/invocations", service: "lambda", body: b"{}", ..Case::default() },
-        Case { method: "PUT", path: "/bucket/a%20key/%ED%95%9C", s3: true, service: "s3", body: b"data", headers: vec![], ..Case::default() },
-        Case { method: "GET", path: "/bucket", query: "list-type=2&prefix=a%2Fb&delimiter=%2F", s3: true, service: "s3", body: b"", headers: vec![], ..Case::default() },
-        Case { method: "GET", path: "/bucket/k", s3: true, service: "s3", body: b"", presign: Some(3600), headers: vec![], ..Case::default() },
-        Case { key: ("ASIATEMP", "tempsecret", Some("tok")), ..Case::default() },
-        Case { key: ("ASIATEMP", "tempsecret", Some("tok")), method: "GET", path: "/b/k", s3: true, service: "s3", body: b"", presign: Some(60), headers: vec![], ..Case::default() },
+        Case {
+            method: "GET",
+            path: "/",
+            query: "Action=GetCallerIdentity&Version=2011-06-15",
+            body: b"",
+            ..Case::default()
+        },
+        Case {
+            path: "/2015-03-31/functions/my%20fn/invocations",
+            service: "lambda",
+            body: b"{}",
+            ..Case::default()
+        },
+        Case {
+            method: "PUT",
+            path: "/bucket/a%20key/%ED%95%9C",
+            s3: true,
+            service: "s3",
+            body: b"data",
+            headers: vec![],
+            ..Case::default()
+        },
+        Case {
+            method: "GET",
+            path: "/bucket",
+            query: "list-type=2&prefix=a%2Fb&delimiter=%2F",
+            s3: true,
+            service: "s3",
+            body: b"",
+            headers: vec![],
+            ..Case::default()
+        },
+        Case {
+            method: "GET",
+            path: "/bucket/k",
+            s3: true,
+            service: "s3",
+            body: b"",
+            presign: Some(3600),
+            headers: vec![],
+            ..Case::default()
+        },
+        Case {
+            key: ("ASIATEMP", "tempsecret", Some("tok")),
+            ..Case::default()
+        },
+        Case {
+            key: ("ASIATEMP", "tempsecret", Some("tok")),
+            method: "GET",
+            path: "/b/k",
+            s3: true,
+            service: "s3",
+            body: b"",
+            presign: Some(60),
+            headers: vec![],
+            ..Case::default()
+        },
     ];
     for case in cases {
         let id = ok(case.sign().verify());
@@ -178,58 +251,146 @@ fn refuses_tampered_requests() {
     let good = Case::default().sign();
     let mut body = good.body.to_vec();
     body[7] ^= 1;
-    let tampered_body = Signed { body: body.into(), ..good.sign_clone() };
-    assert!(matches!(tampered_body.verify(), Err(AuthError::SignatureMismatch { .. })));
+    let tampered_body = Signed {
+        body: body.into(),
+        ..good.sign_clone()
+    };
+    assert!(matches!(
+        tampered_body.verify(),
+        Err(AuthError::SignatureMismatch { .. })
+    ));
 
     let mut other_header = good.sign_clone();
-    other_header.headers.insert("content-type", "text/plain".parse().unwrap());
-    assert!(matches!(other_header.verify(), Err(AuthError::SignatureMismatch { .. })));
+    other_header
+        .headers
+        .insert("content-type", "text/plain".parse().unwrap());
+    assert!(matches!(
+        other_header.verify(),
+        Err(AuthError::SignatureMismatch { .. })
+    ));
 
     let mut other_path = good.sign_clone();
     other_path.path = "/x".into();
-    assert!(matches!(other_path.verify(), Err(AuthError::SignatureMismatch { .. })));
+    assert!(matches!(
+        other_path.verify(),
+        Err(AuthError::SignatureMismatch { .. })
+    ));
 
-    let wrong_secret = Case { key: ("test", "wrong", None), ..Case::default() }.sign();
-    assert!(matches!(wrong_secret.verify(), Err(AuthError::SignatureMismatch { .. })));
+    let wrong_secret = Case {
+        key: ("test", "wrong", None),
+        ..Case::default()
+    }
+    .sign();
+    assert!(matches!(
+        wrong_secret.verify(),
+        Err(AuthError::SignatureMismatch { .. })
+    ));
 
-    let unknown = Case { key: ("NOPE", "x", None), ..Case::default() }.sign();
+    let unknown = Case {
+        key: ("NOPE", "x", None),
+        ..Case::default()
+    }
+    .sign();
     assert_eq!(unknown.verify().unwrap_err(), AuthError::UnknownAccessKey);
-    let inactive = Case { key: ("OFF", "off", None), ..Case::default() }.sign();
+    let inactive = Case {
+        key: ("OFF", "off", None),
+        ..Case::default()
+    }
+    .sign();
     assert_eq!(inactive.verify().unwrap_err(), AuthError::UnknownAccessKey);
 
     // A session key used without its token, or a plain key with one.
-    let no_token = Case { key: ("ASIATEMP", "tempsecret", None), ..Case::default() }.sign();
+    let no_token = Case {
+        key: ("ASIATEMP", "tempsecret", None),
+        ..Case::default()
+    }
+    .sign();
     assert_eq!(no_token.verify().unwrap_err(), AuthError::InvalidToken);
-    let wrong_token = Case { key: ("ASIATEMP", "tempsecret", Some("other")), ..Case::default() }.sign();
+    let wrong_token = Case {
+        key: ("ASIATEMP", "tempsecret", Some("other")),
+        ..Case::default()
+    }
+    .sign();
     assert_eq!(wrong_token.verify().unwrap_err(), AuthError::InvalidToken);
-    let expired = Case { key: ("ASIATEMP", "tempsecret", Some("tok")), ..Case::default() }.sign();
-    assert_eq!(expired.verify_at(T0, 2_000_000_000).unwrap_err(), AuthError::ExpiredToken);
+    let expired = Case {
+        key: ("ASIATEMP", "tempsecret", Some("tok")),
+        ..Case::default()
+    }
+    .sign();
+    assert_eq!(
+        expired.verify_at(T0, 2_000_000_000).unwrap_err(),
+        AuthError::ExpiredToken
+    );
 }
 
 #[test]
 fn enforces_skew_and_presign_expiry() {
     let signed = Case::default().sign();
-    assert!(matches!(signed.verify_at(T0 + 16 * 60, T0), Err(AuthError::Skewed { .. })));
-    assert!(matches!(signed.verify_at(T0 - 16 * 60, T0), Err(AuthError::Skewed { .. })));
+    assert!(matches!(
+        signed.verify_at(T0 + 16 * 60, T0),
+        Err(AuthError::Skewed { .. })
+    ));
+    assert!(matches!(
+        signed.verify_at(T0 - 16 * 60, T0),
+        Err(AuthError::Skewed { .. })
+    ));
     ok(signed.verify_at(T0 + 14 * 60, T0 + 100_000)); // server clock moves do not skew headers
-    let presigned = Case { method: "GET", path: "/b/k", s3: true, service: "s3", body: b"", presign: Some(60), headers: vec![], ..Case::default() }.sign();
+    let presigned = Case {
+        method: "GET",
+        path: "/b/k",
+        s3: true,
+        service: "s3",
+        body: b"",
+        presign: Some(60),
+        headers: vec![],
+        ..Case::default()
+    }
+    .sign();
     ok(presigned.verify_at(T0 + 30, T0 + 30));
-    assert!(matches!(presigned.verify_at(T0 + 61, T0 + 61), Err(AuthError::PresignExpired { .. })));
+    assert!(matches!(
+        presigned.verify_at(T0 + 61, T0 + 61),
+        Err(AuthError::PresignExpired { .. })
+    ));
     // Advancing the server clock expires presigned URLs without waiting.
-    assert!(matches!(presigned.verify_at(T0 + 1, T0 + 3600), Err(AuthError::PresignExpired { .. })));
+    assert!(matches!(
+        presigned.verify_at(T0 + 1, T0 + 3600),
+        Err(AuthError::PresignExpired { .. })
+    ));
 }
 
 #[test]
 fn unsigned_requests_are_anonymous_and_declared_hashes_checked() {
     let parts_headers = http::HeaderMap::new();
     let body = Bytes::new();
-    let parts = SignedParts { method: "GET", path: "/", query: "", headers: &parts_headers, body: &body, single_encode_path: true };
-    assert!(matches!(verify(&parts, &keys(), AuthMode::Enforce, 0, 0), Ok(Verified::Anonymous)));
+    let parts = SignedParts {
+        method: "GET",
+        path: "/",
+        query: "",
+        headers: &parts_headers,
+        body: &body,
+        single_encode_path: true,
+    };
+    assert!(matches!(
+        verify(&parts, &keys(), AuthMode::Enforce, 0, 0),
+        Ok(Verified::Anonymous)
+    ));
 
-    let mut s3 = Case { method: "PUT", path: "/b/k", s3: true, service: "s3", body: b"data", headers: vec![], ..Case::default() }.sign();
+    let mut s3 = Case {
+        method: "PUT",
+        path: "/b/k",
+        s3: true,
+        service: "s3",
+        body: b"data",
+        headers: vec![],
+        ..Case::default()
+    }
+    .sign();
     ok(s3.verify());
     s3.body = Bytes::from_static(b"DATA");
-    assert!(matches!(s3.verify(), Err(AuthError::SignatureMismatch { .. }) | Err(AuthError::ContentSha256Mismatch { .. })));
+    assert!(matches!(
+        s3.verify(),
+        Err(AuthError::SignatureMismatch { .. }) | Err(AuthError::ContentSha256Mismatch { .. })
+    ));
 }
 
 #[test]
@@ -243,25 +404,50 @@ fn signed_chunked_payloads_verify_chunk_by_chunk() {
     headers.insert("x-amz-date", amz_date.parse().unwrap());
     headers.insert("x-amz-content-sha256", STREAMING_SIGNED.parse().unwrap());
     headers.insert("x-amz-decoded-content-length", "11".parse().unwrap());
-    let signed_headers: Vec<String> = ["host", "x-amz-content-sha256", "x-amz-date", "x-amz-decoded-content-length"].map(String::from).to_vec();
+    let signed_headers: Vec<String> = [
+        "host",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-decoded-content-length",
+    ]
+    .map(String::from)
+    .to_vec();
     let empty = Bytes::new();
     let unsigned = headers.clone();
     let creq = canonical_request(
-        &SignedParts { method: "PUT", path: "/b/k", query: "", headers: &unsigned, body: &empty, single_encode_path: true },
+        &SignedParts {
+            method: "PUT",
+            path: "/b/k",
+            query: "",
+            headers: &unsigned,
+            body: &empty,
+            single_encode_path: true,
+        },
         &signed_headers,
         STREAMING_SIGNED,
         false,
     );
-    let sts = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(creq.as_bytes()));
+    let sts = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        sha256_hex(creq.as_bytes())
+    );
     let seed_sig = hex::encode(hmac(&key, sts.as_bytes()));
     headers.insert(
         "authorization",
-        format!("AWS4-HMAC-SHA256 Credential=test/{scope}, SignedHeaders={}, Signature={seed_sig}", signed_headers.join(";")).parse().unwrap(),
+        format!(
+            "AWS4-HMAC-SHA256 Credential=test/{scope}, SignedHeaders={}, Signature={seed_sig}",
+            signed_headers.join(";")
+        )
+        .parse()
+        .unwrap(),
     );
     let mut prev = seed_sig;
     let mut body = Vec::new();
     for chunk in [&b"hello"[..], b" world", b""] {
-        let to_sign = format!("AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{prev}\n{EMPTY_SHA256}\n{}", sha256_hex(chunk));
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{prev}\n{EMPTY_SHA256}\n{}",
+            sha256_hex(chunk)
+        );
         let sig = hex::encode(hmac(&key, to_sign.as_bytes()));
         body.extend_from_slice(format!("{:x};chunk-signature={sig}\r\n", chunk.len()).as_bytes());
         body.extend_from_slice(chunk);
@@ -270,7 +456,14 @@ fn signed_chunked_payloads_verify_chunk_by_chunk() {
     }
     let wall = 1_699_999_999 + 2;
     let good = Bytes::from(body.clone());
-    let parts = SignedParts { method: "PUT", path: "/b/k", query: "", headers: &headers, body: &good, single_encode_path: true };
+    let parts = SignedParts {
+        method: "PUT",
+        path: "/b/k",
+        query: "",
+        headers: &headers,
+        body: &good,
+        single_encode_path: true,
+    };
     let id = ok(verify(&parts, &keys(), AuthMode::Enforce, wall, wall));
     assert_eq!(id.decoded_body.as_deref(), Some(&b"hello world"[..]));
 
@@ -278,13 +471,23 @@ fn signed_chunked_payloads_verify_chunk_by_chunk() {
     let at = evil.iter().position(|b| *b == b'h').unwrap();
     evil[at] = b'j';
     let evil = Bytes::from(evil);
-    let parts = SignedParts { body: &evil, ..parts };
-    assert!(matches!(verify(&parts, &keys(), AuthMode::Enforce, wall, wall), Err(AuthError::BadChunk(_))));
+    let parts = SignedParts {
+        body: &evil,
+        ..parts
+    };
+    assert!(matches!(
+        verify(&parts, &keys(), AuthMode::Enforce, wall, wall),
+        Err(AuthError::BadChunk(_))
+    ));
 }
 
 #[test]
 fn permissive_mode_accepts_any_key_and_picks_the_account() {
-    let signed = Case { key: ("123456789012", "whatever", None), ..Case::default() }.sign();
+    let signed = Case {
+        key: ("123456789012", "whatever", None),
+        ..Case::default()
+    }
+    .sign();
     let parts = SignedParts {
         method: &signed.method,
         path: &signed.path,
@@ -312,5 +515,8 @@ impl Signed {
 
 #[allow(dead_code)]
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

@@ -36,8 +36,11 @@ impl Clock {
 
     /// Moves the clock forward (never backward: expiry decisions already made stay made).
     pub fn advance_secs(&self, secs: u64) {
-        let ms = i64::try_from(secs).unwrap_or(i64::MAX / 4).saturating_mul(1000);
-        self.offset_ms.fetch_add(ms.min(i64::MAX / 4), Ordering::Relaxed);
+        let ms = i64::try_from(secs)
+            .unwrap_or(i64::MAX / 4)
+            .saturating_mul(1000);
+        self.offset_ms
+            .fetch_add(ms.min(i64::MAX / 4), Ordering::Relaxed);
     }
 
     /// How far the server clock is ahead of the wall clock.

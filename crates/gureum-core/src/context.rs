@@ -13,7 +13,10 @@ pub enum PrincipalKind {
     /// An IAM user.
     User { name: String },
     /// A role session from `AssumeRole`.
-    AssumedRole { role_name: String, session_name: String },
+    AssumedRole {
+        role_name: String,
+        session_name: String,
+    },
     /// A federated user from `GetFederationToken`.
     FederatedUser { name: String },
 }

@@ -15,8 +15,17 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
-        AwsError { code: code.into(), message: message.into(), status, sender_fault: status < 500 }
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            code: code.into(),
+            message: message.into(),
+            status,
+            sender_fault: status < 500,
+        }
     }
 
     /// 400 with the given code.

@@ -34,7 +34,10 @@ pub struct OperationOutput {
 
 impl OperationOutput {
     pub fn new(params: Value) -> Self {
-        OperationOutput { params, payload: None }
+        OperationOutput {
+            params,
+            payload: None,
+        }
     }
 
     /// Serializes a handler's output struct into the canonical value tree.

@@ -45,9 +45,29 @@ macro_rules! embedded {
 }
 
 embedded!(
-    "sts", "iam", "s3", "s3control", "dynamodb", "dynamodbstreams", "kms", "lambda", "ec2",
-    "autoscaling", "elbv2", "elb", "cloudwatch", "logs", "cloudfront", "route53", "rds", "efs",
-    "glacier", "storagegateway", "lightsail", "ce", "pricing",
+    "sts",
+    "iam",
+    "s3",
+    "s3control",
+    "dynamodb",
+    "dynamodbstreams",
+    "kms",
+    "lambda",
+    "ec2",
+    "autoscaling",
+    "elbv2",
+    "elb",
+    "cloudwatch",
+    "logs",
+    "cloudfront",
+    "route53",
+    "rds",
+    "efs",
+    "glacier",
+    "storagegateway",
+    "lightsail",
+    "ce",
+    "pricing",
 );
 
 const INDEX: &str = include_str!("../models/index.json");
@@ -85,12 +105,25 @@ mod tests {
             assert!(index().contains_key(name), "{name} in index");
             for shape in model.shapes.values() {
                 for r in shape.refs() {
-                    assert!(model.shape(&r.shape).is_some(), "{name}: {} dangles", r.shape);
+                    assert!(
+                        model.shape(&r.shape).is_some(),
+                        "{name}: {} dangles",
+                        r.shape
+                    );
                 }
             }
             for op in model.operations.values() {
-                for r in op.input.iter().chain(op.output.iter()).chain(op.errors.iter()) {
-                    assert!(model.shape(&r.shape).is_some(), "{name}: {} dangles", r.shape);
+                for r in op
+                    .input
+                    .iter()
+                    .chain(op.output.iter())
+                    .chain(op.errors.iter())
+                {
+                    assert!(
+                        model.shape(&r.shape).is_some(),
+                        "{name}: {} dangles",
+                        r.shape
+                    );
                 }
             }
         }
@@ -104,13 +137,19 @@ mod tests {
         let out = sts.shape(&op.output.as_ref().unwrap().shape).unwrap();
         let names: Vec<_> = out.members.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["UserId", "Account", "Arn"]);
-        assert_eq!(op.output.as_ref().unwrap().result_wrapper.as_deref(), Some("GetCallerIdentityResult"));
+        assert_eq!(
+            op.output.as_ref().unwrap().result_wrapper.as_deref(),
+            Some("GetCallerIdentityResult")
+        );
     }
 
     #[test]
     fn cloudwatch_lists_several_protocols() {
         let cw = &index()["cloudwatch"];
         assert_eq!(cw.protocols, ["smithy-rpc-v2-cbor", "json", "query"]);
-        assert_eq!(cw.target_prefix.as_deref(), Some("GraniteServiceVersion20100801"));
+        assert_eq!(
+            cw.target_prefix.as_deref(),
+            Some("GraniteServiceVersion20100801")
+        );
     }
 }

@@ -23,7 +23,9 @@ pub struct Metadata {
 impl Metadata {
     /// The name SigV4 scopes carry for this service.
     pub fn signing_name(&self) -> &str {
-        self.signing_name.as_deref().unwrap_or(&self.endpoint_prefix)
+        self.signing_name
+            .as_deref()
+            .unwrap_or(&self.endpoint_prefix)
     }
 }
 
@@ -200,7 +202,10 @@ fn ordered_members<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Member>, D::Er
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a map of members")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
             while let Some((name, target)) = map.next_entry::<String, ShapeRef>()? {
                 out.push(Member { name, target });

@@ -12,6 +12,7 @@ mod rest;
 mod rest_json;
 mod rest_xml;
 pub mod route;
+pub mod validate;
 pub mod value;
 mod xml;
 mod xml_read;
@@ -76,7 +77,9 @@ impl HttpRequest {
 
     /// Decoded query parameters in order.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
     }
 }
 
@@ -110,13 +113,20 @@ pub fn decode_input(
     op: &Operation,
     req: &HttpRequest,
 ) -> Result<OperationInput, AwsError> {
-    match protocol {
-        Protocol::Query | Protocol::Ec2 => query::decode(protocol, model, op, req),
-        Protocol::Json => json::decode(model, op, req),
-        Protocol::RestJson => rest_json::decode(model, op, req),
-        Protocol::RestXml => rest_xml::decode(model, op, req),
-        Protocol::RpcV2Cbor => cbor::decode(model, op, req),
+    let input = match protocol {
+        Protocol::Query | Protocol::Ec2 => query::decode(protocol, model, op, req)?,
+        Protocol::Json => json::decode(model, op, req)?,
+        Protocol::RestJson => rest_json::decode(model, op, req)?,
+        Protocol::RestXml => rest_xml::decode(model, op, req)?,
+        Protocol::RpcV2Cbor => cbor::decode(model, op, req)?,
+    };
+    // restXml services (S3, Route 53, CloudFront) answer their own specific errors instead.
+    if protocol != Protocol::RestXml {
+        if let Some(r) = &op.input {
+            validate::check(protocol, model, &r.shape, &input.params)?;
+        }
     }
+    Ok(input)
 }
 
 /// Encodes a handler's output.

@@ -64,7 +64,10 @@ pub(crate) fn decode(
         }
         None => Value::Object(Map::new()),
     };
-    Ok(OperationInput { params, payload: None })
+    Ok(OperationInput {
+        params,
+        payload: None,
+    })
 }
 
 /// The parameter name of a structure member.
@@ -75,7 +78,9 @@ fn member_key(protocol: Protocol, name: &str, r: &ShapeRef) -> String {
                 q.clone()
             } else if let Some(l) = &r.location_name {
                 let mut c = l.chars();
-                c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
             } else {
                 name.to_string()
             }
@@ -111,8 +116,20 @@ fn decode_structure(
             }
         }
         if let Some(child) = node.children.get(&key) {
-            let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-            let v = decode_value(protocol, model, &m.target, target, child, &child_path, depth + 1)?;
+            let child_path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            let v = decode_value(
+                protocol,
+                model,
+                &m.target,
+                target,
+                child,
+                &child_path,
+                depth + 1,
+            )?;
             out.insert(m.name.clone(), v);
         }
     }
@@ -134,19 +151,31 @@ fn decode_value(
     match s.kind {
         ShapeKind::Structure => decode_structure(protocol, model, s, node, path, depth),
         ShapeKind::List => {
-            let member = s.member.as_ref().ok_or_else(|| AwsError::internal("list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("list without member"))?;
             let member_shape = shape(model, &member.shape)?;
             let flattened = protocol == Protocol::Ec2 || r.flattened || s.flattened;
             let holder = if flattened {
                 Some(node)
             } else {
-                node.children.get(member.location_name.as_deref().unwrap_or("member"))
+                node.children
+                    .get(member.location_name.as_deref().unwrap_or("member"))
             };
             let mut items = Vec::new();
             if let Some(holder) = holder {
                 for (i, item) in holder.indexed().into_iter().enumerate() {
                     let p = format!("{path}.{}", i + 1);
-                    items.push(decode_value(protocol, model, member, member_shape, item, &p, depth + 1)?);
+                    items.push(decode_value(
+                        protocol,
+                        model,
+                        member,
+                        member_shape,
+                        item,
+                        &p,
+                        depth + 1,
+                    )?);
                 }
             }
             Ok(Value::Array(items))
@@ -158,15 +187,24 @@ fn decode_value(
             let value_shape = shape(model, &v.shape)?;
             let key_name = k.location_name.as_deref().unwrap_or("key");
             let value_name = v.location_name.as_deref().unwrap_or("value");
-            let holder = if r.flattened || s.flattened { Some(node) } else { node.children.get("entry") };
+            let holder = if r.flattened || s.flattened {
+                Some(node)
+            } else {
+                node.children.get("entry")
+            };
             let mut out = Map::new();
             if let Some(holder) = holder {
                 for entry in holder.indexed() {
-                    let Some(key) = entry.children.get(key_name).and_then(|n| n.text.clone()) else {
-                        return Err(AwsError::validation(format!("a map entry of '{path}' has no key")));
+                    let Some(key) = entry.children.get(key_name).and_then(|n| n.text.clone())
+                    else {
+                        return Err(AwsError::validation(format!(
+                            "a map entry of '{path}' has no key"
+                        )));
                     };
                     let val = match entry.children.get(value_name) {
-                        Some(n) => decode_value(protocol, model, v, value_shape, n, path, depth + 1)?,
+                        Some(n) => {
+                            decode_value(protocol, model, v, value_shape, n, path, depth + 1)?
+                        }
                         None => Value::Null,
                     };
                     out.insert(key, val);
@@ -200,7 +238,10 @@ pub(crate) fn encode(
         }
     } else {
         if let Some(r) = &op.output {
-            let wrapper = r.result_wrapper.clone().unwrap_or_else(|| format!("{name}Result"));
+            let wrapper = r
+                .result_wrapper
+                .clone()
+                .unwrap_or_else(|| format!("{name}Result"));
             body.push_str(&format!("<{wrapper}>"));
             write_members(model, shape(model, &r.shape)?, &output.params, &mut body, 0)?;
             body.push_str(&format!("</{wrapper}>"));
@@ -228,8 +269,14 @@ pub(crate) fn encode_error(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{id}</RequestID></Response>"
         )
     } else {
-        let ns = model.and_then(|m| m.metadata.xml_namespace.as_deref()).unwrap_or("");
-        let kind = if err.sender_fault { "Sender" } else { "Receiver" };
+        let ns = model
+            .and_then(|m| m.metadata.xml_namespace.as_deref())
+            .unwrap_or("");
+        let kind = if err.sender_fault {
+            "Sender"
+        } else {
+            "Receiver"
+        };
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>",
             escape(ns)
@@ -245,14 +292,21 @@ mod tests {
 
     fn decode_form(service: &str, op: &str, form: &str) -> Result<Value, AwsError> {
         let model = gureum_model::service(service).unwrap();
-        let protocol = if service == "ec2" { Protocol::Ec2 } else { Protocol::Query };
+        let protocol = if service == "ec2" {
+            Protocol::Ec2
+        } else {
+            Protocol::Query
+        };
         let req = HttpRequest {
             method: http::Method::POST,
             path: "/".into(),
             query: String::new(),
-            headers: [(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap())]
-                .into_iter()
-                .collect(),
+            headers: [(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded".parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
             body: form.to_string().into(),
         };
         decode(protocol, model, model.operation(op).unwrap(), &req).map(|i| i.params)
@@ -261,7 +315,12 @@ mod tests {
     #[test]
     fn decodes_query_and_ec2_parameters() {
         let cases = [
-            ("sts", "GetCallerIdentity", "Action=GetCallerIdentity&Version=2011-06-15", json!({})),
+            (
+                "sts",
+                "GetCallerIdentity",
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                json!({}),
+            ),
             (
                 "sts",
                 "AssumeRole",
@@ -269,7 +328,12 @@ mod tests {
                 json!({"RoleArn": "arn:aws:iam::1:role/r", "RoleSessionName": "s", "DurationSeconds": 900,
                        "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}], "PolicyArns": [{"arn": "p"}]}),
             ),
-            ("iam", "ListUsers", "Action=ListUsers&MaxItems=10", json!({"MaxItems": 10})),
+            (
+                "iam",
+                "ListUsers",
+                "Action=ListUsers&MaxItems=10",
+                json!({"MaxItems": 10}),
+            ),
             (
                 "ec2",
                 "DescribeInstances",
@@ -278,32 +342,58 @@ mod tests {
             ),
         ];
         for (service, op, form, want) in cases {
-            assert_eq!(decode_form(service, op, form).unwrap(), want, "{service} {op}");
+            assert_eq!(
+                decode_form(service, op, form).unwrap(),
+                want,
+                "{service} {op}"
+            );
         }
     }
 
     #[test]
     fn refuses_bad_scalars_and_deep_keys() {
-        let err = decode_form("sts", "AssumeRole", "RoleArn=a&RoleSessionName=s&DurationSeconds=soon").unwrap_err();
+        let err = decode_form(
+            "sts",
+            "AssumeRole",
+            "RoleArn=a&RoleSessionName=s&DurationSeconds=soon",
+        )
+        .unwrap_err();
         assert_eq!(err.code, "ValidationError");
         let deep = format!("RoleArn=a&{}=x", vec!["A"; 500].join("."));
-        assert_eq!(decode_form("sts", "AssumeRole", &deep).unwrap_err().code, "ValidationError");
+        assert_eq!(
+            decode_form("sts", "AssumeRole", &deep).unwrap_err().code,
+            "ValidationError"
+        );
     }
 
     #[test]
     fn encodes_output_and_errors() {
         let model = gureum_model::service("sts").unwrap();
         let op = model.operation("GetCallerIdentity").unwrap();
-        let out = OperationOutput::new(json!({"UserId": "000000000000", "Account": "000000000000", "Arn": "arn:aws:iam::000000000000:root"}));
+        let out = OperationOutput::new(
+            json!({"UserId": "000000000000", "Account": "000000000000", "Arn": "arn:aws:iam::000000000000:root"}),
+        );
         let resp = encode(Protocol::Query, model, op, &out, "rid").unwrap();
         let body = std::str::from_utf8(&resp.body).unwrap();
         assert!(body.contains("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><UserId>000000000000</UserId>"), "{body}");
         assert!(body.ends_with("<ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetCallerIdentityResponse>"));
-        let err = AwsError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
+        let err = AwsError::new(
+            "InvalidClientTokenId",
+            403,
+            "The security token included in the request is invalid.",
+        );
         let resp = encode_error(Protocol::Query, Some(model), &err, "rid");
         assert_eq!(resp.status, 403);
-        assert!(std::str::from_utf8(&resp.body).unwrap().contains("<Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"));
+        assert!(
+            std::str::from_utf8(&resp.body)
+                .unwrap()
+                .contains("<Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>")
+        );
         let resp = encode_error(Protocol::Ec2, None, &err, "rid");
-        assert!(std::str::from_utf8(&resp.body).unwrap().contains("<Response><Errors><Error><Code>InvalidClientTokenId</Code>"));
+        assert!(
+            std::str::from_utf8(&resp.body)
+                .unwrap()
+                .contains("<Response><Errors><Error><Code>InvalidClientTokenId</Code>")
+        );
     }
 }

@@ -172,8 +172,10 @@ struct Candidate {
 fn candidates(model: &'static ServiceModel) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = model
         .operations
-        .values()
-        .map(|op| {
+        .iter()
+        // The map key is the operation's name as clients call it; `op.name` may carry a
+        // version suffix (CloudFront's `ListDistributions2020_05_31`).
+        .map(|(key, op)| {
             let mut needed = Vec::new();
             if let Some(s) = op.input.as_ref().and_then(|r| model.shape(&r.shape)) {
                 for m in &s.members {
@@ -201,11 +203,11 @@ fn candidates(model: &'static ServiceModel) -> Vec<Candidate> {
                 }
             }
             Candidate {
-                name: op.name.as_str(),
+                name: key.as_str(),
                 method: op.http.method.as_str(),
                 template: Template::parse(&op.http.request_uri),
                 needed,
-                shadowed: SHADOWED.contains(&op.name.as_str()),
+                shadowed: SHADOWED.contains(&key.as_str()),
             }
         })
         .collect();

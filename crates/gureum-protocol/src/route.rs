@@ -43,9 +43,15 @@ fn table() -> &'static Table {
             if let Some(prefix) = meta.target_prefix.as_deref() {
                 by_target.insert(prefix, name);
             }
-            by_signing_name.entry(meta.signing_name()).or_default().push(name);
+            by_signing_name
+                .entry(meta.signing_name())
+                .or_default()
+                .push(name);
         }
-        Table { by_target, by_signing_name }
+        Table {
+            by_target,
+            by_signing_name,
+        }
     })
 }
 
@@ -57,7 +63,13 @@ fn meta(service: &str) -> &'static Metadata {
 /// presigned `X-Amz-Credential` parameter: `AKID/date/region/service/aws4_request`.
 pub fn scope_service(req: &HttpRequest) -> Option<String> {
     let credential = match req.header("authorization") {
-        Some(auth) => auth.split("Credential=").nth(1)?.split(',').next()?.trim().to_string(),
+        Some(auth) => auth
+            .split("Credential=")
+            .nth(1)?
+            .split(',')
+            .next()?
+            .trim()
+            .to_string(),
         None => req
             .query_pairs()
             .into_iter()
@@ -82,7 +94,10 @@ pub fn query_params(req: &HttpRequest) -> Vec<(String, String)> {
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Routes a request. May rewrite `req.path` (S3 virtual-hosted style becomes path style).
@@ -95,9 +110,17 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
             protocol: Protocol::RpcV2Cbor,
             error: AwsError::new("UnknownOperationException", 404, msg.to_string()),
         };
-        let rest = req.path.strip_prefix("/service/").ok_or_else(|| fail("not an RPC v2 path"))?;
-        let (svc, op) = rest.split_once("/operation/").ok_or_else(|| fail("not an RPC v2 path"))?;
-        let service = *table.by_target.get(svc).ok_or_else(|| fail("unknown service"))?;
+        let rest = req
+            .path
+            .strip_prefix("/service/")
+            .ok_or_else(|| fail("not an RPC v2 path"))?;
+        let (svc, op) = rest
+            .split_once("/operation/")
+            .ok_or_else(|| fail("not an RPC v2 path"))?;
+        let service = *table
+            .by_target
+            .get(svc)
+            .ok_or_else(|| fail("unknown service"))?;
         return resolve_named(service, Protocol::RpcV2Cbor, op);
     }
     // awsJson: X-Amz-Target: Prefix.Operation
@@ -109,7 +132,10 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
         return Err(RouteError {
             service: None,
             protocol: Protocol::Json,
-            error: AwsError::bad_request("UnknownOperationException", format!("unknown target {target}")),
+            error: AwsError::bad_request(
+                "UnknownOperationException",
+                format!("unknown target {target}"),
+            ),
         });
     }
     let signed_for = scope_service(req);
@@ -135,12 +161,19 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
             candidates.iter().copied().filter(|s| pick(s)).collect()
         };
         let chosen = match version {
-            Some(v) => query_services.iter().copied().find(|s| meta(s).api_version == v),
+            Some(v) => query_services
+                .iter()
+                .copied()
+                .find(|s| meta(s).api_version == v),
             None => None,
         }
         .or_else(|| (query_services.len() == 1).then(|| query_services[0]));
         if let Some(service) = chosen {
-            let protocol = if meta(service).protocol == "ec2" { Protocol::Ec2 } else { Protocol::Query };
+            let protocol = if meta(service).protocol == "ec2" {
+                Protocol::Ec2
+            } else {
+                Protocol::Query
+            };
             return resolve_named(service, protocol, action);
         }
         if !query_services.is_empty() {
@@ -149,7 +182,10 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
                 protocol: Protocol::Query,
                 error: AwsError::bad_request(
                     "InvalidAction",
-                    format!("Could not find operation {action} for version {}", version.unwrap_or("NO_VERSION_SPECIFIED")),
+                    format!(
+                        "Could not find operation {action} for version {}",
+                        version.unwrap_or("NO_VERSION_SPECIFIED")
+                    ),
                 ),
             });
         }
@@ -168,7 +204,10 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
                 protocol: Protocol::Query,
                 error: AwsError::bad_request(
                     "UnknownService",
-                    format!("gureum has no service for scope '{}'", signed_for.unwrap_or_default()),
+                    format!(
+                        "gureum has no service for scope '{}'",
+                        signed_for.unwrap_or_default()
+                    ),
                 ),
             });
         }
@@ -178,23 +217,42 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
             if many.contains(&"s3control") && req.path.starts_with("/v20180820/") {
                 "s3control"
             } else {
-                many.iter().copied().find(|s| *s != "s3control").unwrap_or(many[0])
+                many.iter()
+                    .copied()
+                    .find(|s| *s != "s3control")
+                    .unwrap_or(many[0])
             }
         }
     };
-    let protocol = if meta(service).protocol == "rest-json" { Protocol::RestJson } else { Protocol::RestXml };
+    let protocol = if meta(service).protocol == "rest-json" {
+        Protocol::RestJson
+    } else {
+        Protocol::RestXml
+    };
     if service == "s3" {
         fold_virtual_host(req);
     }
     match crate::rest::find_operation(service, req) {
-        Some(op) => Ok(Route { service, protocol, operation: op.to_string() }),
+        Some(op) => Ok(Route {
+            service,
+            protocol,
+            operation: op.to_string(),
+        }),
         None => Err(RouteError {
             service: Some(service),
             protocol,
             error: if service == "s3" {
-                AwsError::new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
+                AwsError::new(
+                    "MethodNotAllowed",
+                    405,
+                    "The specified method is not allowed against this resource.",
+                )
             } else {
-                AwsError::new("UnknownOperationException", 404, format!("no {service} operation matches {} {}", req.method, req.path))
+                AwsError::new(
+                    "UnknownOperationException",
+                    404,
+                    format!("no {service} operation matches {} {}", req.method, req.path),
+                )
             },
         }),
     }
@@ -221,18 +279,34 @@ fn resolve_named(service: &'static str, protocol: Protocol, op: &str) -> Result<
         let error = match protocol {
             Protocol::Query | Protocol::Ec2 => AwsError::bad_request(
                 "InvalidAction",
-                format!("Could not find operation {op} for version {}", model.metadata.api_version),
+                format!(
+                    "Could not find operation {op} for version {}",
+                    model.metadata.api_version
+                ),
             ),
-            _ => AwsError::bad_request("UnknownOperationException", format!("unknown operation {op}")),
+            _ => AwsError::bad_request(
+                "UnknownOperationException",
+                format!("unknown operation {op}"),
+            ),
         };
-        return Err(RouteError { service: Some(service), protocol, error });
+        return Err(RouteError {
+            service: Some(service),
+            protocol,
+            error,
+        });
     }
-    Ok(Route { service, protocol, operation: op.to_string() })
+    Ok(Route {
+        service,
+        protocol,
+        operation: op.to_string(),
+    })
 }
 
 /// Virtual-hosted style: `bucket.s3.<anything>` or `bucket.localhost` becomes `/bucket/...`.
 fn fold_virtual_host(req: &mut HttpRequest) {
-    let Some(host) = req.header("host") else { return };
+    let Some(host) = req.header("host") else {
+        return;
+    };
     let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
     if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
         return;
@@ -241,7 +315,11 @@ fn fold_virtual_host(req: &mut HttpRequest) {
         &host[..pos]
     } else if let Some(b) = host.strip_suffix(".localhost") {
         // "s3.localhost" is the service itself, not a bucket.
-        if b == "s3" || b.ends_with(".s3") { return } else { b }
+        if b == "s3" || b.ends_with(".s3") {
+            return;
+        } else {
+            b
+        }
     } else {
         return;
     };
@@ -260,10 +338,19 @@ fn fold_virtual_host(req: &mut HttpRequest) {
 mod tests {
     use super::*;
 
-    fn req(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &str) -> HttpRequest {
+    fn req(
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpRequest {
         let mut map = http::HeaderMap::new();
         for (k, v) in headers {
-            map.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         HttpRequest {
             method: method.parse().unwrap(),
@@ -275,7 +362,9 @@ mod tests {
     }
 
     fn auth(service: &str) -> String {
-        format!("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00")
+        format!(
+            "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+        )
     }
 
     const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
@@ -290,69 +379,196 @@ mod tests {
         let lambda = auth("lambda");
         let cases: Vec<(HttpRequest, (&str, Protocol, &str))> = vec![
             (
-                req("POST", "/", "", &[FORM, ("authorization", &sts)], "Action=GetCallerIdentity&Version=2011-06-15"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &sts)],
+                    "Action=GetCallerIdentity&Version=2011-06-15",
+                ),
                 ("sts", Protocol::Query, "GetCallerIdentity"),
             ),
             (
-                req("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fsts%2Faws4_request", &[], ""),
+                req(
+                    "GET",
+                    "/",
+                    "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Credential=test%2F20240101%2Fus-east-1%2Fsts%2Faws4_request",
+                    &[],
+                    "",
+                ),
                 ("sts", Protocol::Query, "GetCallerIdentity"),
             ),
             (
-                req("POST", "/", "", &[("x-amz-target", "DynamoDB_20120810.ListTables"), ("authorization", &auth("dynamodb"))], "{}"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[
+                        ("x-amz-target", "DynamoDB_20120810.ListTables"),
+                        ("authorization", &auth("dynamodb")),
+                    ],
+                    "{}",
+                ),
                 ("dynamodb", Protocol::Json, "ListTables"),
             ),
             (
-                req("POST", "/", "", &[("x-amz-target", "DynamoDBStreams_20120810.ListStreams"), ("authorization", &auth("dynamodb"))], "{}"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[
+                        ("x-amz-target", "DynamoDBStreams_20120810.ListStreams"),
+                        ("authorization", &auth("dynamodb")),
+                    ],
+                    "{}",
+                ),
                 ("dynamodbstreams", Protocol::Json, "ListStreams"),
             ),
             (
-                req("POST", "/", "", &[("x-amz-target", "TrentService.Encrypt")], "{}"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[("x-amz-target", "TrentService.Encrypt")],
+                    "{}",
+                ),
                 ("kms", Protocol::Json, "Encrypt"),
             ),
             (
-                req("POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics", "", &[("smithy-protocol", "rpc-v2-cbor"), ("authorization", &monitoring)], ""),
+                req(
+                    "POST",
+                    "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                    "",
+                    &[
+                        ("smithy-protocol", "rpc-v2-cbor"),
+                        ("authorization", &monitoring),
+                    ],
+                    "",
+                ),
                 ("cloudwatch", Protocol::RpcV2Cbor, "ListMetrics"),
             ),
             (
-                req("POST", "/", "", &[("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"), ("authorization", &monitoring)], "{}"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[
+                        ("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"),
+                        ("authorization", &monitoring),
+                    ],
+                    "{}",
+                ),
                 ("cloudwatch", Protocol::Json, "ListMetrics"),
             ),
             (
-                req("POST", "/", "", &[FORM, ("authorization", &monitoring)], "Action=ListMetrics&Version=2010-08-01"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &monitoring)],
+                    "Action=ListMetrics&Version=2010-08-01",
+                ),
                 ("cloudwatch", Protocol::Query, "ListMetrics"),
             ),
             (
-                req("POST", "/", "", &[FORM, ("authorization", &elb)], "Action=DescribeLoadBalancers&Version=2015-12-01"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &elb)],
+                    "Action=DescribeLoadBalancers&Version=2015-12-01",
+                ),
                 ("elbv2", Protocol::Query, "DescribeLoadBalancers"),
             ),
             (
-                req("POST", "/", "", &[FORM, ("authorization", &elb)], "Action=DescribeLoadBalancers&Version=2012-06-01"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &elb)],
+                    "Action=DescribeLoadBalancers&Version=2012-06-01",
+                ),
                 ("elb", Protocol::Query, "DescribeLoadBalancers"),
             ),
             (
-                req("POST", "/", "", &[FORM, ("authorization", &ec2)], "Action=DescribeInstances&Version=2016-11-15"),
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &ec2)],
+                    "Action=DescribeInstances&Version=2016-11-15",
+                ),
                 ("ec2", Protocol::Ec2, "DescribeInstances"),
             ),
-            (req("GET", "/", "", &[("authorization", &s3)], ""), ("s3", Protocol::RestXml, "ListBuckets")),
-            (req("GET", "/", "", &[], ""), ("s3", Protocol::RestXml, "ListBuckets")),
             (
-                req("GET", "/2015-03-31/functions/", "", &[("authorization", &lambda)], ""),
+                req("GET", "/", "", &[("authorization", &s3)], ""),
+                ("s3", Protocol::RestXml, "ListBuckets"),
+            ),
+            (
+                req("GET", "/", "", &[], ""),
+                ("s3", Protocol::RestXml, "ListBuckets"),
+            ),
+            (
+                req(
+                    "GET",
+                    "/2015-03-31/functions/",
+                    "",
+                    &[("authorization", &lambda)],
+                    "",
+                ),
                 ("lambda", Protocol::RestJson, "ListFunctions"),
             ),
         ];
         for (mut r, (service, protocol, op)) in cases {
             let got = route(&mut r).unwrap_or_else(|e| panic!("{service}.{op}: {:?}", e.error));
-            assert_eq!((got.service, got.protocol, got.operation.as_str()), (service, protocol, op));
+            assert_eq!(
+                (got.service, got.protocol, got.operation.as_str()),
+                (service, protocol, op)
+            );
         }
     }
 
     #[test]
     fn unknown_operations_answer_in_their_protocol() {
         let cases = [
-            (req("POST", "/", "", &[FORM, ("authorization", &auth("sts"))], "Action=Nope&Version=2011-06-15"), "InvalidAction", Protocol::Query),
-            (req("POST", "/", "", &[("x-amz-target", "DynamoDB_20120810.Nope")], "{}"), "UnknownOperationException", Protocol::Json),
-            (req("POST", "/", "", &[("x-amz-target", "Nobody.Nope")], "{}"), "UnknownOperationException", Protocol::Json),
-            (req("POST", "/", "", &[("authorization", &auth("nosuchservice"))], ""), "UnknownService", Protocol::Query),
+            (
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[FORM, ("authorization", &auth("sts"))],
+                    "Action=Nope&Version=2011-06-15",
+                ),
+                "InvalidAction",
+                Protocol::Query,
+            ),
+            (
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[("x-amz-target", "DynamoDB_20120810.Nope")],
+                    "{}",
+                ),
+                "UnknownOperationException",
+                Protocol::Json,
+            ),
+            (
+                req("POST", "/", "", &[("x-amz-target", "Nobody.Nope")], "{}"),
+                "UnknownOperationException",
+                Protocol::Json,
+            ),
+            (
+                req(
+                    "POST",
+                    "/",
+                    "",
+                    &[("authorization", &auth("nosuchservice"))],
+                    "",
+                ),
+                "UnknownService",
+                Protocol::Query,
+            ),
         ];
         for (mut r, code, protocol) in cases {
             let e = route(&mut r).unwrap_err();
@@ -363,9 +579,17 @@ mod tests {
     #[test]
     fn folds_virtual_hosted_buckets() {
         let cases = [
-            ("mybucket.s3.localhost.localstack.cloud:4566", "/key", "/mybucket/key"),
+            (
+                "mybucket.s3.localhost.localstack.cloud:4566",
+                "/key",
+                "/mybucket/key",
+            ),
             ("mybucket.localhost:4566", "/", "/mybucket"),
-            ("mybucket.s3.us-east-1.amazonaws.com", "/a/b", "/mybucket/a/b"),
+            (
+                "mybucket.s3.us-east-1.amazonaws.com",
+                "/a/b",
+                "/mybucket/a/b",
+            ),
             ("localhost:4566", "/bucket/key", "/bucket/key"),
             ("127.0.0.1:4566", "/bucket", "/bucket"),
             ("s3.localhost", "/bucket", "/bucket"),

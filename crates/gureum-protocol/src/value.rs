@@ -19,7 +19,9 @@ pub enum TimestampFormat {
 impl TimestampFormat {
     /// The format a reference or shape names, else `default`.
     pub fn of(r: Option<&ShapeRef>, shape: &Shape, default: TimestampFormat) -> TimestampFormat {
-        let named = r.and_then(|r| r.timestamp_format.as_deref()).or(shape.timestamp_format.as_deref());
+        let named = r
+            .and_then(|r| r.timestamp_format.as_deref())
+            .or(shape.timestamp_format.as_deref());
         match named {
             Some("iso8601") => TimestampFormat::Iso8601,
             Some("rfc822") => TimestampFormat::Rfc822,
@@ -51,7 +53,9 @@ fn parse_http_date(text: &str) -> Option<f64> {
         return Some(t.unix_timestamp() as f64);
     }
     // "Sun, 06 Nov 1994 08:49:37 GMT": RFC 2822 parsing in `time` wants a numeric zone.
-    let fixed = text.strip_suffix("GMT").or_else(|| text.strip_suffix("UTC"))?;
+    let fixed = text
+        .strip_suffix("GMT")
+        .or_else(|| text.strip_suffix("UTC"))?;
     OffsetDateTime::parse(&format!("{fixed}+0000"), &Rfc2822)
         .ok()
         .map(|t| t.unix_timestamp() as f64)
@@ -74,8 +78,9 @@ pub fn format_timestamp(secs: f64, format: TimestampFormat) -> String {
         }
         TimestampFormat::Rfc822 => {
             const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-            const MONTHS: [&str; 12] =
-                ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
             format!(
                 "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
                 DAYS[t.weekday().number_days_from_monday() as usize],
@@ -91,7 +96,11 @@ pub fn format_timestamp(secs: f64, format: TimestampFormat) -> String {
 }
 
 fn format_number(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// Turns wire text into a scalar value of `shape`'s kind (query strings, headers, XML text).
@@ -104,7 +113,9 @@ pub fn scalar_from_text(
     ts_default: TimestampFormat,
 ) -> Result<Value, AwsError> {
     let bad = |what: &str| {
-        AwsError::validation(format!("Value '{text}' at '{member}' failed to satisfy constraint: Member must be {what}"))
+        AwsError::validation(format!(
+            "Value '{text}' at '{member}' failed to satisfy constraint: Member must be {what}"
+        ))
     };
     Ok(match shape.kind {
         ShapeKind::String | ShapeKind::Character => Value::String(text.to_string()),
@@ -113,21 +124,28 @@ pub fn scalar_from_text(
             "false" => Value::Bool(false),
             _ => return Err(bad("a boolean")),
         },
-        ShapeKind::Integer | ShapeKind::Long | ShapeKind::Short | ShapeKind::Byte => {
-            Value::Number(text.trim().parse::<i64>().map_err(|_| bad("an integer"))?.into())
-        }
+        ShapeKind::Integer | ShapeKind::Long | ShapeKind::Short | ShapeKind::Byte => Value::Number(
+            text.trim()
+                .parse::<i64>()
+                .map_err(|_| bad("an integer"))?
+                .into(),
+        ),
         ShapeKind::Float | ShapeKind::Double => {
             let t = text.trim();
             let f = match t {
                 "NaN" | "Infinity" | "-Infinity" => return Ok(Value::String(t.to_string())),
                 _ => t.parse::<f64>().map_err(|_| bad("a number"))?,
             };
-            Number::from_f64(f).map(Value::Number).ok_or_else(|| bad("a finite number"))?
+            Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| bad("a finite number"))?
         }
         ShapeKind::Timestamp => {
             let fmt = TimestampFormat::of(r, shape, ts_default);
             let secs = parse_timestamp(text, fmt).ok_or_else(|| bad("a timestamp"))?;
-            Number::from_f64(secs).map(Value::Number).ok_or_else(|| bad("a timestamp"))?
+            Number::from_f64(secs)
+                .map(Value::Number)
+                .ok_or_else(|| bad("a timestamp"))?
         }
         ShapeKind::Blob => {
             let t = text.trim();
@@ -170,12 +188,17 @@ pub fn wire_name<'a>(name: &'a str, r: &'a ShapeRef) -> &'a str {
 
 /// Looks a shape up, answering an internal error for dangling model references.
 pub fn shape<'m>(model: &'m gureum_model::ServiceModel, name: &str) -> Result<&'m Shape, AwsError> {
-    model.shape(name).ok_or_else(|| AwsError::internal(format!("model has no shape {name}")))
+    model
+        .shape(name)
+        .ok_or_else(|| AwsError::internal(format!("model has no shape {name}")))
 }
 
 /// The error for input nested deeper than [`crate::MAX_DEPTH`].
 pub fn too_deep() -> AwsError {
-    AwsError::validation(format!("input nests deeper than {} levels", crate::MAX_DEPTH))
+    AwsError::validation(format!(
+        "input nests deeper than {} levels",
+        crate::MAX_DEPTH
+    ))
 }
 
 #[cfg(test)]
@@ -185,19 +208,47 @@ mod tests {
     #[test]
     fn timestamps_in_every_format() {
         let cases = [
-            ("2023-11-14T22:13:20Z", TimestampFormat::Iso8601, 1_700_000_000.0),
-            ("2023-11-14T22:13:20.500Z", TimestampFormat::Iso8601, 1_700_000_000.5),
-            ("Tue, 14 Nov 2023 22:13:20 GMT", TimestampFormat::Rfc822, 1_700_000_000.0),
-            ("1700000000", TimestampFormat::UnixTimestamp, 1_700_000_000.0),
+            (
+                "2023-11-14T22:13:20Z",
+                TimestampFormat::Iso8601,
+                1_700_000_000.0,
+            ),
+            (
+                "2023-11-14T22:13:20.500Z",
+                TimestampFormat::Iso8601,
+                1_700_000_000.5,
+            ),
+            (
+                "Tue, 14 Nov 2023 22:13:20 GMT",
+                TimestampFormat::Rfc822,
+                1_700_000_000.0,
+            ),
+            (
+                "1700000000",
+                TimestampFormat::UnixTimestamp,
+                1_700_000_000.0,
+            ),
             ("1700000000.25", TimestampFormat::Iso8601, 1_700_000_000.25),
         ];
         for (text, fmt, secs) in cases {
             assert_eq!(parse_timestamp(text, fmt), Some(secs), "{text}");
         }
         assert_eq!(parse_timestamp("yesterday", TimestampFormat::Iso8601), None);
-        assert_eq!(format_timestamp(1_700_000_000.0, TimestampFormat::Iso8601), "2023-11-14T22:13:20Z");
-        assert_eq!(format_timestamp(1_700_000_000.5, TimestampFormat::Iso8601), "2023-11-14T22:13:20.500Z");
-        assert_eq!(format_timestamp(1_700_000_000.0, TimestampFormat::Rfc822), "Tue, 14 Nov 2023 22:13:20 GMT");
-        assert_eq!(format_timestamp(1_700_000_000.0, TimestampFormat::UnixTimestamp), "1700000000");
+        assert_eq!(
+            format_timestamp(1_700_000_000.0, TimestampFormat::Iso8601),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            format_timestamp(1_700_000_000.5, TimestampFormat::Iso8601),
+            "2023-11-14T22:13:20.500Z"
+        );
+        assert_eq!(
+            format_timestamp(1_700_000_000.0, TimestampFormat::Rfc822),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
+        assert_eq!(
+            format_timestamp(1_700_000_000.0, TimestampFormat::UnixTimestamp),
+            "1700000000"
+        );
     }
 }

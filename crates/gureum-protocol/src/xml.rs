@@ -40,7 +40,9 @@ pub fn write_members(
     out: &mut String,
     depth: usize,
 ) -> Result<(), AwsError> {
-    let Value::Object(fields) = value else { return Ok(()) };
+    let Value::Object(fields) = value else {
+        return Ok(());
+    };
     for Member { name, target } in &shape.members {
         if target.xml_attribute || target.location.is_some() {
             continue;
@@ -58,7 +60,9 @@ pub fn write_members(
 /// The ` name="value"` attributes of a structure's attribute members.
 pub fn attributes(model: &ServiceModel, shape: &Shape, value: &Value) -> Result<String, AwsError> {
     let mut out = String::new();
-    let Value::Object(fields) = value else { return Ok(out) };
+    let Value::Object(fields) = value else {
+        return Ok(out);
+    };
     for Member { name, target } in &shape.members {
         if !target.xml_attribute {
             continue;
@@ -107,7 +111,10 @@ pub fn write_element(
         }
         ShapeKind::List => {
             let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
-            let member = s.member.as_ref().ok_or_else(|| AwsError::internal("list without member"))?;
+            let member = s
+                .member
+                .as_ref()
+                .ok_or_else(|| AwsError::internal("list without member"))?;
             if r.flattened || s.flattened {
                 let item_name = member.location_name.as_deref().unwrap_or(name);
                 for item in items {
@@ -126,7 +133,9 @@ pub fn write_element(
             let (Some(k), Some(v)) = (s.key.as_ref(), s.value.as_ref()) else {
                 return Err(AwsError::internal("map without key or value"));
             };
-            let Value::Object(entries) = value else { return Ok(()) };
+            let Value::Object(entries) = value else {
+                return Ok(());
+            };
             let key_name = k.location_name.as_deref().unwrap_or("key");
             let value_name = v.location_name.as_deref().unwrap_or("value");
             let flattened = r.flattened || s.flattened;
@@ -144,8 +153,14 @@ pub fn write_element(
             }
         }
         _ => {
-            let text = scalar_to_text(Some(r), s, value, TimestampFormat::Iso8601).unwrap_or_default();
-            let _ = write!(out, "<{name}{}>{}</{name}>", namespace_attr(r, s), escape(&text));
+            let text =
+                scalar_to_text(Some(r), s, value, TimestampFormat::Iso8601).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<{name}{}>{}</{name}>",
+                namespace_attr(r, s),
+                escape(&text)
+            );
         }
     }
     Ok(())
@@ -203,7 +218,10 @@ mod tests {
             "ListObjectsV2Output",
             json!({"Name": "b", "Contents": [{"Key": "k1"}, {"Key": "k2"}], "KeyCount": 2}),
         );
-        assert!(got.contains("<Contents><Key>k1</Key></Contents><Contents><Key>k2</Key></Contents>"), "{got}");
+        assert!(
+            got.contains("<Contents><Key>k1</Key></Contents><Contents><Key>k2</Key></Contents>"),
+            "{got}"
+        );
         assert!(got.contains("<Name>b</Name>"));
         let grantee = render(
             "s3",

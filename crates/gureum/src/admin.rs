@@ -53,7 +53,11 @@ impl Admin {
             return None;
         }
         if !self.loopback && !self.is_root(req) {
-            return Some(error(403, "AccessDenied", "admin endpoints need a request signed by the root credentials"));
+            return Some(error(
+                403,
+                "AccessDenied",
+                "admin endpoints need a request signed by the root credentials",
+            ));
         }
         let method = req.method.as_str();
         Some(match (method, path) {
@@ -63,9 +67,18 @@ impl Admin {
             ("GET", "/_gureum/clock") => json_response(200, self.now()),
             ("POST", "/_gureum/clock") => self.advance(&req.body),
             ("GET", "/_gureum/usage") => self.usage(),
-            (_, "/_gureum/health" | "/_localstack/health" | "/_gureum/reset" | "/_gureum/clock" | "/_gureum/usage") => {
-                error(405, "MethodNotAllowed", "method not allowed on this admin endpoint")
-            }
+            (
+                _,
+                "/_gureum/health"
+                | "/_localstack/health"
+                | "/_gureum/reset"
+                | "/_gureum/clock"
+                | "/_gureum/usage",
+            ) => error(
+                405,
+                "MethodNotAllowed",
+                "method not allowed on this admin endpoint",
+            ),
             _ => error(404, "NotFound", "no such admin endpoint"),
         })
     }
@@ -88,7 +101,16 @@ impl Admin {
 
     fn service_states(&self) -> BTreeMap<&'static str, &'static str> {
         gureum_model::service_names()
-            .map(|name| (name, if self.services.contains_key(name) { "running" } else { "disabled" }))
+            .map(|name| {
+                (
+                    name,
+                    if self.services.contains_key(name) {
+                        "running"
+                    } else {
+                        "disabled"
+                    },
+                )
+            })
             .collect()
     }
 
@@ -118,19 +140,36 @@ impl Admin {
 
     fn advance(&self, body: &[u8]) -> HttpResponse {
         let parsed: Result<Value, _> = serde_json::from_slice(body);
-        let secs = match parsed.as_ref().ok().and_then(|v| v.get("advance_seconds")).and_then(Value::as_u64) {
+        let secs = match parsed
+            .as_ref()
+            .ok()
+            .and_then(|v| v.get("advance_seconds"))
+            .and_then(Value::as_u64)
+        {
             Some(s) => s,
             None => {
-                return error(400, "ValidationError", "body must be JSON like {\"advance_seconds\": N} with N a whole number >= 0");
+                return error(
+                    400,
+                    "ValidationError",
+                    "body must be JSON like {\"advance_seconds\": N} with N a whole number >= 0",
+                );
             }
         };
         if secs > 100 * 365 * 24 * 3600 {
-            return error(400, "ValidationError", "advance_seconds may move the clock at most 100 years");
+            return error(
+                400,
+                "ValidationError",
+                "advance_seconds may move the clock at most 100 years",
+            );
         }
         self.clock.advance_secs(secs);
         let offset = self.clock.offset_millis().to_be_bytes();
         if let Err(e) = self.storage.kv.put(CLOCK_TABLE, CLOCK_KEY, &offset) {
-            return error(500, "InternalError", &format!("could not persist the clock: {e}"));
+            return error(
+                500,
+                "InternalError",
+                &format!("could not persist the clock: {e}"),
+            );
         }
         json_response(200, self.now())
     }
@@ -142,7 +181,11 @@ impl Admin {
         }
         for service in self.services.values() {
             if let Err(e) = service.reset() {
-                return error(500, "InternalError", &format!("reset of {} failed: {e}", service.name()));
+                return error(
+                    500,
+                    "InternalError",
+                    &format!("reset of {} failed: {e}", service.name()),
+                );
             }
         }
         self.clock.set_offset_millis(0);
@@ -155,7 +198,8 @@ impl Admin {
                 let items: Vec<Value> = records
                     .into_iter()
                     .map(|r| {
-                        let start = time::OffsetDateTime::from_unix_timestamp(r.key.hour).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                        let start = time::OffsetDateTime::from_unix_timestamp(r.key.hour)
+                            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                         json!({
                             "account_id": r.key.account_id,
                             "region": r.key.region,

@@ -56,7 +56,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GUREUM_ROOT_ACCESS_KEY_ID", value_name = "ID")]
     pub root_access_key_id: Option<String>,
     /// Root secret access key [default: test, only while bound to loopback]
-    #[arg(long, env = "GUREUM_ROOT_SECRET_ACCESS_KEY", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GUREUM_ROOT_SECRET_ACCESS_KEY",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub root_secret_access_key: Option<String>,
     /// Largest request body accepted, in bytes [default: 5368709120]
     #[arg(long, env = "GUREUM_MAX_BODY_BYTES", value_name = "BYTES")]
@@ -107,12 +112,16 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
     });
     let file: ServeArgs = match path {
         Some(p) => {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
             toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
         }
         None => ServeArgs::default(),
     };
-    let listen = args.listen.or(file.listen).unwrap_or(([127, 0, 0, 1], 4566).into());
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or(([127, 0, 0, 1], 4566).into());
     let access = args.root_access_key_id.or(file.root_access_key_id);
     let secret = args.root_secret_access_key.or(file.root_secret_access_key);
     let (root_access_key_id, root_secret_access_key) = match (access, secret) {
@@ -124,25 +133,47 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
         ),
         _ => bail!("--root-access-key-id and --root-secret-access-key must be given together"),
     };
-    let account_id = args.account_id.or(file.account_id).unwrap_or_else(|| gureum_core::DEFAULT_ACCOUNT_ID.into());
+    let account_id = args
+        .account_id
+        .or(file.account_id)
+        .unwrap_or_else(|| gureum_core::DEFAULT_ACCOUNT_ID.into());
     if !gureum_core::is_account_id(&account_id) {
         bail!("--account-id must be 12 digits, not '{account_id}'");
     }
-    let region = args.region.or(file.region).unwrap_or_else(|| "us-east-1".into());
-    if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    let region = args
+        .region
+        .or(file.region)
+        .unwrap_or_else(|| "us-east-1".into());
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         bail!("--region '{region}' is not a region name");
     }
     Ok(Config {
         listen,
-        data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
+        data_dir: args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(default_data_dir),
         ephemeral: args.ephemeral.or(file.ephemeral).unwrap_or(false),
         auth: args.auth.or(file.auth).unwrap_or(AuthSetting::Enforce),
-        log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
-        log_level: args.log_level.or(file.log_level).unwrap_or_else(|| "info".into()),
+        log_format: args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text),
+        log_level: args
+            .log_level
+            .or(file.log_level)
+            .unwrap_or_else(|| "info".into()),
         region,
         account_id,
         root_access_key_id,
         root_secret_access_key,
-        max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(5 * 1024 * 1024 * 1024),
+        max_body_bytes: args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(5 * 1024 * 1024 * 1024),
     })
 }

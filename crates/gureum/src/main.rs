@@ -10,7 +10,11 @@ mod usage;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "gureum", version, about = "An AWS-compatible cloud in one binary")]
+#[command(
+    name = "gureum",
+    version,
+    about = "An AWS-compatible cloud in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,7 +32,9 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = config::resolve(args)?;
             init_logging(&config);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(server::serve(config))
         }
     }
@@ -38,7 +44,10 @@ fn init_logging(config: &config::Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match config.log_format {
         config::LogFormat::Json => builder.json().flatten_event(true).init(),
         config::LogFormat::Text => builder.with_target(false).init(),

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use gureum_auth::{AuthMode, ErrorFlavor, SignedParts, Verified};
 use gureum_core::{
-    AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext, Service,
-    UsageEvent, UsageSink,
+    AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext,
+    Service, UsageEvent, UsageSink,
 };
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol, Route};
 
@@ -87,7 +87,10 @@ impl Pipeline {
         let request_id = gureum_core::new_request_id();
         let original_path = req.path.clone();
         let (resp, outcome) = match gureum_protocol::route(&mut req) {
-            Ok(route) => self.dispatch(route, req, &original_path, remote, &request_id).await,
+            Ok(route) => {
+                self.dispatch(route, req, &original_path, remote, &request_id)
+                    .await
+            }
             Err(e) => {
                 let model = e.service.and_then(gureum_model::service);
                 let resp = gureum_protocol::encode_error(e.protocol, model, &e.error, &request_id);
@@ -130,7 +133,16 @@ impl Pipeline {
             status: 0,
             error: None,
         };
-        let result = self.run(&route, &mut req, original_path, remote, request_id, &mut outcome).await;
+        let result = self
+            .run(
+                &route,
+                &mut req,
+                original_path,
+                remote,
+                request_id,
+                &mut outcome,
+            )
+            .await;
         let resp = match result {
             Ok(resp) => resp,
             Err(err) => {
@@ -161,8 +173,14 @@ impl Pipeline {
             single_encode_path: matches!(route.service, "s3" | "s3control"),
         };
         let wall = gureum_core::clock::wall_millis().div_euclid(1000);
-        let verified = gureum_auth::verify(&parts, &self.credentials, self.auth_mode, wall, self.clock.now_secs())
-            .map_err(|e| e.to_aws(flavor))?;
+        let verified = gureum_auth::verify(
+            &parts,
+            &self.credentials,
+            self.auth_mode,
+            wall,
+            self.clock.now_secs(),
+        )
+        .map_err(|e| e.to_aws(flavor))?;
         let identity = match verified {
             Verified::Signed(id) => id,
             Verified::Anonymous => return Err(missing_authentication(flavor)),
@@ -171,7 +189,11 @@ impl Pipeline {
             req.body = body;
         }
         outcome.principal = identity.principal.arn.clone();
-        let region = if identity.region.is_empty() { self.default_region.clone() } else { identity.region.clone() };
+        let region = if identity.region.is_empty() {
+            self.default_region.clone()
+        } else {
+            identity.region.clone()
+        };
         let ctx = RequestContext {
             request_id: request_id.to_string(),
             region,
@@ -184,10 +206,16 @@ impl Pipeline {
             secure_transport: false,
         };
         // Input is decoded (and so validated) before the implementation check, as AWS would.
-        let model = gureum_model::service(route.service).ok_or_else(|| AwsError::internal("model missing"))?;
-        let op = model.operation(&route.operation).ok_or_else(|| AwsError::internal("operation missing"))?;
+        let model = gureum_model::service(route.service)
+            .ok_or_else(|| AwsError::internal("model missing"))?;
+        let op = model
+            .operation(&route.operation)
+            .ok_or_else(|| AwsError::internal("operation missing"))?;
         let input = gureum_protocol::decode_input(route.protocol, model, op, req)?;
-        let service = self.services.get(route.service).filter(|s| s.implements(&route.operation));
+        let service = self
+            .services
+            .get(route.service)
+            .filter(|s| s.implements(&route.operation));
         let Some(service) = service else {
             return Err(AwsError::not_implemented(route.service, &route.operation));
         };
@@ -224,7 +252,11 @@ fn missing_authentication(flavor: ErrorFlavor) -> AwsError {
             400,
             "Request is missing Authentication Token",
         ),
-        ErrorFlavor::Query => AwsError::new("MissingAuthenticationToken", 403, "Request is missing Authentication Token"),
+        ErrorFlavor::Query => AwsError::new(
+            "MissingAuthenticationToken",
+            403,
+            "Request is missing Authentication Token",
+        ),
     }
 }
 
@@ -248,7 +280,9 @@ where
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(panic = %what, "handler panicked");
-                Poll::Ready(Err(AwsError::internal("We encountered an internal error. Please try again.")))
+                Poll::Ready(Err(AwsError::internal(
+                    "We encountered an internal error. Please try again.",
+                )))
             }
         }
     }
@@ -269,7 +303,12 @@ mod tests {
         fn implements(&self, _: &str) -> bool {
             true
         }
-        fn call<'a>(&'a self, _: &'a RequestContext, _: &'a str, _: OperationInput) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
+        fn call<'a>(
+            &'a self,
+            _: &'a RequestContext,
+            _: &'a str,
+            _: OperationInput,
+        ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
             Box::pin(async { panic!("handler bug") })
         }
     }
@@ -288,7 +327,10 @@ mod tests {
 
     fn request() -> HttpRequest {
         let mut headers = http::HeaderMap::new();
-        headers.insert("content-type", "application/x-www-form-urlencoded".parse().unwrap());
+        headers.insert(
+            "content-type",
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
         headers.insert("x-amz-date", "20240101T000000Z".parse().unwrap());
         headers.insert(
             "authorization",
@@ -310,7 +352,11 @@ mod tests {
         let p = pipeline(Arc::new(Panicking));
         let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
         assert_eq!(resp.status, 500);
-        assert!(std::str::from_utf8(&resp.body).unwrap().contains("<Code>InternalError</Code>"));
+        assert!(
+            std::str::from_utf8(&resp.body)
+                .unwrap()
+                .contains("<Code>InternalError</Code>")
+        );
         // The pipeline keeps serving.
         let again = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
         assert_eq!(again.status, 500);
@@ -323,6 +369,9 @@ mod tests {
         assert_eq!(resp.status, 200, "{:?}", resp.body);
         let totals = p.meter.totals().unwrap();
         assert_eq!(totals.len(), 1);
-        assert_eq!((totals[0].key.operation.as_str(), totals[0].quantity), ("GetCallerIdentity", 1.0));
+        assert_eq!(
+            (totals[0].key.operation.as_str(), totals[0].quantity),
+            ("GetCallerIdentity", 1.0)
+        );
     }
 }

@@ -44,7 +44,8 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
     } else {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-        Storage::open(&config.data_dir).with_context(|| format!("opening the store in {}", config.data_dir.display()))?
+        Storage::open(&config.data_dir)
+            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?
     };
     let clock = Clock::new();
     crate::admin::restore_clock(&storage, &clock);
@@ -75,7 +76,11 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         loopback: config.loopback(),
         started: Instant::now(),
     };
-    Ok(Arc::new(App { pipeline, admin, max_body_bytes: config.max_body_bytes }))
+    Ok(Arc::new(App {
+        pipeline,
+        admin,
+        max_body_bytes: config.max_body_bytes,
+    }))
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -124,7 +129,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
     flusher.abort();
-    app.admin.meter.flush().context("flushing usage at shutdown")?;
+    app.admin
+        .meter
+        .flush()
+        .context("flushing usage at shutdown")?;
     tracing::info!("gureum stopped");
     Ok(())
 }
@@ -133,30 +141,50 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
 
-async fn handle(app: &App, req: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<Full<Bytes>> {
+async fn handle(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let limit = usize::try_from(app.max_body_bytes).unwrap_or(usize::MAX);
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let (status, code, msg) = if too_large {
-                (413, "RequestEntityTooLarge", format!("request body exceeds {limit} bytes"))
+                (
+                    413,
+                    "RequestEntityTooLarge",
+                    format!("request body exceeds {limit} bytes"),
+                )
             } else {
-                (400, "IncompleteBody", "the request body could not be read".to_string())
+                (
+                    400,
+                    "IncompleteBody",
+                    "the request body could not be read".to_string(),
+                )
             };
             let err = gureum_core::AwsError::new(code, status, msg);
-            let resp = gureum_protocol::encode_error(gureum_protocol::Protocol::Query, None, &err, &gureum_core::new_request_id());
+            let resp = gureum_protocol::encode_error(
+                gureum_protocol::Protocol::Query,
+                None,
+                &err,
+                &gureum_core::new_request_id(),
+            );
             return into_hyper(resp);
         }
     };
@@ -177,10 +205,14 @@ async fn handle(app: &App, req: hyper::Request<Incoming>, remote: SocketAddr) ->
 
 fn into_hyper(resp: HttpResponse) -> hyper::Response<Full<Bytes>> {
     let mut out = hyper::Response::new(Full::new(resp.body));
-    *out.status_mut() = http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *out.status_mut() =
+        http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = out.headers_mut();
     for (name, value) in resp.headers {
-        if let (Ok(n), Ok(v)) = (http::HeaderName::try_from(name), http::HeaderValue::try_from(value)) {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::try_from(value),
+        ) {
             headers.append(n, v);
         }
     }

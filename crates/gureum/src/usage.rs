@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use gureum_core::{Clock, UsageEvent, UsageSink};
-use gureum_store::{KvStore, KvStoreExt, KeyRange};
+use gureum_store::{KeyRange, KvStore, KvStoreExt};
 use serde::{Deserialize, Serialize};
 
 const TABLE: &str = "gureum.usage";
@@ -38,7 +38,11 @@ pub struct Meter {
 
 impl Meter {
     pub fn new(kv: Arc<dyn KvStore>, clock: Clock) -> Self {
-        Meter { pending: Mutex::new(HashMap::new()), kv, clock }
+        Meter {
+            pending: Mutex::new(HashMap::new()),
+            kv,
+            clock,
+        }
     }
 
     fn store_key(k: &UsageKey) -> Vec<u8> {
@@ -63,11 +67,25 @@ impl Meter {
             for (key, quantity) in &pending {
                 let store_key = Self::store_key(key);
                 let total = match txn.get(TABLE, &store_key)? {
-                    Some(bytes) => gureum_store::decode_record::<UsageRecord, _>(&bytes, RECORD_VERSION, gureum_store::no_migration)?.quantity,
+                    Some(bytes) => {
+                        gureum_store::decode_record::<UsageRecord, _>(
+                            &bytes,
+                            RECORD_VERSION,
+                            gureum_store::no_migration,
+                        )?
+                        .quantity
+                    }
                     None => 0.0,
                 };
-                let record = UsageRecord { key: key.clone(), quantity: total + quantity };
-                txn.put(TABLE, &store_key, &gureum_store::encode_record(RECORD_VERSION, &record)?)?;
+                let record = UsageRecord {
+                    key: key.clone(),
+                    quantity: total + quantity,
+                };
+                txn.put(
+                    TABLE,
+                    &store_key,
+                    &gureum_store::encode_record(RECORD_VERSION, &record)?,
+                )?;
             }
             Ok(())
         })
@@ -79,13 +97,18 @@ impl Meter {
         self.kv
             .scan(TABLE, &KeyRange::all(), None, false)?
             .into_iter()
-            .map(|(_, v)| gureum_store::decode_record(&v, RECORD_VERSION, gureum_store::no_migration))
+            .map(|(_, v)| {
+                gureum_store::decode_record(&v, RECORD_VERSION, gureum_store::no_migration)
+            })
             .collect()
     }
 
     /// Forgets pending usage (the admin reset; the store is wiped separately).
     pub fn discard(&self) {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -101,6 +124,11 @@ impl UsageSink for Meter {
             unit: e.unit.to_string(),
             hour,
         };
-        *self.pending.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(0.0) += e.quantity;
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert(0.0) += e.quantity;
     }
 }

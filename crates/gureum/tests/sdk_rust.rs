@@ -30,11 +30,20 @@ impl Drop for Server {
 }
 
 fn start() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = std::env::temp_dir().join(format!("gureum-sdk-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_gureum"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(&dir)
         .args(["--log-level", "warn"])
         .current_dir(&dir)
@@ -48,7 +57,11 @@ fn start() -> Server {
         assert!(Instant::now() < deadline, "gureum did not start listening");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Server { child, endpoint, _dir: TempDir(dir) }
+    Server {
+        child,
+        endpoint,
+        _dir: TempDir(dir),
+    }
 }
 
 fn client(endpoint: &str, secret: &str) -> aws_sdk_sts::Client {
@@ -65,12 +78,20 @@ fn client(endpoint: &str, secret: &str) -> aws_sdk_sts::Client {
 #[tokio::test]
 async fn get_caller_identity_through_aws_sdk_rust() {
     let server = start();
-    let ident = client(&server.endpoint, "test").get_caller_identity().send().await.expect("call succeeds");
+    let ident = client(&server.endpoint, "test")
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("call succeeds");
     assert_eq!(ident.account(), Some("000000000000"));
     assert_eq!(ident.arn(), Some("arn:aws:iam::000000000000:root"));
     assert_eq!(ident.user_id(), Some("000000000000"));
 
-    let err = client(&server.endpoint, "wrong").get_caller_identity().send().await.unwrap_err();
+    let err = client(&server.endpoint, "wrong")
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
     let service_err = err.into_service_error();
     let meta = aws_sdk_sts::error::ProvideErrorMetadata::meta(&service_err);
     assert_eq!(meta.code(), Some("SignatureDoesNotMatch"));

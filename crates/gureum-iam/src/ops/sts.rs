@@ -47,7 +47,10 @@ mod tests {
             account_id: "123456789012".into(),
             arn: "arn:aws:sts::123456789012:assumed-role/dev/sess".into(),
             user_id: "AROAEXAMPLE:sess".into(),
-            kind: PrincipalKind::AssumedRole { role_name: "dev".into(), session_name: "sess".into() },
+            kind: PrincipalKind::AssumedRole {
+                role_name: "dev".into(),
+                session_name: "sess".into(),
+            },
         };
         let cases = [
             (
