@@ -20,22 +20,28 @@ Every process started here is stopped by its own pid / process group; nothing is
 
 from __future__ import annotations
 
+import os
+import sys
+
+# This file is named platform.py, which would shadow the standard library's `platform` (imported by
+# uuid, botocore, ...) while its folder is first on sys.path: take the folder off before importing.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
 import argparse
 import json
-import os
 import platform as pyplatform
 import re
+import resource
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 try:
@@ -100,6 +106,8 @@ class Server:
             env=env,
             start_new_session=True,  # its own process group, id == its pid
         )
+        self.needed_sigkill = False
+        self.stop_ms: float | None = None
         LIVE.add(self)
 
     @property
@@ -110,9 +118,11 @@ class Server:
         return self.proc.poll() is None
 
     def stop(self) -> None:
+        """SIGTERM to the group, then SIGKILL if the leader has not exited within 5 s."""
         if self not in LIVE:
             return
         LIVE.discard(self)
+        t0 = time.perf_counter()
         for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(self.proc.pid, sig)  # the group this process leads, created above
@@ -121,7 +131,9 @@ class Server:
             try:
                 self.proc.wait(timeout=wait)
             except subprocess.TimeoutExpired:
+                self.needed_sigkill = True
                 continue
+            self.stop_ms = (time.perf_counter() - t0) * 1000.0
             # The leader is gone; make sure nothing it forked into its group lingers.
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -197,6 +209,18 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of pid and its live descendants, in seconds."""
+    ticks = 0
+    for p in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     """VmRSS of pid and all its descendants, in MiB."""
     total_kib = 0
@@ -220,8 +244,6 @@ class Target:
     health: str  # health URL path
     argv: object  # callable(port, workdir) -> argv
     sts: bool = True  # answers GetCallerIdentity (nginx answers a fixed body)
-    prepare: object = None  # callable(workdir) run once before the first start
-    notes: list[str] = field(default_factory=list)
 
 
 def gureum_target(binary: Path, ephemeral: bool) -> Target:
@@ -361,13 +383,24 @@ def parse_wrk(out: str) -> dict:
     return res
 
 
-def run_wrk(port: int, script: Path, threads: int, conns: int, duration: int) -> dict:
+def run_wrk(port: int, script: Path, threads: int, conns: int, duration: int, server_pid: int) -> dict:
     argv = [WRK, "--latency", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "-s", str(script),
             f"http://127.0.0.1:{port}/"]
+    server_cpu0 = cpu_seconds(server_pid)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(server_pid) - server_cpu0
     if p.returncode != 0 or "Requests/sec" not in p.stdout:
         raise RuntimeError(f"wrk failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     res = parse_wrk(p.stdout)
+    # Where the two cores went: CPU per answered request, in the server and in wrk itself.
+    wrk_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    if res["requests"]:
+        res["server_cpu_us_per_req"] = 1e6 * server_cpu / res["requests"]
+        res["wrk_cpu_us_per_req"] = 1e6 * wrk_cpu / res["requests"]
+    res["server_cpu_cores"] = server_cpu / duration
+    res["wrk_cpu_cores"] = wrk_cpu / duration
     problems = []
     if res["non_2xx"]:
         problems.append(f"{res['non_2xx']} non-2xx responses")
@@ -388,8 +421,8 @@ def bench_target(t: Target, args, root: Path) -> dict:
     out: dict = {"name": t.name}
     print(f"\n== {t.name}", flush=True)
 
-    # 1. ready time, several cold starts
-    ready = []
+    # 1. ready time over several starts
+    ready, stops = [], []
     for i in range(args.runs):
         port = free_port()
         s = Server(t.argv(port, wd), wd / "server.log")
@@ -397,6 +430,7 @@ def bench_target(t: Target, args, root: Path) -> dict:
             ready.append(wait_healthy(s, port, t.health))
         finally:
             s.stop()
+            stops.append(s)
     out["ready_ms_runs"] = [round(x, 2) for x in ready]
     out["ready_ms"] = statistics.median(ready)
     print(f"  ready: median {out['ready_ms']:.1f} ms over {len(ready)} starts "
@@ -412,28 +446,36 @@ def bench_target(t: Target, args, root: Path) -> dict:
         print(f"  idle RSS: {out['rss_mib']:.1f} MiB", flush=True)
 
         for label, threads, conns in (("c1", 1, 1), ("c32", 2, 32)):
-            headers = signed_request(port) if t.sts else {"Host": f"127.0.0.1:{port}",
-                                                           "Content-Type": STS_CONTENT_TYPE}
+            # The floor gets the very same signed request (nginx ignores the signature), so every
+            # target reads and answers the same bytes in.
+            headers = signed_request(port)
             if t.sts:
                 out["account"] = verify(port, headers, t.sts)
             else:
-                verify_floor(port)
+                verify_floor(port, headers)
             script = wd / f"{label}.lua"
             write_wrk_script(script, headers)
-            r = run_wrk(port, script, threads, conns, args.duration)
+            r = run_wrk(port, script, threads, conns, args.duration, s.pid)
             out[label] = r
             p99 = f"{r['p99_ms']:.2f} ms" if r["p99_ms"] is not None else "?"
             print(f"  {label}: {r['rps']:.0f} req/s, p99 {p99}", flush=True)
         out["rss_after_load_mib"] = rss_mib(s.pid)
     finally:
         s.stop()
+        stops.append(s)
         shutil.rmtree(wd, ignore_errors=True)
+    # How the server took SIGTERM: a server that ignores it needs the SIGKILL fallback.
+    out["stop_ms"] = [round(x.stop_ms, 1) if x.stop_ms is not None else None for x in stops]
+    out["sigterm_ignored"] = sum(x.needed_sigkill for x in stops)
+    if out["sigterm_ignored"]:
+        print(f"  ! {out['sigterm_ignored']} of {len(stops)} starts did not exit within 5 s of SIGTERM "
+              "(stopped with SIGKILL)", flush=True)
     return out
 
 
-def verify_floor(port: int) -> None:
+def verify_floor(port: int, headers: dict[str, str]) -> None:
     req = urllib.request.Request(f"http://127.0.0.1:{port}/", data=STS_BODY.encode(), method="POST",
-                                 headers={"Content-Type": STS_CONTENT_TYPE})
+                                 headers={k: v for k, v in headers.items() if k.lower() != "host"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         if resp.status != 200 or b"<Account>" not in resp.read():
             raise RuntimeError("nginx floor did not answer its fixed body")
@@ -512,6 +554,14 @@ def print_report(results: list[dict], fakecloud_quoted: bool) -> list[str]:
         lines.append(f"nginx floor here: c1 {floor['c1']['rps']:,.0f}, c32 {floor['c32']['rps']:,.0f} req/s "
                      f"(issue quoted ~{QUOTED_FLOOR['c1_rps']:,.0f} / ~{QUOTED_FLOOR['c32_rps']:,.0f})")
 
+    cpu = [r for r in results if r["c32"].get("server_cpu_us_per_req")]
+    if cpu:
+        lines.append("")
+        lines.append("CPU per request at c32 (2 cores shared by server and wrk; us = microseconds):")
+        for r in cpu:
+            c = r["c32"]
+            lines.append(f"  {r['name']}: server {c['server_cpu_us_per_req']:.1f} us ({c['server_cpu_cores']:.2f} cores busy), "
+                         f"wrk {c['wrk_cpu_us_per_req']:.1f} us ({c['wrk_cpu_cores']:.2f} cores)")
     lines.append("")
     for gname, gr in (("ephemeral", g), ("data dir", gd)):
         if not gr:
@@ -529,6 +579,10 @@ def print_report(results: list[dict], fakecloud_quoted: bool) -> list[str]:
             lines.append(f"aim: c32 >= {AIM_FLOOR_PCT:.0f}% of the nginx floor [{gname}]: {pct:.0f}% "
                          f"({met(pct >= AIM_FLOOR_PCT)})")
 
+    for r in results:
+        if r.get("sigterm_ignored"):
+            lines.append(f"note: {r['name']} ignored SIGTERM in {r['sigterm_ignored']} of {len(r['stop_ms'])} stops "
+                         "(needed SIGKILL)")
     bad = [f"{r['name']} {c}: {'; '.join(r[c]['problems'])}" for r in results for c in ("c1", "c32")
            if r[c].get("problems")]
     if bad:
