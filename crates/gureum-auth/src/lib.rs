@@ -117,7 +117,7 @@ pub fn verify(
         }
         check_times(&auth, wall_secs, server_secs)?;
         check_session_token(&auth, &credential, server_secs)?;
-        let key = signing_key(
+        let key = cached_signing_key(
             &credential.secret_access_key,
             &auth.date,
             &auth.region,
@@ -144,7 +144,7 @@ pub fn verify(
     }
     let (decoded_body, trailers) = if is_streaming(&payload_hash) {
         let seed = chunked::Seed {
-            key: signing_key(
+            key: cached_signing_key(
                 &credential.secret_access_key,
                 &auth.date,
                 &auth.region,
@@ -460,6 +460,37 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
     hmac(&k_service, b"aws4_request")
+}
+
+/// [`signing_key`], remembered per thread: a key stays the same for a whole day, and deriving it
+/// costs four HMACs per request otherwise.
+fn cached_signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    type Entry = (String, String, String, String, Vec<u8>);
+    const ENTRIES: usize = 16;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Vec<Entry>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(e) = cache
+            .iter()
+            .find(|e| e.0 == secret && e.1 == date && e.2 == region && e.3 == service)
+        {
+            return e.4.clone();
+        }
+        let key = signing_key(secret, date, region, service);
+        if cache.len() == ENTRIES {
+            cache.remove(0);
+        }
+        cache.push((
+            secret.into(),
+            date.into(),
+            region.into(),
+            service.into(),
+            key.clone(),
+        ));
+        key
+    })
 }
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {

@@ -28,7 +28,55 @@ pub fn is_account_id(id: &str) -> bool {
     id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A fresh request id in the form AWS uses (a UUID).
+/// A fresh request id in the form AWS uses (a UUID, version 4 layout).
+///
+/// Unique per process and unpredictable across processes without a system call per request:
+/// a per-process random seed mixed with a counter through SplitMix64.
 pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.finish()
+    });
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let hi = mix(seed ^ n);
+    let lo = mix(hi ^ seed.rotate_left(29) ^ n);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0xfff,
+        (lo >> 48) & 0x3fff | 0x8000,
+        lo & 0xffff_ffff_ffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_distinct_uuids() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        let id = ids.iter().next().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(id.split('-').map(str::len).eq([8, 4, 4, 4, 12]));
+    }
 }

@@ -66,6 +66,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 5368709120]
     #[arg(long, env = "GUREUM_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
+    /// Worker threads serving connections [default: one per core]
+    #[arg(long, env = "GUREUM_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
     /// Configuration file [default: ./gureum.toml when it exists]
     #[arg(long, env = "GUREUM_CONFIG", value_name = "FILE")]
     #[serde(skip)]
@@ -86,6 +89,7 @@ pub struct Config {
     pub root_access_key_id: String,
     pub root_secret_access_key: String,
     pub max_body_bytes: u64,
+    pub workers: usize,
 }
 
 impl Config {
@@ -175,5 +179,10 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
             .max_body_bytes
             .or(file.max_body_bytes)
             .unwrap_or(5 * 1024 * 1024 * 1024),
+        workers: match args.workers.or(file.workers) {
+            Some(0) => bail!("--workers must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
     })
 }

@@ -32,10 +32,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = config::resolve(args)?;
             init_logging(&config);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(server::serve(config))
+            server::run(config)
         }
     }
 }

@@ -83,37 +83,107 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
     }))
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Runs the server until SIGINT or SIGTERM.
+///
+/// One worker thread per core, each with its own single-threaded runtime and its own listening
+/// socket on the same address (`SO_REUSEPORT`): the kernel spreads connections over them and a
+/// request never hops threads. Blocking work goes to the runtime's blocking pool.
+pub fn run(config: Config) -> anyhow::Result<()> {
     let app = build(&config)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let workers = config.workers;
+    let mut listeners = vec![bind(config.listen)?];
+    let addr = listeners[0].local_addr()?;
+    for _ in 1..workers {
+        listeners.push(bind(addr)?);
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let app = app.clone();
+        let mut stop = stop_rx.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("gureum-worker-{i}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(listener)?;
+                    accept_loop(app, listener, &mut stop).await;
+                    anyhow::Ok(())
+                })
+            })?;
+        threads.push(thread);
+    }
     tracing::info!(
-        listen = %listener.local_addr()?,
+        listen = %addr,
+        workers,
         data_dir = %if config.ephemeral { "(ephemeral)".into() } else { config.data_dir.display().to_string() },
         auth = ?config.auth,
         "gureum ready"
     );
-    let flusher = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-            loop {
-                tick.tick().await;
-                if let Err(e) = app.admin.meter.flush() {
-                    tracing::warn!(error = %e, "usage flush failed");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = app.admin.meter.flush() {
+                        tracing::warn!(error = %e, "usage flush failed");
+                    }
                 }
+                _ = &mut shutdown => break,
             }
-        })
-    };
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
+        }
+    });
+    let _ = stop_tx.send(true);
+    for thread in threads {
+        match thread.join() {
+            Ok(result) => result?,
+            Err(_) => anyhow::bail!("a worker thread panicked"),
+        }
+    }
+    app.admin
+        .meter
+        .flush()
+        .context("flushing usage at shutdown")?;
+    tracing::info!("gureum stopped");
+    Ok(())
+}
+
+/// A listening socket that other workers may bind too.
+fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket
+        .bind(&addr.into())
+        .with_context(|| format!("binding {addr}"))?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+async fn accept_loop(
+    app: Arc<App>,
+    listener: TcpListener,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
                     Ok(c) => c,
-                    Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
                 };
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
@@ -125,16 +195,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
                 });
             }
-            _ = &mut shutdown => break,
+            _ = stop.changed() => return,
         }
     }
-    flusher.abort();
-    app.admin
-        .meter
-        .flush()
-        .context("flushing usage at shutdown")?;
-    tracing::info!("gureum stopped");
-    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -11,7 +11,7 @@ Then prints a table, ratios, and the issue's aims as met / not met.
 Run it with a Python that has botocore (tests/.venv has it):
 
     cargo build --release
-    tests/.venv/bin/python bench/platform.py [--json results.json]
+    tests/.venv/bin/python bench/platform_bench.py [--json results.json]
 
 Needs wrk (/usr/bin/wrk) and nginx (/usr/sbin/nginx, Debian package nginx-light). moto is installed
 through ../shared/tools/peers.sh if missing; fakecloud is used only if already installed.
@@ -23,9 +23,6 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named platform.py, which would shadow the standard library's `platform` (imported by
-# uuid, botocore, ...) while its folder is first on sys.path: take the folder off before importing.
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import argparse
 import json
@@ -278,7 +275,7 @@ def fakecloud_target(binary: str) -> Target:
 
 def nginx_conf(port: int, wd: Path) -> str:
     tmp = wd / "nginx-tmp"
-    return f"""# Fixed-response nginx: the HTTP floor for bench/platform.py.
+    return f"""# Fixed-response nginx: the HTTP floor for bench/platform_bench.py.
 daemon off;
 master_process on;
 worker_processes 2;
@@ -356,7 +353,7 @@ def lua_string(s: str) -> str:
 
 
 def write_wrk_script(path: Path, headers: dict[str, str]) -> None:
-    lines = ["-- Replays one signed STS GetCallerIdentity request (written by bench/platform.py).",
+    lines = ["-- Replays one signed STS GetCallerIdentity request (written by bench/platform_bench.py).",
              'wrk.method = "POST"', f"wrk.body = {lua_string(STS_BODY)}"]
     for k, v in headers.items():
         lines.append(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}")
