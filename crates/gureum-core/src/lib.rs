@@ -8,6 +8,7 @@ pub mod clock;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod ids;
 pub mod service;
 pub mod usage;
 pub mod wire;

@@ -13,6 +13,7 @@ mod error;
 pub mod key;
 mod kv;
 mod record;
+mod seal;
 #[cfg(test)]
 mod test_dir;
 
@@ -23,12 +24,15 @@ pub use blob::{BlobReader, BlobStore, BlobWriter, FsBlobStore, MemoryBlobStore, 
 pub use error::{Result, StoreError};
 pub use kv::{Entry, KeyRange, KvStore, KvStoreExt, MemoryStore, RedbStore, Txn};
 pub use record::{Versioned, decode_record, encode_record, no_migration, record_version};
+pub use seal::Sealer;
 
 /// Both stores of one gureum instance, as the binary wires them into the services.
 #[derive(Clone)]
 pub struct Storage {
     pub kv: Arc<dyn KvStore>,
     pub blobs: Arc<dyn BlobStore>,
+    /// Encrypts secrets at rest under the instance's master key.
+    pub sealer: Arc<Sealer>,
 }
 
 impl Storage {
@@ -38,6 +42,7 @@ impl Storage {
         Ok(Self {
             kv: Arc::new(RedbStore::open(data_dir)?),
             blobs: Arc::new(FsBlobStore::open(data_dir)?),
+            sealer: Arc::new(Sealer::open(data_dir)?),
         })
     }
 
@@ -46,6 +51,7 @@ impl Storage {
         Self {
             kv: Arc::new(MemoryStore::new()),
             blobs: Arc::new(MemoryBlobStore::new()),
+            sealer: Arc::new(Sealer::ephemeral()),
         }
     }
 
