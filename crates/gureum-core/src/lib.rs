@@ -4,6 +4,7 @@
 //! Nothing here does I/O or knows a wire format.
 
 pub mod arn;
+pub mod authz;
 pub mod clock;
 pub mod context;
 pub mod credentials;
@@ -14,6 +15,7 @@ pub mod usage;
 pub mod wire;
 
 pub use arn::Arn;
+pub use authz::{AuthzTarget, Authorizer};
 pub use clock::Clock;
 pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};

@@ -11,6 +11,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::authz::AuthzTarget;
 use crate::context::RequestContext;
 use crate::error::AwsError;
 
@@ -69,6 +70,23 @@ pub trait Service: Send + Sync + 'static {
         operation: &'a str,
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>>;
+
+    /// The prefix of this service's IAM actions (`s3`, `dynamodb`, `sts`...).
+    fn iam_prefix(&self) -> &'static str {
+        self.name()
+    }
+
+    /// What the request needs permission for, decided before the handler runs. By default the
+    /// action named after the operation on any resource; services override this with the
+    /// real action names and resource ARNs (and may answer none for open operations).
+    fn authz_targets(
+        &self,
+        _ctx: &RequestContext,
+        operation: &str,
+        _input: &OperationInput,
+    ) -> Vec<AuthzTarget> {
+        vec![AuthzTarget::new(format!("{}:{operation}", self.iam_prefix()), "*")]
+    }
 
     /// Wipes every resource this service holds (the admin reset).
     fn reset(&self) -> Result<(), AwsError> {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use gureum_auth::{AuthMode, ErrorFlavor, SignedParts, Verified};
 use gureum_core::{
-    AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext,
+    Authorizer, AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext,
     Service, UsageEvent, UsageSink,
 };
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol, Route};
@@ -56,11 +56,26 @@ impl CredentialProvider for CredentialChain {
 
 pub struct Pipeline {
     pub services: HashMap<&'static str, Arc<dyn Service>>,
-    pub credentials: CredentialChain,
+    pub credentials: Arc<CredentialChain>,
     pub auth_mode: AuthMode,
     pub clock: Clock,
     pub default_region: String,
     pub meter: Arc<Meter>,
+    /// IAM's evaluator; `None` allows everything (no IAM wired).
+    pub authorizer: Option<Arc<dyn Authorizer>>,
+}
+
+/// Each protocol family's form of a denial: awsJson services answer `AccessDeniedException`
+/// (400), restJson ones `AccessDeniedException` (403), query and S3 `AccessDenied` (403).
+fn access_denied_for(protocol: Protocol, e: AwsError) -> AwsError {
+    if e.code != "AccessDenied" {
+        return e;
+    }
+    match protocol {
+        Protocol::Json | Protocol::RpcV2Cbor => AwsError::new("AccessDeniedException", 400, e.message),
+        Protocol::RestJson => AwsError::new("AccessDeniedException", 403, e.message),
+        _ => e,
+    }
 }
 
 /// The error family of a routed request, for authentication failures.
@@ -175,7 +190,7 @@ impl Pipeline {
         let wall = gureum_core::clock::wall_millis().div_euclid(1000);
         let verified = gureum_auth::verify(
             &parts,
-            &self.credentials,
+            self.credentials.as_ref(),
             self.auth_mode,
             wall,
             self.clock.now_secs(),
@@ -219,6 +234,14 @@ impl Pipeline {
         let Some(service) = service else {
             return Err(AwsError::not_implemented(route.service, &route.operation));
         };
+        if let Some(authorizer) = &self.authorizer {
+            let targets = service.authz_targets(&ctx, &route.operation, &input);
+            if !targets.is_empty() {
+                authorizer
+                    .authorize(&ctx, &targets)
+                    .map_err(|e| access_denied_for(route.protocol, e))?;
+            }
+        }
         let output = CatchUnwind(service.call(&ctx, &route.operation, input)).await?;
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
@@ -317,11 +340,12 @@ mod tests {
         let store: Arc<dyn gureum_store::KvStore> = Arc::new(gureum_store::MemoryStore::new());
         Pipeline {
             services: [(service.name(), service)].into_iter().collect(),
-            credentials: CredentialChain(vec![]),
+            credentials: Arc::new(CredentialChain(vec![])),
             auth_mode: AuthMode::Permissive,
             clock: Clock::new(),
             default_region: "us-east-1".into(),
             meter: Arc::new(Meter::new(store, Clock::new())),
+            authorizer: None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use bytes::Bytes;
 use gureum_auth::AuthMode;
-use gureum_core::{Clock, Service};
+use gureum_core::{Authorizer, Clock, Service};
 use gureum_protocol::{HttpRequest, HttpResponse};
 use gureum_store::Storage;
 use http_body_util::{BodyExt, Full, Limited};
@@ -32,10 +32,28 @@ pub struct App {
     pub max_body_bytes: u64,
 }
 
-/// Every service gureum implements, by botocore name.
-pub fn services() -> HashMap<&'static str, Arc<dyn Service>> {
-    let list: Vec<Arc<dyn Service>> = vec![Arc::new(gureum_iam::Sts)];
-    list.into_iter().map(|s| (s.name(), s)).collect()
+/// The services, the credential sources and the authorizer, wired together.
+pub struct Wired {
+    /// Every service gureum implements, by botocore name.
+    pub services: HashMap<&'static str, Arc<dyn Service>>,
+    /// Root keys, then IAM users' keys, then STS sessions.
+    pub credentials: Arc<CredentialChain>,
+    pub authorizer: Option<Arc<dyn Authorizer>>,
+}
+
+pub fn wire(storage: &Storage, root: Arc<RootCredentials>) -> Wired {
+    let sts = Arc::new(gureum_iam::Sts::new(storage.clone()));
+    let credentials = Arc::new(CredentialChain(vec![
+        root,
+        Arc::new(gureum_iam::sts::StsCredentials::new(storage)),
+    ]));
+    sts.set_credentials(credentials.clone());
+    let list: Vec<Arc<dyn Service>> = vec![sts];
+    Wired {
+        services: list.into_iter().map(|s| (s.name(), s)).collect(),
+        credentials,
+        authorizer: None,
+    }
 }
 
 pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
@@ -55,10 +73,11 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let services = services();
+    let wired = wire(&storage, root.clone());
+    let services = wired.services.clone();
     let pipeline = Pipeline {
-        services: services.clone(),
-        credentials: CredentialChain(vec![root.clone()]),
+        services: wired.services,
+        credentials: wired.credentials,
         auth_mode: match config.auth {
             AuthSetting::Enforce => AuthMode::Enforce,
             AuthSetting::Permissive => AuthMode::Permissive,
@@ -66,6 +85,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         clock: clock.clone(),
         default_region: config.region.clone(),
         meter: meter.clone(),
+        authorizer: wired.authorizer,
     };
     let admin = Admin {
         storage,
