@@ -145,7 +145,7 @@ def test_unknown_action_is_invalid_action(gureum):
 # One operation per service and protocol that gureum does not implement yet: each must answer a
 # clean NotImplemented (501) in its protocol's shape, which the client parses.
 NOT_YET = [
-    ("iam", "list_users", {}),  # awsQuery
+    ("iam", "list_open_id_connect_providers", {}),  # awsQuery
     ("ec2", "describe_instances", {}),  # ec2Query
     ("dynamodb", "list_tables", {}),  # awsJson1_0
     ("kms", "list_keys", {}),  # awsJson1_1
@@ -157,7 +157,7 @@ NOT_YET = [
     ("s3", "list_buckets", {}),  # restXml
     ("route53", "list_hosted_zones", {}),  # restXml
     ("cloudfront", "list_distributions", {}),  # restXml
-    ("sts", "assume_role", {"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "session"}),
+    ("sts", "decode_authorization_message", {"EncodedMessage": "x"}),
     ("elbv2", "describe_load_balancers", {}),
     ("elb", "describe_load_balancers", {}),
     ("autoscaling", "describe_auto_scaling_groups", {}),

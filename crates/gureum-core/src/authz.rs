@@ -14,7 +14,10 @@ pub struct AuthzTarget {
 
 impl AuthzTarget {
     pub fn new(action: impl Into<String>, resource: impl Into<String>) -> Self {
-        AuthzTarget { action: action.into(), resource: resource.into() }
+        AuthzTarget {
+            action: action.into(),
+            resource: resource.into(),
+        }
     }
 }
 
@@ -30,7 +33,10 @@ pub fn denied(ctx: &RequestContext, target: &AuthzTarget, explicit: bool) -> Aws
     let why = if explicit {
         "with an explicit deny in an identity-based policy".to_string()
     } else {
-        format!("because no identity-based policy allows the {} action", target.action)
+        format!(
+            "because no identity-based policy allows the {} action",
+            target.action
+        )
     };
     AwsError::access_denied(format!(
         "User: {} is not authorized to perform: {} on resource: {} {why}",

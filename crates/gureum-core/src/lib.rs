@@ -15,7 +15,7 @@ pub mod usage;
 pub mod wire;
 
 pub use arn::Arn;
-pub use authz::{AuthzTarget, Authorizer};
+pub use authz::{Authorizer, AuthzTarget};
 pub use clock::Clock;
 pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};

@@ -85,7 +85,10 @@ pub trait Service: Send + Sync + 'static {
         operation: &str,
         _input: &OperationInput,
     ) -> Vec<AuthzTarget> {
-        vec![AuthzTarget::new(format!("{}:{operation}", self.iam_prefix()), "*")]
+        vec![AuthzTarget::new(
+            format!("{}:{operation}", self.iam_prefix()),
+            "*",
+        )]
     }
 
     /// Wipes every resource this service holds (the admin reset).

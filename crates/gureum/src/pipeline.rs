@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use gureum_auth::{AuthMode, ErrorFlavor, SignedParts, Verified};
 use gureum_core::{
-    Authorizer, AwsError, Clock, Credential, CredentialProvider, OperationOutput, Principal, RequestContext,
-    Service, UsageEvent, UsageSink,
+    Authorizer, AuthzTarget, AwsError, Clock, Credential, CredentialProvider, OperationOutput,
+    Principal, RequestContext, Service, UsageEvent, UsageSink,
 };
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol, Route};
 
@@ -65,6 +65,15 @@ pub struct Pipeline {
     pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
+/// The IAM action prefix of a service gureum does not implement yet: its SigV4 signing name,
+/// except where IAM names the service differently.
+fn iam_prefix(service: &str, model: &gureum_model::ServiceModel) -> String {
+    match service {
+        "cloudwatch" => "cloudwatch".into(),
+        _ => model.metadata.signing_name().to_string(),
+    }
+}
+
 /// Each protocol family's form of a denial: awsJson services answer `AccessDeniedException`
 /// (400), restJson ones `AccessDeniedException` (403), query and S3 `AccessDenied` (403).
 fn access_denied_for(protocol: Protocol, e: AwsError) -> AwsError {
@@ -72,7 +81,9 @@ fn access_denied_for(protocol: Protocol, e: AwsError) -> AwsError {
         return e;
     }
     match protocol {
-        Protocol::Json | Protocol::RpcV2Cbor => AwsError::new("AccessDeniedException", 400, e.message),
+        Protocol::Json | Protocol::RpcV2Cbor => {
+            AwsError::new("AccessDeniedException", 400, e.message)
+        }
         Protocol::RestJson => AwsError::new("AccessDeniedException", 403, e.message),
         _ => e,
     }
@@ -227,21 +238,29 @@ impl Pipeline {
             .operation(&route.operation)
             .ok_or_else(|| AwsError::internal("operation missing"))?;
         let input = gureum_protocol::decode_input(route.protocol, model, op, req)?;
+        // Authorization comes before the implementation check: a denied caller learns nothing
+        // about what gureum has built.
         let service = self
             .services
             .get(route.service)
             .filter(|s| s.implements(&route.operation));
-        let Some(service) = service else {
-            return Err(AwsError::not_implemented(route.service, &route.operation));
-        };
         if let Some(authorizer) = &self.authorizer {
-            let targets = service.authz_targets(&ctx, &route.operation, &input);
+            let targets = match service {
+                Some(s) => s.authz_targets(&ctx, &route.operation, &input),
+                None => vec![AuthzTarget::new(
+                    format!("{}:{}", iam_prefix(route.service, model), route.operation),
+                    "*",
+                )],
+            };
             if !targets.is_empty() {
                 authorizer
                     .authorize(&ctx, &targets)
                     .map_err(|e| access_denied_for(route.protocol, e))?;
             }
         }
+        let Some(service) = service else {
+            return Err(AwsError::not_implemented(route.service, &route.operation));
+        };
         let output = CatchUnwind(service.call(&ctx, &route.operation, input)).await?;
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
@@ -388,7 +407,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_working_handler_answers_and_is_metered() {
-        let p = pipeline(Arc::new(gureum_iam::Sts));
+        let p = pipeline(Arc::new(gureum_iam::Sts::new(gureum_store::Storage::ephemeral())));
         let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
         assert_eq!(resp.status, 200, "{:?}", resp.body);
         let totals = p.meter.totals().unwrap();

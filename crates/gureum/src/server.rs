@@ -41,18 +41,28 @@ pub struct Wired {
     pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
-pub fn wire(storage: &Storage, root: Arc<RootCredentials>) -> Wired {
-    let sts = Arc::new(gureum_iam::Sts::new(storage.clone()));
+pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wired {
+    use gureum_iam::authorizer::{IamAuthorizer, Invalidating, PolicyGeneration};
+
+    let generation = Arc::new(PolicyGeneration::default());
+    let authorizer = Arc::new(IamAuthorizer::new(storage.kv.clone(), generation.clone()));
     let credentials = Arc::new(CredentialChain(vec![
         root,
+        Arc::new(gureum_iam::credentials::IamCredentials::new(
+            storage,
+            clock.clone(),
+        )),
         Arc::new(gureum_iam::sts::StsCredentials::new(storage)),
     ]));
+    let sts = Arc::new(gureum_iam::Sts::new(storage.clone()));
     sts.set_credentials(credentials.clone());
-    let list: Vec<Arc<dyn Service>> = vec![sts];
+    sts.set_authorizer(authorizer.clone());
+    let iam = Invalidating::new(gureum_iam::Iam::new(storage.clone()), generation);
+    let list: Vec<Arc<dyn Service>> = vec![sts, Arc::new(iam)];
     Wired {
         services: list.into_iter().map(|s| (s.name(), s)).collect(),
         credentials,
-        authorizer: None,
+        authorizer: Some(authorizer),
     }
 }
 
@@ -73,7 +83,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let wired = wire(&storage, root.clone());
+    let wired = wire(&storage, &clock, root.clone());
     let services = wired.services.clone();
     let pipeline = Pipeline {
         services: wired.services,

@@ -17,9 +17,18 @@ const RECORD_VERSION: u16 = 1;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StoredKind {
     Root,
-    User { name: String },
-    AssumedRole { role_name: String, role_arn: String, session_name: String },
-    FederatedUser { name: String, user_name: String },
+    User {
+        name: String,
+    },
+    AssumedRole {
+        role_name: String,
+        role_arn: String,
+        session_name: String,
+    },
+    FederatedUser {
+        name: String,
+        user_name: String,
+    },
 }
 
 /// One set of temporary credentials.
@@ -56,11 +65,17 @@ impl Session {
             kind: match &self.kind {
                 StoredKind::Root => PrincipalKind::Root,
                 StoredKind::User { name } => PrincipalKind::User { name: name.clone() },
-                StoredKind::AssumedRole { role_name, session_name, .. } => PrincipalKind::AssumedRole {
+                StoredKind::AssumedRole {
+                    role_name,
+                    session_name,
+                    ..
+                } => PrincipalKind::AssumedRole {
                     role_name: role_name.clone(),
                     session_name: session_name.clone(),
                 },
-                StoredKind::FederatedUser { name, .. } => PrincipalKind::FederatedUser { name: name.clone() },
+                StoredKind::FederatedUser { name, .. } => {
+                    PrincipalKind::FederatedUser { name: name.clone() }
+                }
             },
         }
     }
@@ -90,10 +105,16 @@ fn seal_context(access_key_id: &str) -> Vec<u8> {
 }
 
 /// Creates and stores temporary credentials.
-pub fn issue(storage: &Storage, now_secs: i64, req: SessionRequest) -> Result<Issued, gureum_store::StoreError> {
+pub fn issue(
+    storage: &Storage,
+    now_secs: i64,
+    req: SessionRequest,
+) -> Result<Issued, gureum_store::StoreError> {
     let access_key_id = gureum_core::ids::random_id("ASIA", 16);
     let secret = gureum_core::ids::random_secret();
-    let sealed = storage.sealer.seal(secret.as_bytes(), &seal_context(&access_key_id))?;
+    let sealed = storage
+        .sealer
+        .seal(secret.as_bytes(), &seal_context(&access_key_id))?;
     let session = Session {
         secret_sealed: base64::engine::general_purpose::STANDARD.encode(sealed),
         session_token: gureum_core::ids::random_base64(180),
@@ -110,8 +131,13 @@ pub fn issue(storage: &Storage, now_secs: i64, req: SessionRequest) -> Result<Is
         access_key_id,
     };
     let record = gureum_store::encode_record(RECORD_VERSION, &session)?;
-    storage.kv.put(TABLE, session.access_key_id.as_bytes(), &record)?;
-    Ok(Issued { session, secret_access_key: secret })
+    storage
+        .kv
+        .put(TABLE, session.access_key_id.as_bytes(), &record)?;
+    Ok(Issued {
+        session,
+        secret_access_key: secret,
+    })
 }
 
 /// Reads a session by its access key id.
@@ -128,7 +154,10 @@ pub struct StsCredentials {
 
 impl StsCredentials {
     pub fn new(storage: &Storage) -> Self {
-        StsCredentials { kv: storage.kv.clone(), sealer: storage.sealer.clone() }
+        StsCredentials {
+            kv: storage.kv.clone(),
+            sealer: storage.sealer.clone(),
+        }
     }
 }
 
@@ -138,8 +167,13 @@ impl CredentialProvider for StsCredentials {
             return None;
         }
         let session = get(self.kv.as_ref(), access_key_id)?;
-        let sealed = base64::engine::general_purpose::STANDARD.decode(&session.secret_sealed).ok()?;
-        let secret = self.sealer.unseal(&sealed, &seal_context(access_key_id)).ok()?;
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&session.secret_sealed)
+            .ok()?;
+        let secret = self
+            .sealer
+            .unseal(&sealed, &seal_context(access_key_id))
+            .ok()?;
         Some(Credential {
             access_key_id: access_key_id.to_string(),
             secret_access_key: String::from_utf8(secret).ok()?,
@@ -165,7 +199,9 @@ mod tests {
                 account_id: "000000000000".into(),
                 arn: "arn:aws:iam::000000000000:user/alice".into(),
                 user_id: "AIDAEXAMPLE".into(),
-                kind: StoredKind::User { name: "alice".into() },
+                kind: StoredKind::User {
+                    name: "alice".into(),
+                },
                 duration_secs: 900,
                 session_policy: None,
                 policy_arns: vec![],
@@ -177,13 +213,25 @@ mod tests {
         let provider = StsCredentials::new(&storage);
         let c = provider.lookup(&issued.session.access_key_id).unwrap();
         assert_eq!(c.secret_access_key, issued.secret_access_key);
-        assert_eq!(c.session_token.as_deref(), Some(issued.session.session_token.as_str()));
+        assert_eq!(
+            c.session_token.as_deref(),
+            Some(issued.session.session_token.as_str())
+        );
         assert_eq!(c.expires_at, Some(1900));
-        assert_eq!(c.principal.kind, PrincipalKind::User { name: "alice".into() });
+        assert_eq!(
+            c.principal.kind,
+            PrincipalKind::User {
+                name: "alice".into()
+            }
+        );
         assert!(provider.lookup("ASIANOSUCHKEY0000000").is_none());
         assert!(provider.lookup("AKIA0000000000000000").is_none());
         // The stored record never holds the secret in the clear.
-        let raw = storage.kv.get(TABLE, issued.session.access_key_id.as_bytes()).unwrap().unwrap();
+        let raw = storage
+            .kv
+            .get(TABLE, issued.session.access_key_id.as_bytes())
+            .unwrap()
+            .unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains(&issued.secret_access_key));
     }
 }
