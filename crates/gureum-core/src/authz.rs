@@ -5,11 +5,19 @@
 use crate::context::RequestContext;
 use crate::error::AwsError;
 
-/// One thing a request asks to do: an IAM action (`s3:GetObject`) on a resource ARN (or `*`).
+/// One thing a request asks to do: an IAM action (`s3:GetObject`) on a resource ARN (or `*`),
+/// with the resource's own policy (a bucket policy, a key policy) when it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthzTarget {
     pub action: String,
     pub resource: String,
+    /// The account owning the resource, when it may differ from the caller's (cross-account
+    /// access needs both the caller's identity policies and the resource policy to allow).
+    pub resource_account: Option<String>,
+    /// The resource policy document, evaluated with the caller's identity policies.
+    pub resource_policy: Option<std::sync::Arc<str>>,
+    /// Service-specific condition keys (`s3:prefix`, `kms:EncryptionContext:...`).
+    pub context: Vec<(String, String)>,
 }
 
 impl AuthzTarget {
@@ -17,7 +25,27 @@ impl AuthzTarget {
         AuthzTarget {
             action: action.into(),
             resource: resource.into(),
+            resource_account: None,
+            resource_policy: None,
+            context: Vec::new(),
         }
+    }
+
+    /// The resource's policy and owning account.
+    pub fn with_resource_policy(
+        mut self,
+        account: impl Into<String>,
+        policy: Option<std::sync::Arc<str>>,
+    ) -> Self {
+        self.resource_account = Some(account.into());
+        self.resource_policy = policy;
+        self
+    }
+
+    /// A condition key the service knows for this request.
+    pub fn with_context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.context.push((key.into(), value.into()));
+        self
     }
 }
 
@@ -30,7 +58,9 @@ pub trait Authorizer: Send + Sync {
 /// AWS's message for an implicit or explicit denial. AWS writes "User:" for every kind of
 /// principal, assumed roles included.
 pub fn denied(ctx: &RequestContext, target: &AuthzTarget, explicit: bool) -> AwsError {
-    let why = if explicit {
+    let why = if explicit && target.resource_policy.is_some() {
+        "with an explicit deny in a resource-based policy".to_string()
+    } else if explicit {
         "with an explicit deny in an identity-based policy".to_string()
     } else {
         format!(

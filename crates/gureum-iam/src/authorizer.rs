@@ -49,6 +49,7 @@ pub struct IamAuthorizer {
     kv: Arc<dyn KvStore>,
     generation: Arc<PolicyGeneration>,
     cache: Mutex<HashMap<String, (u64, Arc<CallerPolicies>)>>,
+    resource_policies: Mutex<HashMap<String, Arc<Policy>>>,
 }
 
 fn compile(doc: &NamedDocument, kind: PolicyKind) -> Option<Arc<Policy>> {
@@ -68,6 +69,7 @@ impl IamAuthorizer {
             kv,
             generation,
             cache: Mutex::new(HashMap::new()),
+            resource_policies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -204,6 +206,27 @@ impl IamAuthorizer {
         Ok(out)
     }
 
+    /// A resource policy compiled once per distinct document.
+    fn resource_policy(&self, document: &str) -> Option<Arc<Policy>> {
+        let mut cache = self
+            .resource_policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = cache.get(document) {
+            return Some(p.clone());
+        }
+        let named = NamedDocument {
+            source: "resource".into(),
+            document: document.to_string(),
+        };
+        let compiled = compile(&named, PolicyKind::Resource)?;
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(document.to_string(), compiled.clone());
+        Some(compiled)
+    }
+
     /// The decision for one target, with the caller's compiled policies.
     pub fn decide(
         &self,
@@ -223,11 +246,21 @@ impl IamAuthorizer {
             region: ctx.region.clone(),
             secure_transport: ctx.secure_transport,
         };
-        let request = AuthzRequest::new(principal, &target.action, &target.resource)
+        let mut request = AuthzRequest::new(principal, &target.action, &target.resource)
             .with_global_keys(&environment);
+        if let Some(account) = &target.resource_account {
+            request = request.with_resource_account(account.clone());
+        }
+        for (k, v) in &target.context {
+            request.context.add(k, v.clone());
+        }
+        let resource = target
+            .resource_policy
+            .as_deref()
+            .and_then(|d| self.resource_policy(d));
         let set = PolicySet {
             identity: &policies.identity,
-            resource: None,
+            resource: resource.as_deref(),
             permissions_boundary: policies.boundary.as_deref(),
             session: &policies.session,
         };
@@ -237,7 +270,8 @@ impl IamAuthorizer {
 
 impl Authorizer for IamAuthorizer {
     fn authorize(&self, ctx: &RequestContext, targets: &[AuthzTarget]) -> Result<(), AwsError> {
-        if ctx.principal.is_root() {
+        // The root user skips identity policies; only a resource policy can refuse it.
+        if ctx.principal.is_root() && targets.iter().all(|t| t.resource_policy.is_none()) {
             return Ok(());
         }
         let policies = self.caller_policies(ctx)?;
@@ -315,5 +349,116 @@ impl<S: Service> Service for Invalidating<S> {
     fn reset(&self) -> Result<(), AwsError> {
         self.generation.bump();
         self.inner.reset()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gureum_core::{Clock, Principal};
+    use gureum_store::MemoryStore;
+
+    fn ctx(principal: Principal, key: &str) -> RequestContext {
+        RequestContext {
+            request_id: "r".into(),
+            region: "us-east-1".into(),
+            principal,
+            access_key_id: key.into(),
+            clock: Clock::new(),
+            service: "s3",
+            operation: "GetObject".into(),
+            source_ip: Some("127.0.0.1".parse().unwrap()),
+            secure_transport: false,
+        }
+    }
+
+    fn user_ctx(kv: &Arc<dyn KvStore>, name: &str, inline: Option<&str>) -> RequestContext {
+        let user = model::User {
+            name: name.into(),
+            id: format!("AIDA{}", name.to_uppercase()),
+            path: "/".into(),
+            create_date: 0,
+            tags: vec![],
+            permissions_boundary: None,
+            inline_policies: inline
+                .map(|d| [("p".to_string(), d.to_string())].into_iter().collect())
+                .unwrap_or_default(),
+            attached_policies: vec![],
+            groups: vec![],
+            access_keys: vec![],
+            login_profile: None,
+            password_last_used: None,
+        };
+        model::transact(kv.as_ref(), |txn| {
+            model::put_user(txn, "111111111111", &user)
+        })
+        .unwrap();
+        ctx(
+            Principal {
+                account_id: "111111111111".into(),
+                arn: user.arn("111111111111"),
+                user_id: user.id.clone(),
+                kind: PrincipalKind::User { name: name.into() },
+            },
+            "AKIAUSER",
+        )
+    }
+
+    const BUCKET_POLICY_ALLOW_ALICE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/alice"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    const BUCKET_POLICY_DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#;
+    const ALLOW_GET: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+    fn target(account: &str, policy: Option<&str>) -> AuthzTarget {
+        AuthzTarget::new("s3:GetObject", "arn:aws:s3:::b/k")
+            .with_resource_policy(account, policy.map(Arc::from))
+    }
+
+    #[test]
+    fn resource_policies_plug_into_every_decision() {
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+        let authz = IamAuthorizer::new(kv.clone(), Arc::new(PolicyGeneration::default()));
+        let alice = user_ctx(&kv, "alice", None);
+        let bob = user_ctx(&kv, "bob", Some(ALLOW_GET));
+        let root = ctx(Principal::root("111111111111"), "test");
+        let cases: Vec<(&RequestContext, AuthzTarget, Result<(), &str>)> = vec![
+            // Same account: a bucket policy naming the user allows on its own.
+            (
+                &alice,
+                target("111111111111", Some(BUCKET_POLICY_ALLOW_ALICE)),
+                Ok(()),
+            ),
+            (
+                &alice,
+                target("111111111111", None),
+                Err("no identity-based policy"),
+            ),
+            (&bob, target("111111111111", None), Ok(())),
+            // Cross-account: the identity policy alone is not enough.
+            (
+                &bob,
+                target("222222222222", None),
+                Err("no identity-based policy"),
+            ),
+            // An explicit deny in the resource policy refuses even root.
+            (
+                &root,
+                target("111111111111", Some(BUCKET_POLICY_DENY_ALL)),
+                Err("explicit deny in a resource-based policy"),
+            ),
+            (&root, target("111111111111", None), Ok(())),
+            (
+                &bob,
+                target("111111111111", Some(BUCKET_POLICY_DENY_ALL)),
+                Err("explicit deny"),
+            ),
+        ];
+        for (i, (ctx, target, want)) in cases.into_iter().enumerate() {
+            let got = authz.authorize(ctx, &[target]).map_err(|e| e.message);
+            match (got, want) {
+                (Ok(()), Ok(())) => {}
+                (Err(msg), Err(part)) => assert!(msg.contains(part), "case {i}: {msg}"),
+                (got, want) => panic!("case {i}: got {got:?}, want {want:?}"),
+            }
+        }
     }
 }
