@@ -79,6 +79,9 @@ pub fn targets(
         let service = s("AWSServiceName").unwrap_or("");
         let name = super::service_linked::role_name_for(service).unwrap_or_default();
         format!("arn:aws:iam::{account}:role/aws-service-role/{service}/{name}")
+    } else if operation == "SimulatePrincipalPolicy" {
+        // The policy source, as named; SimulateCustomPolicy acts on `*`.
+        s("PolicySourceArn").unwrap_or("*").to_string()
     } else if CALLER_DEFAULT.contains(&operation)
         && matches!(ctx.principal.kind, PrincipalKind::User { .. })
     {

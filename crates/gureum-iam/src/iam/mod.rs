@@ -18,6 +18,7 @@ mod policies;
 pub mod render;
 mod roles;
 mod service_linked;
+mod simulate;
 mod tags;
 mod users;
 pub mod validate;
@@ -211,6 +212,12 @@ static OPERATIONS: &[(&str, Handler)] = &[
         "GetServiceLinkedRoleDeletionStatus",
         service_linked::get_service_linked_role_deletion_status,
     ),
+    // simulate.rs
+    (
+        "SimulatePrincipalPolicy",
+        simulate::simulate_principal_policy,
+    ),
+    ("SimulateCustomPolicy", simulate::simulate_custom_policy),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
