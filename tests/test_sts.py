@@ -76,3 +76,17 @@ def test_session_token_through_the_cli(gureum):
 
     out = json.loads(gureum.cli("sts", "get-session-token", "--duration-seconds", "900").stdout)
     assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_web_identity_and_saml_federation_answer_not_implemented(gureum):
+    sts = gureum.client("sts")
+    for call in (
+        lambda: sts.assume_role_with_web_identity(
+            RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="web", WebIdentityToken="x" * 10),
+        lambda: sts.assume_role_with_saml(
+            RoleArn="arn:aws:iam::000000000000:role/r", PrincipalArn="arn:aws:iam::000000000000:saml-provider/p",
+            SAMLAssertion="x" * 10),
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert error_of(e) == ("NotImplemented", 501)
