@@ -27,5 +27,5 @@ pub use evaluate::{
     evaluate_trust, simulate,
 };
 pub use policy::{Effect, Policy, PolicyKind, Statement, Version, document_size};
-pub use position::Position;
+pub use position::{Position, statement_spans};
 pub use request::{AuthzRequest, ConditionContext, Environment, PrincipalInfo, PrincipalKind};

@@ -11,9 +11,12 @@ pub struct Position {
     pub column: u32,
 }
 
-/// The start and end (the braces) of every statement object, in document order. Empty when the
-/// document does not have the expected shape.
-pub(crate) fn statement_spans(doc: &str) -> Vec<(Position, Position)> {
+/// Where IAM says each statement of `doc` is, in document order, as `SimulatePrincipalPolicy`
+/// reports it: a statement in a list starts right after the token before it (the `[`, or the
+/// end of the previous statement: the comma is not read yet) and ends right after its `}`; a
+/// lone statement object starts right after its `{`. Empty when the document does not have
+/// that shape.
+pub fn statement_spans(doc: &str) -> Vec<(Position, Position)> {
     let bytes = doc.as_bytes();
     let mut offsets = Vec::new();
     let _ = scan(bytes, &mut offsets);
@@ -46,8 +49,9 @@ fn scan(b: &[u8], out: &mut Vec<(usize, usize)>) -> Option<()> {
         let value_end = skip(b, i)?;
         if is_statement {
             match b.get(i)? {
-                b'{' => out.push((i, value_end - 1)),
+                b'{' => out.push((i + 1, value_end)),
                 b'[' => {
+                    let mut previous_end = i + 1;
                     let mut j = i + 1;
                     loop {
                         j = ws(b, j);
@@ -57,8 +61,9 @@ fn scan(b: &[u8], out: &mut Vec<(usize, usize)>) -> Option<()> {
                             c => {
                                 let end = skip(b, j)?;
                                 if *c == b'{' {
-                                    out.push((j, end - 1));
+                                    out.push((previous_end, end));
                                 }
+                                previous_end = end;
                                 j = end;
                             }
                         }
@@ -97,7 +102,7 @@ fn skip(b: &[u8], i: usize) -> Option<usize> {
                     }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
-                        depth -= 1;
+                        depth = depth.checked_sub(1)?;
                         if depth == 0 {
                             return Some(j + 1);
                         }
@@ -151,29 +156,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans() {
-        let doc = "{\"Version\":\"2012-10-17\",\n \"Statement\": [\n  {\"Effect\":\"Allow\"},\n  {\"Sid\":\"}\"}\n ]}";
-        let spans = statement_spans(doc);
-        assert_eq!(
-            spans,
-            vec![
-                (
-                    Position { line: 3, column: 3 },
-                    Position {
-                        line: 3,
-                        column: 20
-                    }
-                ),
-                (
-                    Position { line: 4, column: 3 },
-                    Position {
-                        line: 4,
-                        column: 13
-                    }
-                ),
-            ]
+    fn spans_as_iam_reports_them() {
+        // Documents IAM was asked about, and the positions it answered.
+        let compact = concat!(
+            r#"{"Version":"2012-10-17","Statement":["#,
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#
         );
-        let single = statement_spans("{\"Statement\":{\"a\":[1,{}]}}");
-        assert_eq!(single.len(), 1);
+        let two = concat!(
+            r#"{"Version":"2012-10-17","Statement":["#,
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Sid":"First"},"#,
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Sid":"Second"}]}"#
+        );
+        let pretty = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "*",
+      "Sid": "First"
+    },
+    {
+      "Effect": "Deny",
+      "Action": "s3:PutObject",
+      "Resource": "*",
+      "Sid": "Second"
+    }
+  ]
+}"#;
+        let crlf = concat!(
+            " \r\n{\r\n  \"Version\": \"2012-10-17\",\r\n  \"Statement\": [\r\n    {\r\n",
+            "      \"Effect\": \"Allow\",\r\n      \"Action\": \"s3:GetObject\",\r\n",
+            "      \"Resource\": \"*\"\r\n    }\r\n  ]\r\n}\r\n "
+        );
+        let lone =
+            r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}"#;
+        let lone_versioned = concat!(
+            r#"{"Version": "2012-10-17", "Statement": "#,
+            r#"{"Sid": "", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}}"#
+        );
+        let cases: &[(&str, &[((u32, u32), (u32, u32))])] = &[
+            (compact, &[((1, 38), (1, 95))]),
+            (two, &[((1, 38), (1, 109)), ((1, 109), (1, 182))]),
+            (pretty, &[((3, 17), (9, 6)), ((9, 6), (15, 6))]),
+            (crlf, &[((4, 17), (9, 6))]),
+            (lone, &[((1, 16), (1, 77))]),
+            (lone_versioned, &[((1, 41), (1, 113))]),
+            ("not json", &[]),
+            ("{\"Statement\":{\"a\":[1,{}]}}", &[((1, 15), (1, 26))]),
+        ];
+        for (doc, want) in cases {
+            let got: Vec<_> = statement_spans(doc)
+                .into_iter()
+                .map(|(a, b)| ((a.line, a.column), (b.line, b.column)))
+                .collect();
+            assert_eq!(got, *want, "{doc}");
+        }
     }
 }

@@ -1371,7 +1371,8 @@ fn simulation_details() {
     let (start, end) = s.matched_statements[0]
         .position()
         .expect("positions are known");
-    assert_eq!((start.line, start.column, end.line), (4, 5, 4));
+    // IAM counts a listed statement from just after the `[` before it.
+    assert_eq!((start.line, start.column, end.line), (3, 17, 4));
     let r = r.with_key("s3:ExistingObjectTag/Team", "blue");
     let s = simulate(&set, &r);
     assert_eq!(s.matched_statements.len(), 2);
