@@ -625,6 +625,9 @@ fn header_text(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::HttpResponse;
+    use gureum_core::{OperationInput, OperationOutput};
+    use gureum_model::Operation;
     use serde_json::json;
 
     pub(crate) fn request(
@@ -649,6 +652,51 @@ pub(crate) mod tests {
                 .collect(),
             body: body.to_vec().into(),
         }
+    }
+
+    type Decode = fn(&ServiceModel, &Operation, &HttpRequest) -> Result<OperationInput, AwsError>;
+    type Encode = fn(&ServiceModel, &Operation, OperationOutput) -> Result<HttpResponse, AwsError>;
+
+    /// Routes a request to `service` and decodes it with `decode`: the operation and the input.
+    pub(crate) fn decode_with(
+        decode: Decode,
+        service: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (String, Result<OperationInput, AwsError>) {
+        let model = gureum_model::service(service).unwrap();
+        let req = request(method, target, headers, body);
+        let op = find_operation(service, &req).expect("routes");
+        (
+            op.to_string(),
+            decode(model, model.operation(op).unwrap(), &req),
+        )
+    }
+
+    /// Encodes an output of `service`'s `op` with `encode`.
+    pub(crate) fn encode_with(
+        encode: Encode,
+        service: &str,
+        op: &str,
+        params: serde_json::Value,
+        payload: Option<&[u8]>,
+    ) -> HttpResponse {
+        let model = gureum_model::service(service).unwrap();
+        let out = OperationOutput {
+            params,
+            payload: payload.map(|p| bytes::Bytes::from(p.to_vec())),
+        };
+        encode(model, model.operation(op).unwrap(), out).unwrap()
+    }
+
+    /// A response header's value, by case-insensitive name.
+    pub(crate) fn header<'a>(resp: &'a HttpResponse, name: &str) -> Option<&'a str> {
+        resp.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Matches a `requestUri` template against a raw path and query; answers the decoded labels

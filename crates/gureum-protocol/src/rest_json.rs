@@ -367,7 +367,7 @@ pub(crate) fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rest::tests::request;
+    use crate::rest::tests::header;
     use serde_json::json;
 
     fn decode_req(
@@ -377,29 +377,11 @@ mod tests {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (String, Result<OperationInput, AwsError>) {
-        let model = gureum_model::service(service).unwrap();
-        let req = request(method, target, headers, body);
-        let op = rest::find_operation(service, &req).expect("routes");
-        (
-            op.to_string(),
-            decode(model, model.operation(op).unwrap(), &req),
-        )
+        crate::rest::tests::decode_with(decode, service, method, target, headers, body)
     }
 
     fn encode_out(service: &str, op: &str, params: Value, payload: Option<&[u8]>) -> HttpResponse {
-        let model = gureum_model::service(service).unwrap();
-        let out = OperationOutput {
-            params,
-            payload: payload.map(|p| Bytes::from(p.to_vec())),
-        };
-        encode(model, model.operation(op).unwrap(), out).unwrap()
-    }
-
-    fn header<'a>(resp: &'a HttpResponse, name: &str) -> Option<&'a str> {
-        resp.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::rest::tests::encode_with(encode, service, op, params, payload)
     }
 
     /// Requests as botocore's RestJSONSerializer writes them.
