@@ -186,6 +186,7 @@ pub struct Policy {
     statements: Box<[Statement]>,
     size: usize,
     has_deny: bool,
+    reads_context: bool,
 }
 
 impl Policy {
@@ -220,6 +221,8 @@ impl Policy {
             version: checked.version,
             document_id: checked.document_id,
             has_deny: statements.iter().any(|s| s.effect == Effect::Deny),
+            reads_context: statements.iter().any(|s| !s.conditions.is_empty())
+                || (variables && document.contains("${")),
             statements: statements.into_boxed_slice(),
             size: document_size(document),
         })
@@ -234,6 +237,12 @@ impl Policy {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether a decision can depend on the request context (conditions or policy variables).
+    /// When no policy of a set reads it, callers may skip building it.
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
     }
 
     pub fn kind(&self) -> PolicyKind {

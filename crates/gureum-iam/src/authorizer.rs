@@ -32,6 +32,48 @@ impl PolicyGeneration {
     }
 }
 
+/// Values derived from IAM's stored state (resolved keys, compiled policy sets), kept until the
+/// next IAM change. Bounded: when full it starts over.
+pub struct GenerationCache<V> {
+    generation: Arc<PolicyGeneration>,
+    entries: Mutex<HashMap<String, (u64, V)>>,
+}
+
+impl<V: Clone> GenerationCache<V> {
+    pub fn new(generation: Arc<PolicyGeneration>) -> Self {
+        GenerationCache {
+            generation,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached value for `key`, or `build`'s, remembered for the current generation.
+    pub fn get_or_try_insert<E>(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let generation = self.generation.current();
+        if let Some((g, v)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            if *g == generation {
+                return Ok(v.clone());
+            }
+        }
+        let value = build()?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key.to_string(), (generation, value.clone()));
+        Ok(value)
+    }
+}
+
 /// A caller's compiled policies.
 #[derive(Default)]
 pub struct CallerPolicies {
@@ -41,14 +83,16 @@ pub struct CallerPolicies {
     pub session: Vec<Arc<Policy>>,
     /// Whether the caller still exists (a deleted user's or role's sessions are denied).
     pub exists: bool,
+    /// Whether any of these policies has conditions or variables (else the request context
+    /// need not be built).
+    pub reads_context: bool,
 }
 
 const CACHE_ENTRIES: usize = 4096;
 
 pub struct IamAuthorizer {
     kv: Arc<dyn KvStore>,
-    generation: Arc<PolicyGeneration>,
-    cache: Mutex<HashMap<String, (u64, Arc<CallerPolicies>)>>,
+    cache: GenerationCache<Arc<CallerPolicies>>,
     resource_policies: Mutex<HashMap<String, Arc<Policy>>>,
 }
 
@@ -67,33 +111,16 @@ impl IamAuthorizer {
     pub fn new(kv: Arc<dyn KvStore>, generation: Arc<PolicyGeneration>) -> Self {
         IamAuthorizer {
             kv,
-            generation,
-            cache: Mutex::new(HashMap::new()),
+            cache: GenerationCache::new(generation),
             resource_policies: Mutex::new(HashMap::new()),
         }
     }
 
     /// The compiled policies of the caller of `ctx` (cached per access key).
     pub fn caller_policies(&self, ctx: &RequestContext) -> Result<Arc<CallerPolicies>, AwsError> {
-        let generation = self.generation.current();
         let key = format!("{}\u{0}{}", ctx.access_key_id, ctx.principal.arn);
-        if let Some((g, cached)) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            if *g == generation {
-                return Ok(cached.clone());
-            }
-        }
-        let built = Arc::new(self.build(ctx)?);
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (generation, built.clone()));
-        Ok(built)
+        self.cache
+            .get_or_try_insert(&key, || self.build(ctx).map(Arc::new))
     }
 
     fn build(&self, ctx: &RequestContext) -> Result<CallerPolicies, AwsError> {
@@ -202,6 +229,12 @@ impl IamAuthorizer {
                 out.exists = false;
             }
         }
+        out.reads_context = out
+            .identity
+            .iter()
+            .chain(out.boundary.iter())
+            .chain(out.session.iter())
+            .any(|p| p.reads_context());
         out.principal = Some(principal);
         Ok(out)
     }
@@ -240,24 +273,28 @@ impl IamAuthorizer {
         if !policies.exists {
             return Decision::ImplicitDeny;
         }
-        let environment = Environment {
-            now: ctx.clock.now(),
-            source_ip: ctx.source_ip,
-            region: ctx.region.clone(),
-            secure_transport: ctx.secure_transport,
-        };
-        let mut request = AuthzRequest::new(principal, &target.action, &target.resource)
-            .with_global_keys(&environment);
-        if let Some(account) = &target.resource_account {
-            request = request.with_resource_account(account.clone());
-        }
-        for (k, v) in &target.context {
-            request.context.add(k, v.clone());
-        }
         let resource = target
             .resource_policy
             .as_deref()
             .and_then(|d| self.resource_policy(d));
+        let mut request = AuthzRequest::new(principal, &target.action, &target.resource);
+        // Building the condition context costs more than evaluating; only do it when a
+        // condition or a policy variable can read it.
+        if policies.reads_context || resource.as_ref().is_some_and(|p| p.reads_context()) {
+            let environment = Environment {
+                now: ctx.clock.now(),
+                source_ip: ctx.source_ip,
+                region: ctx.region.clone(),
+                secure_transport: ctx.secure_transport,
+            };
+            request = request.with_global_keys(&environment);
+            for (k, v) in &target.context {
+                request.context.add(k, v.clone());
+            }
+        }
+        if let Some(account) = &target.resource_account {
+            request = request.with_resource_account(account.clone());
+        }
         let set = PolicySet {
             identity: &policies.identity,
             resource: resource.as_deref(),

@@ -12,6 +12,7 @@ use base64::Engine;
 use gureum_core::{Clock, Credential, CredentialProvider, Principal, PrincipalKind};
 use gureum_store::{KvStore, Sealer, Storage, Versioned};
 
+use crate::authorizer::{GenerationCache, PolicyGeneration};
 use crate::model::{self, KEY_LAST_USED, KeyLastUsed};
 
 /// How often a key's last-used record is rewritten, at most.
@@ -24,6 +25,8 @@ pub struct IamCredentials {
     clock: Clock,
     /// When each key's last-used record was last written (server seconds).
     flushed: Mutex<HashMap<String, i64>>,
+    /// Resolved keys, until the next IAM change (`None` without a cache).
+    resolved: Option<GenerationCache<Option<Credential>>>,
 }
 
 impl IamCredentials {
@@ -33,7 +36,15 @@ impl IamCredentials {
             sealer: storage.sealer.clone(),
             clock,
             flushed: Mutex::new(HashMap::new()),
+            resolved: None,
         }
+    }
+
+    /// Remembers resolved keys until IAM next changes (every change bumps `generation`), so a
+    /// request costs no store read, decoding or unsealing for its key.
+    pub fn cached(mut self, generation: Arc<PolicyGeneration>) -> Self {
+        self.resolved = Some(GenerationCache::new(generation));
+        self
     }
 
     /// Records that `access_key_id` signed a request for `service` in `region` (the pipeline may
@@ -110,7 +121,13 @@ impl CredentialProvider for IamCredentials {
         if !access_key_id.starts_with("AKIA") {
             return None;
         }
-        let credential = self.resolve(access_key_id)?;
+        let credential = match &self.resolved {
+            Some(cache) => cache
+                .get_or_try_insert::<()>(access_key_id, || Ok(self.resolve(access_key_id)))
+                .ok()
+                .flatten()?,
+            None => self.resolve(access_key_id)?,
+        };
         let now = self.clock.now_secs();
         if credential.active && self.due(access_key_id, now) {
             // Keep the service and region a fuller record_use left, if any.

@@ -420,7 +420,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_working_handler_answers_and_is_metered() {
-        let p = pipeline(Arc::new(gureum_iam::Sts::new(gureum_store::Storage::ephemeral())));
+        let p = pipeline(Arc::new(gureum_iam::Sts::new(
+            gureum_store::Storage::ephemeral(),
+        )));
         let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
         assert_eq!(resp.status, 200, "{:?}", resp.body);
         let totals = p.meter.totals().unwrap();

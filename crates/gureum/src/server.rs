@@ -48,11 +48,11 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
     let authorizer = Arc::new(IamAuthorizer::new(storage.kv.clone(), generation.clone()));
     let credentials = Arc::new(CredentialChain(vec![
         root,
-        Arc::new(gureum_iam::credentials::IamCredentials::new(
-            storage,
-            clock.clone(),
-        )),
-        Arc::new(gureum_iam::sts::StsCredentials::new(storage)),
+        Arc::new(
+            gureum_iam::credentials::IamCredentials::new(storage, clock.clone())
+                .cached(generation.clone()),
+        ),
+        Arc::new(gureum_iam::sts::StsCredentials::new(storage).cached(generation.clone())),
     ]));
     let sts = Arc::new(gureum_iam::Sts::new(storage.clone()));
     sts.set_credentials(credentials.clone());

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use base64::Engine;
 use gureum_core::{Credential, CredentialProvider, Principal, PrincipalKind};
 use gureum_store::{KvStore, Sealer, Storage};
+
+use crate::authorizer::{GenerationCache, PolicyGeneration};
 use serde::{Deserialize, Serialize};
 
 pub const TABLE: &str = "sts.sessions";
@@ -150,6 +152,8 @@ pub fn get(kv: &dyn KvStore, access_key_id: &str) -> Option<Session> {
 pub struct StsCredentials {
     kv: Arc<dyn KvStore>,
     sealer: Arc<Sealer>,
+    /// Resolved sessions (they never change once issued; the admin reset bumps the generation).
+    resolved: Option<GenerationCache<Option<Credential>>>,
 }
 
 impl StsCredentials {
@@ -157,15 +161,17 @@ impl StsCredentials {
         StsCredentials {
             kv: storage.kv.clone(),
             sealer: storage.sealer.clone(),
+            resolved: None,
         }
     }
-}
 
-impl CredentialProvider for StsCredentials {
-    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
-        if !access_key_id.starts_with("ASIA") {
-            return None;
-        }
+    /// Remembers resolved sessions until `generation` moves.
+    pub fn cached(mut self, generation: Arc<PolicyGeneration>) -> Self {
+        self.resolved = Some(GenerationCache::new(generation));
+        self
+    }
+
+    fn resolve(&self, access_key_id: &str) -> Option<Credential> {
         let session = get(self.kv.as_ref(), access_key_id)?;
         let sealed = base64::engine::general_purpose::STANDARD
             .decode(&session.secret_sealed)
@@ -182,6 +188,21 @@ impl CredentialProvider for StsCredentials {
             active: true,
             principal: session.principal(),
         })
+    }
+}
+
+impl CredentialProvider for StsCredentials {
+    fn lookup(&self, access_key_id: &str) -> Option<Credential> {
+        if !access_key_id.starts_with("ASIA") {
+            return None;
+        }
+        match &self.resolved {
+            Some(cache) => cache
+                .get_or_try_insert::<()>(access_key_id, || Ok(self.resolve(access_key_id)))
+                .ok()
+                .flatten(),
+            None => self.resolve(access_key_id),
+        }
     }
 }
 
