@@ -278,7 +278,8 @@ pub struct Environment {
 /// One authorization question: may `principal` perform `action` on `resource`?
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthzRequest {
-    pub principal: PrincipalInfo,
+    /// Shared, so one caller's many decisions need not copy it.
+    pub principal: std::sync::Arc<PrincipalInfo>,
     /// `service:Operation`, e.g. `s3:GetObject` (matched case-insensitively).
     pub action: String,
     /// The resource ARN, or `*` for actions without a resource.
@@ -291,12 +292,12 @@ pub struct AuthzRequest {
 impl AuthzRequest {
     /// A request with an empty context (see [`AuthzRequest::with_global_keys`]).
     pub fn new(
-        principal: PrincipalInfo,
+        principal: impl Into<std::sync::Arc<PrincipalInfo>>,
         action: impl Into<String>,
         resource: impl Into<String>,
     ) -> Self {
         AuthzRequest {
-            principal,
+            principal: principal.into(),
             action: action.into(),
             resource: resource.into(),
             resource_account: None,

@@ -77,7 +77,7 @@ impl<V: Clone> GenerationCache<V> {
 /// A caller's compiled policies.
 #[derive(Default)]
 pub struct CallerPolicies {
-    pub principal: Option<PrincipalInfo>,
+    pub principal: Option<Arc<PrincipalInfo>>,
     pub identity: Vec<Arc<Policy>>,
     pub boundary: Option<Arc<Policy>>,
     pub session: Vec<Arc<Policy>>,
@@ -118,9 +118,9 @@ impl IamAuthorizer {
 
     /// The compiled policies of the caller of `ctx` (cached per access key).
     pub fn caller_policies(&self, ctx: &RequestContext) -> Result<Arc<CallerPolicies>, AwsError> {
-        let key = format!("{}\u{0}{}", ctx.access_key_id, ctx.principal.arn);
+        // An access key always belongs to one principal, so it alone keys the cache.
         self.cache
-            .get_or_try_insert(&key, || self.build(ctx).map(Arc::new))
+            .get_or_try_insert(&ctx.access_key_id, || self.build(ctx).map(Arc::new))
     }
 
     fn build(&self, ctx: &RequestContext) -> Result<CallerPolicies, AwsError> {
@@ -135,7 +135,7 @@ impl IamAuthorizer {
         let (set, principal) = match &p.kind {
             PrincipalKind::Root => {
                 out.exists = true;
-                out.principal = Some(PrincipalInfo::root(account));
+                out.principal = Some(Arc::new(PrincipalInfo::root(account)));
                 return Ok(out);
             }
             PrincipalKind::User { name } | PrincipalKind::FederatedUser { name } => {
@@ -235,7 +235,7 @@ impl IamAuthorizer {
             .chain(out.boundary.iter())
             .chain(out.session.iter())
             .any(|p| p.reads_context());
-        out.principal = Some(principal);
+        out.principal = Some(Arc::new(principal));
         Ok(out)
     }
 

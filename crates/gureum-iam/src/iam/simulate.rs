@@ -531,7 +531,7 @@ impl Simulator {
 
     fn evaluate(&self, action: &str, resource: &str) -> ResourceResult {
         let request = AuthzRequest {
-            principal: self.principal.clone(),
+            principal: Arc::new(self.principal.clone()),
             action: action.to_string(),
             resource: resource.to_string(),
             resource_account: self.resource_account(resource),
