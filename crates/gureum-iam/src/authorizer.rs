@@ -437,7 +437,7 @@ mod tests {
                 user_id: user.id.clone(),
                 kind: PrincipalKind::User { name: name.into() },
             },
-            "AKIAUSER",
+            &format!("AKIA{}", name.to_uppercase()),
         )
     }
 
