@@ -58,7 +58,13 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
     sts.set_credentials(credentials.clone());
     sts.set_authorizer(authorizer.clone());
     let iam = Invalidating::new(gureum_iam::Iam::new(storage.clone()), generation);
-    let list: Vec<Arc<dyn Service>> = vec![sts, Arc::new(iam)];
+    let list: Vec<Arc<dyn Service>> = vec![
+        sts,
+        Arc::new(iam),
+        Arc::new(gureum_s3::S3::new(storage.clone())),
+        Arc::new(gureum_kms::Kms::new(storage.clone())),
+        Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
+    ];
     Wired {
         services: list.into_iter().map(|s| (s.name(), s)).collect(),
         credentials,
