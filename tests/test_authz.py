@@ -213,3 +213,39 @@ def test_malformed_session_policy(server):
     (code, _) = denied(lambda: server.client("sts").assume_role(
         RoleArn="arn:aws:iam::000000000000:role/r", RoleSessionName="ss", Policy='{"Statement": []}'))
     assert code == ("MalformedPolicyDocument", 400)
+
+
+def test_cross_account_assume_role(start_gureum):
+    # In permissive mode a 12-digit access key id acts as that account's root.
+    server = start_gureum(args=["--auth", "permissive"]).start()
+    a = dict(key="111111111111", secret="x")
+    b = dict(key="222222222222", secret="x")
+    trust_b = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "sts:AssumeRole"}],
+    })
+    iam_a = server.client("iam", **a)
+    iam_a.create_role(RoleName="shared", AssumeRolePolicyDocument=trust_b)
+    iam_a.attach_role_policy(RoleName="shared", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    role_arn = "arn:aws:iam::111111111111:role/shared"
+
+    # Account B's root may assume A's role; the session acts in account A.
+    creds = server.client("sts", **b).assume_role(RoleArn=role_arn, RoleSessionName="from-b")["Credentials"]
+    session = dict(key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+    ident = server.client("sts", **session).get_caller_identity()
+    assert ident["Account"] == "111111111111"
+    assert ident["Arn"] == "arn:aws:sts::111111111111:assumed-role/shared/from-b"
+    assert [r["RoleName"] for r in server.client("iam", **session).list_roles()["Roles"]] == ["shared"]
+
+    # A user of account B needs its own identity policy as well as A's trust.
+    iam_b = server.client("iam", **b)
+    iam_b.create_user(UserName="bee")
+    key = iam_b.create_access_key(UserName="bee")["AccessKey"]
+    bee = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert denied(lambda: bee.assume_role(RoleArn=role_arn, RoleSessionName="bee"))[0] == ("AccessDenied", 403)
+    iam_b.put_user_policy(UserName="bee", PolicyName="assume", PolicyDocument=allow("sts:AssumeRole", resource=role_arn))
+    assert bee.assume_role(RoleArn=role_arn, RoleSessionName="bee")["AssumedRoleUser"]["Arn"].endswith("/shared/bee")
+
+    # Account C is trusted by nobody.
+    c = dict(key="333333333333", secret="x")
+    assert denied(lambda: server.client("sts", **c).assume_role(RoleArn=role_arn, RoleSessionName="cc"))[0] == ("AccessDenied", 403)
