@@ -106,7 +106,7 @@ class Gureum:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
-    def cli(self, *args, key="test", secret="test", check=True):
+    def cli(self, *args, key="test", secret="test", check=True, env_extra=None):
         env = dict(os.environ)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -118,6 +118,7 @@ class Gureum:
         )
         env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
+        env.update(env_extra or {})
         out = subprocess.run(["aws", *args], capture_output=True, text=True, env=env, timeout=60)
         if check and out.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr}")

@@ -147,14 +147,14 @@ def test_unknown_action_is_invalid_action(gureum):
 NOT_YET = [
     ("iam", "list_open_id_connect_providers", {}),  # awsQuery
     ("ec2", "describe_instances", {}),  # ec2Query
-    ("dynamodb", "list_tables", {}),  # awsJson1_0
-    ("kms", "list_keys", {}),  # awsJson1_1
+    ("dynamodb", "describe_time_to_live", {"TableName": "t"}),  # awsJson1_0
+    ("kms", "list_grants", {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}),  # awsJson1_1
     ("logs", "describe_log_groups", {}),  # awsJson1_1
     ("cloudwatch", "list_metrics", {}),  # Smithy RPC v2 CBOR
     ("lambda", "list_functions", {}),  # restJson1
     ("efs", "describe_file_systems", {}),  # restJson1
     ("glacier", "list_vaults", {"accountId": "-"}),  # restJson1
-    ("s3", "list_buckets", {}),  # restXml
+    ("s3", "get_bucket_versioning", {"Bucket": "not-yet-bucket"}),  # restXml
     ("route53", "list_hosted_zones", {}),  # restXml
     ("cloudfront", "list_distributions", {}),  # restXml
     ("sts", "decode_authorization_message", {"EncodedMessage": "x"}),
@@ -381,15 +381,17 @@ def chunked_put(gureum, body_chunks, trailer_value):
 
 
 def test_aws_chunked_payload_with_trailing_checksum(gureum):
-    # A good checksum passes authentication and reaches S3 (not implemented yet: 501).
+    # A good checksum passes authentication and reaches S3, which stores the object.
+    gureum.client("s3").create_bucket(Bucket="bucket")
     status, _, body = chunked_put(gureum, [b"hello ", b"world"], None)
-    assert status == 501, body
+    assert status == 200, body
+    assert gureum.client("s3").get_object(Bucket="bucket", Key="key")["Body"].read() == b"hello world"
     # A checksum that does not match the payload is refused as S3 does.
     status, _, body = chunked_put(gureum, [b"hello ", b"world"], "AAAAAA==")
     assert status == 400 and b"<Code>BadDigest</Code>" in body
     # Tampering with a chunk after signing is caught by the checksum too.
     status, _, body = chunked_put(gureum, [b"hello ", b"world"], "DUoRhQ==")
-    assert status == 501
+    assert status == 200
     status, _, body = chunked_put(gureum, [b"hellO ", b"world"], "DUoRhQ==")
     assert status == 400 and b"BadDigest" in body
 

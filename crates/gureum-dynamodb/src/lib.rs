@@ -1,11 +1,22 @@
-//! DynamoDB: tables that answer queries. The service is wired into the pipeline; its operations land here one group at a time.
+//! DynamoDB: tables that answer queries. Tables, items with condition and update expressions,
+//! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
-use gureum_core::{AwsError, BoxFuture, OperationInput, OperationOutput, RequestContext, Service};
+mod errors;
+mod eval;
+mod expr;
+mod number;
+mod ops;
+mod table;
+mod value;
+
+use gureum_core::{
+    AuthzTarget, AwsError, BoxFuture, OperationInput, OperationOutput, RequestContext, Service,
+};
 use gureum_store::Storage;
+use serde_json::Value;
 
 /// The `dynamodb` service.
 pub struct DynamoDb {
-    #[allow(dead_code)]
     storage: Storage,
 }
 
@@ -15,21 +26,74 @@ impl DynamoDb {
     }
 }
 
+type Handler = fn(&DynamoDb, &RequestContext, Value) -> Result<Value, AwsError>;
+
+/// Every operation implemented, with its handler.
+static OPERATIONS: &[(&str, Handler)] = &[
+    ("CreateTable", ops::create_table),
+    ("DescribeTable", ops::describe_table),
+    ("ListTables", ops::list_tables),
+    ("DeleteTable", ops::delete_table),
+    ("UpdateTable", ops::update_table),
+    ("PutItem", ops::put_item),
+    ("GetItem", ops::get_item),
+    ("DeleteItem", ops::delete_item),
+    ("UpdateItem", ops::update_item),
+    ("Query", ops::query),
+    ("Scan", ops::scan),
+];
+
+fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, h)| *h)
+}
+
 impl Service for DynamoDb {
     fn name(&self) -> &'static str {
         "dynamodb"
     }
 
-    fn implements(&self, _operation: &str) -> bool {
-        false
+    fn implements(&self, operation: &str) -> bool {
+        handler(operation).is_some()
     }
 
     fn call<'a>(
         &'a self,
-        _ctx: &'a RequestContext,
+        ctx: &'a RequestContext,
         operation: &'a str,
-        _input: OperationInput,
+        input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
-        Box::pin(async move { Err(AwsError::not_implemented("dynamodb", operation)) })
+        Box::pin(async move {
+            match handler(operation) {
+                Some(h) => h(self, ctx, input.params).map(OperationOutput::new),
+                None => Err(AwsError::not_implemented("dynamodb", operation)),
+            }
+        })
     }
+
+    /// `dynamodb:<Operation>` on the table's ARN (`*` for ListTables).
+    fn authz_targets(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: &OperationInput,
+    ) -> Vec<AuthzTarget> {
+        let action = format!("dynamodb:{operation}");
+        let resource = match input.params.get("TableName").and_then(Value::as_str) {
+            Some(name) if operation != "ListTables" => table_arn(ctx, name),
+            _ => "*".to_string(),
+        };
+        vec![AuthzTarget::new(action, resource)]
+    }
+}
+
+/// `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`.
+pub(crate) fn table_arn(ctx: &RequestContext, name: &str) -> String {
+    format!(
+        "arn:aws:dynamodb:{}:{}:table/{name}",
+        ctx.region,
+        ctx.account_id()
+    )
 }

@@ -1,0 +1,1098 @@
+//! The operations: tables (Create/Describe/List/Delete/UpdateTable) and items (Put/Get/Delete/
+//! UpdateItem, Query, Scan). Each writes in one store transaction, so a conditional write reads
+//! and writes the item atomically.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use gureum_core::{AwsError, RequestContext};
+use gureum_store::{KeyRange, KvStore, StoreError, Txn, Versioned, key};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::errors::{
+    conditional_check_failed, resource_in_use, resource_not_found, store_error, validation,
+};
+use crate::eval;
+use crate::expr::{self, Comparator, Condition, Operand, Path, PathElement, Substitutions};
+use crate::table::{
+    ITEMS, KeySchemaElement, TABLES, TableRecord, encode_key_value, escaped_prefix, table_key,
+};
+use crate::value::{AttributeValue, Item, item_from_json, item_size, item_to_json};
+use crate::{DynamoDb, table_arn};
+
+/// DynamoDB's item size limit.
+const MAX_ITEM_SIZE: usize = 400 * 1024;
+/// DynamoDB's page size limit for Query and Scan.
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
+const ITEM_VERSION: u16 = 1;
+
+fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
+    let params = if params.is_null() {
+        Value::Object(Map::new())
+    } else {
+        params
+    };
+    serde_json::from_value(params).map_err(|e| validation(format!("invalid input: {e}")))
+}
+
+fn not_found_table() -> AwsError {
+    resource_not_found("Requested resource not found")
+}
+
+fn load_table(db: &DynamoDb, ctx: &RequestContext, name: &str) -> Result<TableRecord, AwsError> {
+    let bytes = db
+        .storage
+        .kv
+        .get(TABLES, &table_key(ctx.account_id(), &ctx.region, name))
+        .map_err(store_error)?
+        .ok_or_else(not_found_table)?;
+    TableRecord::from_record(&bytes).map_err(store_error)
+}
+
+fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
+    let value: Value = gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
+        .map_err(store_error)?;
+    item_from_json(&value)
+}
+
+fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
+    gureum_store::encode_record(ITEM_VERSION, &item_to_json(item)).map_err(store_error)
+}
+
+/// Runs `f` in one store transaction, carrying its AWS error out.
+fn transact<T>(
+    kv: &dyn KvStore,
+    mut f: impl FnMut(&mut dyn Txn) -> Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    let mut output = None;
+    let mut refusal = None;
+    let result = kv.transact(&mut |txn| match f(txn) {
+        Ok(v) => {
+            output = Some(v);
+            Ok(())
+        }
+        Err(e) => {
+            refusal = Some(e);
+            Err(StoreError::Aborted("DynamoDB operation refused".into()))
+        }
+    });
+    if let Some(e) = refusal {
+        return Err(e);
+    }
+    result.map_err(store_error)?;
+    output.ok_or_else(|| AwsError::internal("transaction produced no result"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeySchemaInput {
+    attribute_name: String,
+    key_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttributeDefinitionInput {
+    attribute_name: String,
+    attribute_type: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "PascalCase")]
+struct ThroughputInput {
+    read_capacity_units: Option<i64>,
+    write_capacity_units: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateTableInput {
+    table_name: String,
+    key_schema: Vec<KeySchemaInput>,
+    attribute_definitions: Vec<AttributeDefinitionInput>,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ThroughputInput>,
+    global_secondary_indexes: Option<Vec<Value>>,
+    local_secondary_indexes: Option<Vec<Value>>,
+}
+
+/// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
+fn billing(
+    mode: Option<&str>,
+    throughput: Option<ThroughputInput>,
+) -> Result<(String, u64, u64), AwsError> {
+    let mode = mode.unwrap_or("PROVISIONED");
+    match (mode, throughput) {
+        ("PAY_PER_REQUEST", Some(_)) => Err(validation(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        )),
+        ("PAY_PER_REQUEST", None) => Ok((mode.to_string(), 0, 0)),
+        (_, None) => Err(validation(
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        )),
+        (_, Some(t)) => {
+            let (Some(read), Some(write)) = (t.read_capacity_units, t.write_capacity_units) else {
+                return Err(validation(
+                    "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+                ));
+            };
+            for (name, v) in [("ReadCapacityUnits", read), ("WriteCapacityUnits", write)] {
+                if v < 1 {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: {name} must be greater than 0 for table"
+                    )));
+                }
+            }
+            Ok((mode.to_string(), read as u64, write as u64))
+        }
+    }
+}
+
+pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: CreateTableInput = input(params)?;
+    if i.global_secondary_indexes.is_some() || i.local_secondary_indexes.is_some() {
+        return Err(validation("gureum does not support secondary indexes yet"));
+    }
+    let (hash, range) = match i.key_schema.as_slice() {
+        [h] if h.key_type == "HASH" => (h, None),
+        [h, r] if h.key_type == "HASH" && r.key_type == "RANGE" => (h, Some(r)),
+        [h, ..] if h.key_type != "HASH" => {
+            return Err(validation(
+                "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+            ));
+        }
+        [_, r] if r.key_type != "RANGE" => {
+            return Err(validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
+        }
+        _ => {
+            return Err(validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
+        }
+    };
+    if range.is_some_and(|r| r.attribute_name == hash.attribute_name) {
+        return Err(validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
+    }
+    let defined: Vec<&str> = i
+        .attribute_definitions
+        .iter()
+        .map(|a| a.attribute_name.as_str())
+        .collect();
+    let keys: Vec<&str> = std::iter::once(hash)
+        .chain(range)
+        .map(|k| k.attribute_name.as_str())
+        .collect();
+    let missing: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| !defined.contains(k))
+        .collect();
+    if !missing.is_empty() {
+        return Err(validation(format!(
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+            keys.join(", "),
+            defined.join(", ")
+        )));
+    }
+    if defined.len() != keys.len() {
+        return Err(validation(
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    let (billing_mode, read, write) = billing(i.billing_mode.as_deref(), i.provisioned_throughput)?;
+    let kind = |name: &str| {
+        i.attribute_definitions
+            .iter()
+            .find(|a| a.attribute_name == name)
+            .map(|a| a.attribute_type.clone())
+            .unwrap_or_default()
+    };
+    let now = ctx.clock.now_millis() as f64 / 1000.0;
+    let record = TableRecord {
+        name: i.table_name.clone(),
+        id: table_id(),
+        arn: table_arn(ctx, &i.table_name),
+        created: now,
+        hash: KeySchemaElement {
+            name: hash.attribute_name.clone(),
+            kind: kind(&hash.attribute_name),
+        },
+        range: range.map(|r| KeySchemaElement {
+            name: r.attribute_name.clone(),
+            kind: kind(&r.attribute_name),
+        }),
+        attributes: i
+            .attribute_definitions
+            .iter()
+            .map(|a| (a.attribute_name.clone(), a.attribute_type.clone()))
+            .collect(),
+        pay_per_request_since: (billing_mode == "PAY_PER_REQUEST").then_some(now),
+        billing_mode,
+        read_capacity: read,
+        write_capacity: write,
+        item_count: 0,
+        size_bytes: 0,
+    };
+    let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let bytes = record.to_record().map_err(store_error)?;
+    transact(&*db.storage.kv, |txn| {
+        if txn.get(TABLES, &k).map_err(store_error)?.is_some() {
+            return Err(resource_in_use(format!(
+                "Table already exists: {}",
+                i.table_name
+            )));
+        }
+        txn.put(TABLES, &k, &bytes).map_err(store_error)
+    })?;
+    // AWS answers CREATING and turns ACTIVE shortly; gureum's tables are ready at once.
+    Ok(json!({"TableDescription": record.description("ACTIVE")}))
+}
+
+fn table_id() -> String {
+    let mut b = [0u8; 16];
+    gureum_core::ids::random_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableNameInput {
+    table_name: String,
+}
+
+pub fn describe_table(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: TableNameInput = input(params)?;
+    let table = load_table(db, ctx, &i.table_name).map_err(|e| {
+        if e.code == "ResourceNotFoundException" {
+            resource_not_found(format!(
+                "Requested resource not found: Table: {} not found",
+                i.table_name
+            ))
+        } else {
+            e
+        }
+    })?;
+    Ok(json!({"Table": table.description("ACTIVE")}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTablesInput {
+    exclusive_start_table_name: Option<String>,
+    limit: Option<usize>,
+}
+
+pub fn list_tables(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: ListTablesInput = input(params)?;
+    let limit = i.limit.unwrap_or(100).clamp(1, 100);
+    let prefix = key::join([ctx.account_id(), ctx.region.as_str()]);
+    let mut range = KeyRange::prefix(&prefix);
+    if let Some(start) = &i.exclusive_start_table_name {
+        range = range.after(&table_key(ctx.account_id(), &ctx.region, start));
+    }
+    let entries = db
+        .storage
+        .kv
+        .scan(TABLES, &range, Some(limit + 1), false)
+        .map_err(store_error)?;
+    let mut names = Vec::new();
+    for (k, _) in &entries {
+        let parts = key::split_str(k).map_err(store_error)?;
+        if let Some(name) = parts.get(2) {
+            names.push(name.clone());
+        }
+    }
+    let mut out = json!({});
+    if names.len() > limit {
+        names.truncate(limit);
+        out["LastEvaluatedTableName"] = json!(names.last());
+    }
+    out["TableNames"] = json!(names);
+    Ok(out)
+}
+
+pub fn delete_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: TableNameInput = input(params)?;
+    let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let table = transact(&*db.storage.kv, |txn| {
+        let Some(bytes) = txn.get(TABLES, &k).map_err(store_error)? else {
+            return Err(resource_not_found(format!(
+                "Requested resource not found: Table: {} not found",
+                i.table_name
+            )));
+        };
+        let table = TableRecord::from_record(&bytes).map_err(store_error)?;
+        txn.delete(TABLES, &k).map_err(store_error)?;
+        let prefix = table.items_prefix(ctx.account_id(), &ctx.region);
+        loop {
+            let batch = txn
+                .scan_prefix(ITEMS, &prefix, Some(1000), false)
+                .map_err(store_error)?;
+            if batch.is_empty() {
+                break;
+            }
+            for (item_key, _) in batch {
+                txn.delete(ITEMS, &item_key).map_err(store_error)?;
+            }
+        }
+        Ok(table)
+    })?;
+    Ok(json!({"TableDescription": table.description("DELETING")}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateTableInput {
+    table_name: String,
+    billing_mode: Option<String>,
+    provisioned_throughput: Option<ThroughputInput>,
+}
+
+pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: UpdateTableInput = input(params)?;
+    let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let now = ctx.clock.now_millis() as f64 / 1000.0;
+    let table = transact(&*db.storage.kv, |txn| {
+        let Some(bytes) = txn.get(TABLES, &k).map_err(store_error)? else {
+            return Err(resource_not_found(format!(
+                "Requested resource not found: Table: {} not found",
+                i.table_name
+            )));
+        };
+        let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
+        if i.billing_mode.is_none() && i.provisioned_throughput.is_none() {
+            return Err(validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        let mode = i
+            .billing_mode
+            .clone()
+            .unwrap_or_else(|| table.billing_mode.clone());
+        let throughput = match (mode.as_str(), i.provisioned_throughput) {
+            ("PROVISIONED", None) if table.billing_mode == "PROVISIONED" => Some(ThroughputInput {
+                read_capacity_units: Some(table.read_capacity as i64),
+                write_capacity_units: Some(table.write_capacity as i64),
+            }),
+            (_, t) => t,
+        };
+        let (mode, read, write) = billing(Some(&mode), throughput)?;
+        if mode == "PAY_PER_REQUEST" && table.billing_mode != "PAY_PER_REQUEST" {
+            table.pay_per_request_since = Some(now);
+        }
+        table.billing_mode = mode;
+        table.read_capacity = read;
+        table.write_capacity = write;
+        txn.put(TABLES, &k, &table.to_record().map_err(store_error)?)
+            .map_err(store_error)?;
+        Ok(table)
+    })?;
+    Ok(json!({"TableDescription": table.description("ACTIVE")}))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions of one request
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ExpressionInput {
+    expression_attribute_names: Option<BTreeMap<String, String>>,
+    expression_attribute_values: Option<Map<String, Value>>,
+}
+
+struct Expressions {
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, AttributeValue>,
+}
+
+impl Expressions {
+    fn new(i: ExpressionInput, any_expression: bool) -> Result<Self, AwsError> {
+        if let Some(names) = &i.expression_attribute_names {
+            if !any_expression {
+                return Err(validation(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if names.is_empty() {
+                return Err(validation("ExpressionAttributeNames must not be empty"));
+            }
+        }
+        let mut values = BTreeMap::new();
+        if let Some(v) = &i.expression_attribute_values {
+            if !any_expression {
+                return Err(validation(
+                    "ExpressionAttributeValues can only be specified when using expressions",
+                ));
+            }
+            if v.is_empty() {
+                return Err(validation("ExpressionAttributeValues must not be empty"));
+            }
+            for (name, value) in v {
+                values.insert(name.clone(), AttributeValue::from_json(value)?);
+            }
+        }
+        Ok(Expressions {
+            names: i.expression_attribute_names.unwrap_or_default(),
+            values,
+        })
+    }
+
+    fn subs(&self) -> Substitutions<'_> {
+        Substitutions::new(&self.names, &self.values)
+    }
+}
+
+fn extract_expressions(params: &Value) -> ExpressionInput {
+    serde_json::from_value(json!({
+        "ExpressionAttributeNames": params.get("ExpressionAttributeNames"),
+        "ExpressionAttributeValues": params.get("ExpressionAttributeValues"),
+    }))
+    .unwrap_or_default()
+}
+
+fn check_item(item: &Item) -> Result<(), AwsError> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    if item
+        .values()
+        .any(|v| v.depth() >= crate::value::MAX_NESTING)
+    {
+        return Err(validation("Nesting Levels have exceeded supported limits"));
+    }
+    Ok(())
+}
+
+fn returned(values: &str, old: Option<&Item>, new: Option<&Item>, updated: &[String]) -> Value {
+    let pick = |item: Option<&Item>, only_updated: bool| -> Option<Value> {
+        let item = item?;
+        let item: Item = if only_updated {
+            item.iter()
+                .filter(|(k, _)| updated.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        } else {
+            item.clone()
+        };
+        (!item.is_empty()).then(|| item_to_json(&item))
+    };
+    let attributes = match values {
+        "ALL_OLD" => pick(old, false),
+        "UPDATED_OLD" => pick(old, true),
+        "ALL_NEW" => pick(new, false),
+        "UPDATED_NEW" => pick(new, true),
+        _ => None,
+    };
+    match attributes {
+        Some(a) => json!({"Attributes": a}),
+        None => json!({}),
+    }
+}
+
+fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), AwsError> {
+    if allowed.contains(&values) {
+        Ok(())
+    } else {
+        Err(validation("Return values set to invalid value"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutItemInput {
+    table_name: String,
+    item: Value,
+    condition_expression: Option<String>,
+    return_values: Option<String>,
+}
+
+/// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters.
+fn write_item(
+    txn: &mut dyn Txn,
+    table_k: &[u8],
+    item_key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> Result<(), AwsError> {
+    match new {
+        Some(item) => txn
+            .put(ITEMS, item_key, &encode_item(item)?)
+            .map_err(store_error)?,
+        None => {
+            txn.delete(ITEMS, item_key).map_err(store_error)?;
+        }
+    }
+    let Some(bytes) = txn.get(TABLES, table_k).map_err(store_error)? else {
+        return Err(not_found_table());
+    };
+    let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
+    let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
+    table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
+    table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
+    txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
+        .map_err(store_error)
+}
+
+fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Item>, AwsError> {
+    txn.get(ITEMS, item_key)
+        .map_err(store_error)?
+        .map(|b| decode_item(&b))
+        .transpose()
+}
+
+pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let exprs_in = extract_expressions(&params);
+    let i: PutItemInput = input(params)?;
+    let return_values = i.return_values.as_deref().unwrap_or("NONE");
+    check_return_values(return_values, &["NONE", "ALL_OLD"])?;
+    let exprs = Expressions::new(exprs_in, i.condition_expression.is_some())?;
+    let mut subs = exprs.subs();
+    let condition = i
+        .condition_expression
+        .as_deref()
+        .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
+        .transpose()?;
+    subs.check_all_used()?;
+    let item = item_from_json(&i.item)?;
+    let table = load_table(db, ctx, &i.table_name)?;
+    table.check_item_keys(&item)?;
+    check_item(&item)?;
+    let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
+    let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let old = transact(&*db.storage.kv, |txn| {
+        let old = read_item(txn, &item_key)?;
+        if let Some(c) = &condition {
+            if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                return Err(conditional_check_failed());
+            }
+        }
+        write_item(txn, &table_k, &item_key, old.as_ref(), Some(&item))?;
+        Ok(old)
+    })?;
+    Ok(returned(return_values, old.as_ref(), None, &[]))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetItemInput {
+    table_name: String,
+    key: Value,
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+}
+
+pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let exprs_in = extract_expressions(&params);
+    let i: GetItemInput = input(params)?;
+    let exprs = Expressions::new(exprs_in, i.projection_expression.is_some())?;
+    let mut subs = exprs.subs();
+    let projection = projection(
+        i.projection_expression.as_deref(),
+        i.attributes_to_get,
+        &mut subs,
+    )?;
+    subs.check_all_used()?;
+    let key = item_from_json(&i.key)?;
+    let table = load_table(db, ctx, &i.table_name)?;
+    table.check_key(&key)?;
+    let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+    // Every read is strongly consistent here, so ConsistentRead changes nothing.
+    let item = db
+        .storage
+        .kv
+        .get(ITEMS, &item_key)
+        .map_err(store_error)?
+        .map(|b| decode_item(&b))
+        .transpose()?;
+    Ok(match item {
+        Some(item) => {
+            let item = match &projection {
+                Some(paths) => eval::project(&item, paths),
+                None => item,
+            };
+            json!({"Item": item_to_json(&item)})
+        }
+        None => json!({}),
+    })
+}
+
+fn projection(
+    expression: Option<&str>,
+    attributes_to_get: Option<Vec<String>>,
+    subs: &mut Substitutions<'_>,
+) -> Result<Option<Vec<Path>>, AwsError> {
+    match (expression, attributes_to_get) {
+        (Some(_), Some(_)) => Err(validation(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+        )),
+        (Some(e), None) => expr::parse_projection(e, subs).map(Some),
+        (None, Some(names)) => Ok(Some(
+            names
+                .into_iter()
+                .map(|n| vec![PathElement::Attribute(n)])
+                .collect(),
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteItemInput {
+    table_name: String,
+    key: Value,
+    condition_expression: Option<String>,
+    return_values: Option<String>,
+}
+
+pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let exprs_in = extract_expressions(&params);
+    let i: DeleteItemInput = input(params)?;
+    let return_values = i.return_values.as_deref().unwrap_or("NONE");
+    check_return_values(return_values, &["NONE", "ALL_OLD"])?;
+    let exprs = Expressions::new(exprs_in, i.condition_expression.is_some())?;
+    let mut subs = exprs.subs();
+    let condition = i
+        .condition_expression
+        .as_deref()
+        .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
+        .transpose()?;
+    subs.check_all_used()?;
+    let key = item_from_json(&i.key)?;
+    let table = load_table(db, ctx, &i.table_name)?;
+    table.check_key(&key)?;
+    let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+    let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let old = transact(&*db.storage.kv, |txn| {
+        let old = read_item(txn, &item_key)?;
+        if let Some(c) = &condition {
+            if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                return Err(conditional_check_failed());
+            }
+        }
+        if old.is_some() {
+            write_item(txn, &table_k, &item_key, old.as_ref(), None)?;
+        }
+        Ok(old)
+    })?;
+    Ok(returned(return_values, old.as_ref(), None, &[]))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateItemInput {
+    table_name: String,
+    key: Value,
+    update_expression: Option<String>,
+    condition_expression: Option<String>,
+    return_values: Option<String>,
+}
+
+pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let exprs_in = extract_expressions(&params);
+    let i: UpdateItemInput = input(params)?;
+    let return_values = i.return_values.as_deref().unwrap_or("NONE");
+    check_return_values(
+        return_values,
+        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+    )?;
+    let exprs = Expressions::new(
+        exprs_in,
+        i.condition_expression.is_some() || i.update_expression.is_some(),
+    )?;
+    let mut subs = exprs.subs();
+    let actions = i
+        .update_expression
+        .as_deref()
+        .map(|u| expr::parse_update(u, &mut subs))
+        .transpose()?
+        .unwrap_or_default();
+    let condition = i
+        .condition_expression
+        .as_deref()
+        .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
+        .transpose()?;
+    subs.check_all_used()?;
+    let key = item_from_json(&i.key)?;
+    let table = load_table(db, ctx, &i.table_name)?;
+    table.check_key(&key)?;
+    let mut updated: Vec<String> = Vec::new();
+    for action in &actions {
+        if let Some(PathElement::Attribute(first)) = action.path().first() {
+            if table.is_key(first) {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key"
+                )));
+            }
+            updated.push(first.clone());
+        }
+    }
+    let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+    let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let (old, new) = transact(&*db.storage.kv, |txn| {
+        let old = read_item(txn, &item_key)?;
+        if let Some(c) = &condition {
+            if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                return Err(conditional_check_failed());
+            }
+        }
+        let mut new = old.clone().unwrap_or_else(|| key.clone());
+        eval::apply_update(&mut new, &actions)?;
+        check_item(&new)?;
+        write_item(txn, &table_k, &item_key, old.as_ref(), Some(&new))?;
+        Ok((old, new))
+    })?;
+    Ok(returned(return_values, old.as_ref(), Some(&new), &updated))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query and Scan
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReadInput {
+    table_name: String,
+    index_name: Option<String>,
+    key_condition_expression: Option<String>,
+    filter_expression: Option<String>,
+    projection_expression: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
+    scan_index_forward: Option<bool>,
+    limit: Option<usize>,
+    exclusive_start_key: Option<Value>,
+    select: Option<String>,
+    segment: Option<usize>,
+    total_segments: Option<usize>,
+}
+
+/// The range of store keys a key condition selects, and whether the condition names the keys.
+fn key_range(
+    table: &TableRecord,
+    ctx: &RequestContext,
+    condition: &Condition,
+) -> Result<KeyRange, AwsError> {
+    let mut parts = Vec::new();
+    let mut stack = vec![condition];
+    while let Some(c) = stack.pop() {
+        match c {
+            Condition::And(a, b) => {
+                if parts.len() + stack.len() > 4 {
+                    return Err(validation("Query key condition not supported"));
+                }
+                stack.push(b);
+                stack.push(a);
+            }
+            other => parts.push(other),
+        }
+    }
+    let name_of = |o: &Operand| match o {
+        Operand::Path(p) if p.len() == 1 => match &p[0] {
+            PathElement::Attribute(a) => Some(a.clone()),
+            PathElement::Index(_) => None,
+        },
+        _ => None,
+    };
+    let value_of = |o: &Operand| match o {
+        Operand::Value(v) => Some(v.clone()),
+        _ => None,
+    };
+    let mut hash = None;
+    let mut range = None;
+    for part in parts {
+        let attribute = match part {
+            Condition::Compare(a, _, _)
+            | Condition::Between(a, _, _)
+            | Condition::BeginsWith(a, _) => name_of(a),
+            _ => None,
+        }
+        .ok_or_else(|| validation("Query key condition not supported"))?;
+        if attribute == table.hash.name {
+            match part {
+                Condition::Compare(_, Comparator::Eq, v) if hash.is_none() => {
+                    hash = Some(
+                        value_of(v)
+                            .ok_or_else(|| validation("Query key condition not supported"))?,
+                    )
+                }
+                _ => return Err(validation("Query key condition not supported")),
+            }
+        } else if table.range.as_ref().is_some_and(|r| r.name == attribute) && range.is_none() {
+            range = Some(part);
+        } else {
+            return Err(validation(format!(
+                "Query condition missed key schema element: {}",
+                table.hash.name
+            )));
+        }
+    }
+    let Some(hash) = hash else {
+        return Err(validation(format!(
+            "Query condition missed key schema element: {}",
+            table.hash.name
+        )));
+    };
+    if hash.type_name() != table.hash.kind {
+        return Err(validation(
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ));
+    }
+    let prefix = table.partition_prefix(ctx.account_id(), &ctx.region, &hash);
+    let Some(range_condition) = range else {
+        return Ok(KeyRange::prefix(&prefix));
+    };
+    let range_kind = table.range.as_ref().map(|r| r.kind.as_str()).unwrap_or("");
+    let at = |v: &AttributeValue| -> Result<Vec<u8>, AwsError> {
+        if v.type_name() != range_kind {
+            return Err(validation(
+                "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            ));
+        }
+        let mut k = prefix.clone();
+        key::push(&mut k, &encode_key_value(v));
+        Ok(k)
+    };
+    let all = KeyRange::prefix(&prefix);
+    let value =
+        |o: &Operand| value_of(o).ok_or_else(|| validation("Query key condition not supported"));
+    Ok(match range_condition {
+        Condition::Compare(_, op, v) => {
+            let k = at(&value(v)?)?;
+            match op {
+                Comparator::Eq => KeyRange::new(Bound::Included(&k), Bound::Included(&k)),
+                Comparator::Lt => KeyRange {
+                    end: Bound::Excluded(k),
+                    ..all
+                },
+                Comparator::Le => KeyRange {
+                    end: Bound::Included(k),
+                    ..all
+                },
+                Comparator::Gt => KeyRange {
+                    start: Bound::Excluded(k),
+                    ..all
+                },
+                Comparator::Ge => KeyRange {
+                    start: Bound::Included(k),
+                    ..all
+                },
+                Comparator::Ne => {
+                    return Err(validation("Unsupported operator on KeyCondition: <>"));
+                }
+            }
+        }
+        Condition::Between(_, low, high) => {
+            let (low, high) = (at(&value(low)?)?, at(&value(high)?)?);
+            if low > high {
+                return Err(validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound",
+                ));
+            }
+            KeyRange::new(Bound::Included(&low), Bound::Included(&high))
+        }
+        Condition::BeginsWith(_, v) => {
+            let v = value(v)?;
+            if !matches!(v, AttributeValue::S(_) | AttributeValue::B(_))
+                || v.type_name() != range_kind
+            {
+                return Err(validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                ));
+            }
+            let mut p = prefix.clone();
+            p.extend(escaped_prefix(&encode_key_value(&v)));
+            KeyRange::prefix(&p)
+        }
+        _ => return Err(validation("Query key condition not supported")),
+    })
+}
+
+pub fn query(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    read(db, ctx, params, true)
+}
+
+pub fn scan(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    read(db, ctx, params, false)
+}
+
+fn read(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+    is_query: bool,
+) -> Result<Value, AwsError> {
+    let exprs_in = extract_expressions(&params);
+    let i: ReadInput = input(params)?;
+    if i.index_name.is_some() {
+        return Err(validation("gureum does not support secondary indexes yet"));
+    }
+    let exprs = Expressions::new(
+        exprs_in,
+        i.key_condition_expression.is_some()
+            || i.filter_expression.is_some()
+            || i.projection_expression.is_some(),
+    )?;
+    let mut subs = exprs.subs();
+    let key_condition = match (&i.key_condition_expression, is_query) {
+        (Some(k), true) => Some(expr::parse_condition(
+            k,
+            "KeyConditionExpression",
+            &mut subs,
+        )?),
+        (None, true) => {
+            return Err(validation(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+            ));
+        }
+        _ => None,
+    };
+    let filter = i
+        .filter_expression
+        .as_deref()
+        .map(|f| expr::parse_condition(f, "FilterExpression", &mut subs))
+        .transpose()?;
+    let projection = projection(
+        i.projection_expression.as_deref(),
+        i.attributes_to_get.clone(),
+        &mut subs,
+    )?;
+    subs.check_all_used()?;
+    let count_only = match i.select.as_deref() {
+        None | Some("ALL_ATTRIBUTES") => false,
+        Some("COUNT") => true,
+        Some("SPECIFIC_ATTRIBUTES") if projection.is_some() => false,
+        Some(other) => {
+            return Err(validation(format!(
+                "gureum does not support Select {other} here"
+            )));
+        }
+    };
+    if i.limit == Some(0) {
+        return Err(validation(
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        ));
+    }
+    let table = load_table(db, ctx, &i.table_name)?;
+    let mut range = match &key_condition {
+        Some(c) => key_range(&table, ctx, c)?,
+        None => KeyRange::prefix(&table.items_prefix(ctx.account_id(), &ctx.region)),
+    };
+    let forward = i.scan_index_forward.unwrap_or(true) || !is_query;
+    if let Some(start) = &i.exclusive_start_key {
+        let start = item_from_json(start)?;
+        table
+            .check_key(&start)
+            .map_err(|_| validation("The provided starting key is invalid: The provided key element does not match the schema"))?;
+        let k = table.item_key(ctx.account_id(), &ctx.region, &start)?;
+        range = if forward {
+            range.after(&k)
+        } else {
+            range.before(&k)
+        };
+    }
+    let segment = match (i.segment, i.total_segments) {
+        (Some(s), Some(t)) if t > 0 && s < t => Some((s, t)),
+        (None, None) => None,
+        _ => {
+            return Err(validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            ));
+        }
+    };
+    let limit = i.limit.unwrap_or(usize::MAX);
+    let mut items = Vec::new();
+    let (mut scanned, mut bytes) = (0usize, 0usize);
+    let mut last_key: Option<Item> = None;
+    let mut more = false;
+    'pages: loop {
+        if range.is_empty() {
+            break;
+        }
+        let batch = db
+            .storage
+            .kv
+            .scan(ITEMS, &range, Some(256), !forward)
+            .map_err(store_error)?;
+        if batch.is_empty() {
+            break;
+        }
+        for (k, v) in &batch {
+            range = if forward {
+                range.clone().after(k)
+            } else {
+                range.clone().before(k)
+            };
+            let item = decode_item(v)?;
+            if let Some((s, t)) = segment {
+                // A stable hash of the partition key picks the segment.
+                let hash_value = item
+                    .get(&table.hash.name)
+                    .map(encode_key_value)
+                    .unwrap_or_default();
+                let h = hash_value.iter().fold(0xcbf29ce484222325u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+                });
+                if (h % t as u64) as usize != s {
+                    continue;
+                }
+            }
+            if let Some(c) = &key_condition {
+                if !eval::matches(&item, c) {
+                    continue;
+                }
+            }
+            scanned += 1;
+            bytes += item_size(&item);
+            let keep = filter.as_ref().is_none_or(|f| eval::matches(&item, f));
+            if keep {
+                let shown = match &projection {
+                    Some(paths) => eval::project(&item, paths),
+                    None => item.clone(),
+                };
+                items.push(shown);
+            }
+            if scanned >= limit || bytes >= MAX_PAGE_BYTES {
+                last_key = Some(table.key_of(&item));
+                more = true;
+                break 'pages;
+            }
+        }
+    }
+    // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
+    let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
+    if !count_only {
+        out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
+    }
+    if more {
+        if let Some(k) = last_key {
+            out["LastEvaluatedKey"] = item_to_json(&k);
+        }
+    }
+    Ok(out)
+}

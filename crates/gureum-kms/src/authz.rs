@@ -1,0 +1,134 @@
+//! What a KMS request asks permission for: `kms:<Operation>` on the key's ARN
+//! (`arn:aws:kms:REGION:ACCOUNT:key/KEY_ID`) with the key policy attached as the resource
+//! policy, so IAM's evaluator decides with both the caller's policies and the key's. Operations
+//! that create or list act on `*`; aliases are authorized on the alias ARN and on the key.
+//! ReEncrypt needs `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the
+//! destination. The encryption context travels as `kms:EncryptionContext:<key>` condition keys.
+
+use std::sync::Arc;
+
+use gureum_core::wire::Blob;
+use gureum_core::{AuthzTarget, RequestContext};
+use serde_json::Value;
+
+use crate::ciphertext;
+use crate::model::{self, Committed, KeyRef};
+use crate::{Kms, now};
+
+/// The target for `action` on the key `id` names. An identifier that names no key still gets
+/// its key ARN (or `*`), so the handler can answer NotFoundException to callers allowed to ask.
+fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzTarget {
+    let Ok(key_ref) = KeyRef::parse(ctx, id, true) else {
+        return AuthzTarget::new(action, "*");
+    };
+    match model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
+        Ok(key) => AuthzTarget::new(action, key.arn())
+            .with_resource_policy(key.account.clone(), Some(Arc::from(key.policy.as_str()))),
+        Err(_) => match key_ref {
+            KeyRef::Key {
+                account,
+                region,
+                key_id,
+            } => AuthzTarget::new(action, model::key_arn(&region, &account, &key_id))
+                .with_resource_policy(account, None),
+            KeyRef::Alias { .. } => AuthzTarget::new(action, "*"),
+        },
+    }
+}
+
+fn alias_target(ctx: &RequestContext, action: &str, name: &str) -> AuthzTarget {
+    AuthzTarget::new(
+        action,
+        model::alias_arn(&ctx.region, ctx.account_id(), name),
+    )
+}
+
+/// The key id the header of a ciphertext blob names, as a key ARN of the caller's scope.
+fn blob_key_id(params: &Value, member: &str) -> Option<String> {
+    let blob: Blob = serde_json::from_value(params.get(member)?.clone()).ok()?;
+    let (header, _) = ciphertext::parse_header(&blob.0).ok()?;
+    Some(header.key_id)
+}
+
+fn with_encryption_context(mut target: AuthzTarget, context: Option<&Value>) -> AuthzTarget {
+    if let Some(Value::Object(pairs)) = context {
+        for (k, v) in pairs {
+            if let Some(v) = v.as_str() {
+                target = target.with_context(format!("kms:EncryptionContext:{k}"), v);
+            }
+        }
+    }
+    target
+}
+
+/// The actions and resources of one KMS request.
+pub fn targets(
+    kms: &Kms,
+    ctx: &RequestContext,
+    operation: &str,
+    params: &Value,
+) -> Vec<AuthzTarget> {
+    let s = |k: &str| params.get(k).and_then(Value::as_str);
+    let action = format!("kms:{operation}");
+    match operation {
+        "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" => {
+            vec![AuthzTarget::new(action, "*")]
+        }
+        "CreateAlias" | "UpdateAlias" => {
+            let mut out = vec![alias_target(ctx, &action, s("AliasName").unwrap_or(""))];
+            if let Some(target) = s("TargetKeyId") {
+                out.push(key_target(kms, ctx, &action, target));
+            }
+            out
+        }
+        "DeleteAlias" => {
+            let name = s("AliasName").unwrap_or("");
+            vec![
+                alias_target(ctx, &action, name),
+                key_target(kms, ctx, &action, name),
+            ]
+        }
+        "Decrypt" => {
+            let id = s("KeyId")
+                .map(str::to_string)
+                .or_else(|| blob_key_id(params, "CiphertextBlob"));
+            let target = match id {
+                Some(id) => key_target(kms, ctx, &action, &id),
+                None => AuthzTarget::new(action, "*"),
+            };
+            vec![with_encryption_context(
+                target,
+                params.get("EncryptionContext"),
+            )]
+        }
+        "ReEncrypt" => {
+            let source = s("SourceKeyId")
+                .map(str::to_string)
+                .or_else(|| blob_key_id(params, "CiphertextBlob"));
+            let from = match source {
+                Some(id) => key_target(kms, ctx, "kms:ReEncryptFrom", &id),
+                None => AuthzTarget::new("kms:ReEncryptFrom", "*"),
+            };
+            let to = key_target(
+                kms,
+                ctx,
+                "kms:ReEncryptTo",
+                s("DestinationKeyId").unwrap_or(""),
+            );
+            vec![
+                with_encryption_context(from, params.get("SourceEncryptionContext")),
+                with_encryption_context(to, params.get("DestinationEncryptionContext")),
+            ]
+        }
+        _ => {
+            let target = match s("KeyId") {
+                Some(id) => key_target(kms, ctx, &action, id),
+                None => AuthzTarget::new(action, "*"),
+            };
+            vec![with_encryption_context(
+                target,
+                params.get("EncryptionContext"),
+            )]
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The cryptographic operations on symmetric keys: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+//! GenerateDataKeyWithoutPlaintext and GenerateRandom. Ciphertexts are the blobs of
+//! [`crate::ciphertext`], encrypted under the key's newest material and decrypted with the
+//! material version their header names.
+
+use gureum_core::wire::Blob;
+use gureum_core::{AwsError, RequestContext};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ciphertext::{self, CiphertextError, EncryptionContext};
+use crate::model::{self, Committed, KeyRecord, KeyRef};
+use crate::{Kms, errors, input, now, unseal_material};
+
+/// The most plaintext Encrypt takes; larger data goes through data keys.
+pub const MAX_PLAINTEXT: usize = 4096;
+const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
+
+fn check_algorithm(algorithm: Option<&str>) -> Result<(), AwsError> {
+    match algorithm {
+        None | Some(SYMMETRIC_DEFAULT) => Ok(()),
+        Some(other) => Err(errors::invalid_key_usage(format!(
+            "The requested algorithm {other} is not compatible with a SYMMETRIC_DEFAULT key."
+        ))),
+    }
+}
+
+fn cipher_error(e: CiphertextError) -> AwsError {
+    match e {
+        CiphertextError::BadKey => AwsError::new(
+            "KMSInternalException",
+            500,
+            "stored key material is corrupt",
+        ),
+        CiphertextError::Malformed | CiphertextError::Unauthenticated => {
+            errors::invalid_ciphertext()
+        }
+    }
+}
+
+/// A key that can encrypt now, as `id` names it (key id, key ARN, alias name or alias ARN).
+fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, AwsError> {
+    let key_ref = KeyRef::parse(ctx, id, true)?;
+    let key = model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx))?;
+    key.require_usable()?;
+    if key.key_usage != "ENCRYPT_DECRYPT" {
+        return Err(errors::invalid_key_usage(format!(
+            "{} key usage is {} which is not valid for this operation.",
+            key.arn(),
+            key.key_usage
+        )));
+    }
+    Ok(key)
+}
+
+/// Encrypts `plaintext` under `key`'s newest material.
+fn encrypt_with(
+    kms: &Kms,
+    key: &KeyRecord,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+) -> Result<Vec<u8>, AwsError> {
+    let material = key
+        .current_material()
+        .ok_or_else(|| AwsError::new("KMSInternalException", 500, "key has no material"))?;
+    let clear = unseal_material(kms, key, material.version)?;
+    ciphertext::seal(&clear, &key.key_id, material.version, plaintext, context)
+        .map_err(cipher_error)
+}
+
+/// Opens `blob`, checking it against `key_id` when the caller named one; the key and the
+/// plaintext.
+fn decrypt_blob(
+    kms: &Kms,
+    ctx: &RequestContext,
+    blob: &[u8],
+    key_id: Option<&str>,
+    context: &EncryptionContext,
+) -> Result<(KeyRecord, Vec<u8>), AwsError> {
+    let (header, _) = ciphertext::parse_header(blob).map_err(cipher_error)?;
+    let now = now(ctx);
+    let r = &mut Committed(kms.kv());
+    let (account, region) = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
+        Some(named) => {
+            let named = model::resolve(r, &named, now)?;
+            if named.key_id != header.key_id {
+                return Err(errors::incorrect_key());
+            }
+            (named.account, named.region)
+        }
+        None => (ctx.account_id().to_string(), ctx.region.clone()),
+    };
+    let key = model::get_key(r, &account, &region, &header.key_id, now)?
+        .ok_or_else(|| errors::key_not_found(&model::key_arn(&region, &account, &header.key_id)))?;
+    key.require_usable()?;
+    if key.material(header.material_version).is_none() {
+        return Err(errors::invalid_ciphertext());
+    }
+    let clear = unseal_material(kms, &key, header.material_version)?;
+    let plaintext = ciphertext::open(&clear, blob, context).map_err(cipher_error)?;
+    Ok((key, plaintext))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EncryptInput {
+    key_id: String,
+    plaintext: Blob,
+    #[serde(default)]
+    encryption_context: EncryptionContext,
+    encryption_algorithm: Option<String>,
+}
+
+pub fn encrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: EncryptInput = input(params)?;
+    if i.plaintext.0.len() > MAX_PLAINTEXT {
+        return Err(errors::validation(format!(
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to {MAX_PLAINTEXT}"
+        )));
+    }
+    check_algorithm(i.encryption_algorithm.as_deref())?;
+    let key = usable_key(kms, ctx, &i.key_id)?;
+    let blob = encrypt_with(kms, &key, &i.plaintext.0, &i.encryption_context)?;
+    Ok(json!({
+        "CiphertextBlob": Blob(blob),
+        "KeyId": key.arn(),
+        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DecryptInput {
+    ciphertext_blob: Blob,
+    #[serde(default)]
+    encryption_context: EncryptionContext,
+    key_id: Option<String>,
+    encryption_algorithm: Option<String>,
+}
+
+pub fn decrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: DecryptInput = input(params)?;
+    check_algorithm(i.encryption_algorithm.as_deref())?;
+    let (key, plaintext) = decrypt_blob(
+        kms,
+        ctx,
+        &i.ciphertext_blob.0,
+        i.key_id.as_deref(),
+        &i.encryption_context,
+    )?;
+    Ok(json!({
+        "KeyId": key.arn(),
+        "Plaintext": Blob(plaintext),
+        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReEncryptInput {
+    ciphertext_blob: Blob,
+    #[serde(default)]
+    source_encryption_context: EncryptionContext,
+    source_key_id: Option<String>,
+    destination_key_id: String,
+    #[serde(default)]
+    destination_encryption_context: EncryptionContext,
+    source_encryption_algorithm: Option<String>,
+    destination_encryption_algorithm: Option<String>,
+}
+
+pub fn re_encrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: ReEncryptInput = input(params)?;
+    check_algorithm(i.source_encryption_algorithm.as_deref())?;
+    check_algorithm(i.destination_encryption_algorithm.as_deref())?;
+    let (source, plaintext) = decrypt_blob(
+        kms,
+        ctx,
+        &i.ciphertext_blob.0,
+        i.source_key_id.as_deref(),
+        &i.source_encryption_context,
+    )?;
+    let destination = usable_key(kms, ctx, &i.destination_key_id)?;
+    let blob = encrypt_with(
+        kms,
+        &destination,
+        &plaintext,
+        &i.destination_encryption_context,
+    )?;
+    Ok(json!({
+        "CiphertextBlob": Blob(blob),
+        "SourceKeyId": source.arn(),
+        "KeyId": destination.arn(),
+        "SourceEncryptionAlgorithm": SYMMETRIC_DEFAULT,
+        "DestinationEncryptionAlgorithm": SYMMETRIC_DEFAULT,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DataKeyInput {
+    key_id: String,
+    #[serde(default)]
+    encryption_context: EncryptionContext,
+    number_of_bytes: Option<usize>,
+    key_spec: Option<String>,
+}
+
+/// A fresh data key and its ciphertext under the named key.
+fn data_key(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<(KeyRecord, Vec<u8>, Vec<u8>), AwsError> {
+    let i: DataKeyInput = input(params)?;
+    let len = match (i.number_of_bytes, i.key_spec.as_deref()) {
+        (Some(n), None) => n,
+        (None, Some("AES_256")) => 32,
+        (None, Some("AES_128")) => 16,
+        (None, Some(other)) => {
+            return Err(errors::validation(format!(
+                "1 validation error detected: Value '{other}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+            )));
+        }
+        _ => {
+            return Err(errors::validation(
+                "Please specify either number of bytes or key spec.",
+            ));
+        }
+    };
+    if !(1..=1024).contains(&len) {
+        return Err(errors::validation(format!(
+            "1 validation error detected: Value '{len}' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+        )));
+    }
+    let key = usable_key(kms, ctx, &i.key_id)?;
+    let mut plaintext = vec![0u8; len];
+    gureum_core::ids::random_bytes(&mut plaintext);
+    let blob = encrypt_with(kms, &key, &plaintext, &i.encryption_context)?;
+    Ok((key, plaintext, blob))
+}
+
+pub fn generate_data_key(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let (key, plaintext, blob) = data_key(kms, ctx, params)?;
+    Ok(json!({
+        "CiphertextBlob": Blob(blob),
+        "Plaintext": Blob(plaintext),
+        "KeyId": key.arn(),
+    }))
+}
+
+pub fn generate_data_key_without_plaintext(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let (key, _, blob) = data_key(kms, ctx, params)?;
+    Ok(json!({"CiphertextBlob": Blob(blob), "KeyId": key.arn()}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RandomInput {
+    number_of_bytes: Option<usize>,
+    custom_key_store_id: Option<String>,
+}
+
+pub fn generate_random(_: &Kms, _: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let i: RandomInput = input(params)?;
+    if i.custom_key_store_id.is_some() {
+        return Err(errors::unsupported("gureum has no custom key stores yet"));
+    }
+    let len = i
+        .number_of_bytes
+        .ok_or_else(|| errors::validation("NumberOfBytes is required."))?;
+    if !(1..=1024).contains(&len) {
+        return Err(errors::validation(format!(
+            "1 validation error detected: Value '{len}' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+        )));
+    }
+    let mut bytes = vec![0u8; len];
+    gureum_core::ids::random_bytes(&mut bytes);
+    Ok(json!({"Plaintext": Blob(bytes)}))
+}

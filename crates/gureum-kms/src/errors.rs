@@ -1,0 +1,95 @@
+//! KMS's error codes as the awsJson protocol answers them: every KMS exception in botocore's
+//! model is a client fault with status 400, except `KMSInternalException` (500). Messages follow
+//! AWS's (as moto records them in `moto/kms/responses.py` and `moto/kms/models.py`).
+
+use gureum_core::AwsError;
+use gureum_store::StoreError;
+
+fn client(code: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError::new(code, 400, message)
+}
+
+/// `NotFoundException` for a key id or key ARN: `Key 'arn:...' does not exist`.
+pub fn key_not_found(arn: &str) -> AwsError {
+    client("NotFoundException", format!("Key '{arn}' does not exist"))
+}
+
+/// `NotFoundException` for an alias: `Alias arn:... is not found.`
+pub fn alias_not_found(alias_arn: &str) -> AwsError {
+    client(
+        "NotFoundException",
+        format!("Alias {alias_arn} is not found."),
+    )
+}
+
+/// `NotFoundException` for an identifier that is neither a key id nor an ARN nor an alias.
+pub fn invalid_key_id(key_id: &str) -> AwsError {
+    client("NotFoundException", format!("Invalid keyId {key_id}"))
+}
+
+/// `ValidationException` (the awsJson form; `AwsError::validation` is the query form).
+pub fn validation(message: impl Into<String>) -> AwsError {
+    client("ValidationException", message)
+}
+
+/// `DisabledException`: `arn:... is disabled.`
+pub fn disabled(arn: &str) -> AwsError {
+    client("DisabledException", format!("{arn} is disabled."))
+}
+
+/// `KMSInvalidStateException`: `arn:... is pending deletion.` and the like.
+pub fn invalid_state(message: impl Into<String>) -> AwsError {
+    client("KMSInvalidStateException", message)
+}
+
+/// `InvalidCiphertextException`, which AWS sends without a message.
+pub fn invalid_ciphertext() -> AwsError {
+    client("InvalidCiphertextException", "")
+}
+
+/// `IncorrectKeyException`: Decrypt named a key other than the one that encrypted the blob.
+pub fn incorrect_key() -> AwsError {
+    client(
+        "IncorrectKeyException",
+        "The key ID in the request does not identify a CMK that can perform this operation.",
+    )
+}
+
+/// `InvalidKeyUsageException`: the key cannot do what the request asks.
+pub fn invalid_key_usage(message: impl Into<String>) -> AwsError {
+    client("InvalidKeyUsageException", message)
+}
+
+/// `AlreadyExistsException`.
+pub fn already_exists(message: impl Into<String>) -> AwsError {
+    client("AlreadyExistsException", message)
+}
+
+/// `NotAuthorizedException`: aliases under `alias/aws/` belong to AWS managed keys.
+pub fn not_authorized(message: impl Into<String>) -> AwsError {
+    client("NotAuthorizedException", message)
+}
+
+/// `TagException`: a tag AWS refuses (the `aws:` prefix is reserved).
+pub fn tag(message: impl Into<String>) -> AwsError {
+    client("TagException", message)
+}
+
+/// `MalformedPolicyDocumentException`.
+pub fn malformed_policy(message: impl Into<String>) -> AwsError {
+    client("MalformedPolicyDocumentException", message)
+}
+
+/// `UnsupportedOperationException`.
+pub fn unsupported(message: impl Into<String>) -> AwsError {
+    client("UnsupportedOperationException", message)
+}
+
+/// `KMSInternalException` (500): the store failed underneath an operation.
+pub fn store(e: StoreError) -> AwsError {
+    AwsError::new(
+        "KMSInternalException",
+        500,
+        format!("KMS storage failed: {e}"),
+    )
+}

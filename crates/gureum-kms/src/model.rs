@@ -1,0 +1,406 @@
+//! KMS's stored records and how a request's key identifier finds one. KMS is regional: every key
+//! starts with `(account, region)`, so neither accounts nor regions see each other's keys.
+//!
+//! A key whose deletion date has passed on the server clock is gone: every read treats it as
+//! absent (and writes remove it), so no timer is needed.
+
+use gureum_core::wire::{Blob, Timestamp};
+use gureum_core::{Arn, AwsError, RequestContext};
+use gureum_store::{KvStore, KvStoreExt, StoreError, Txn, Versioned, key};
+use serde::{Deserialize, Serialize};
+
+use crate::errors;
+
+/// Keys by `(account, region, key id)`.
+pub const KEYS: &str = "kms.keys";
+/// Aliases by `(account, region, alias name)`.
+pub const ALIASES: &str = "kms.aliases";
+
+/// One version of a key's material, sealed under the instance's master key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Material {
+    pub version: u32,
+    pub sealed: Blob,
+    pub created: Timestamp,
+    /// `ON_DEMAND` or `AUTOMATIC` for rotations; absent for the first material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A KMS key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub key_id: String,
+    pub account: String,
+    pub region: String,
+    pub created: Timestamp,
+    pub description: String,
+    pub key_usage: String,
+    pub key_spec: String,
+    pub origin: String,
+    pub enabled: bool,
+    /// When the key goes away, while it is pending deletion.
+    pub deletion_date: Option<Timestamp>,
+    pub pending_window_days: Option<u32>,
+    pub policy: String,
+    pub tags: Vec<Tag>,
+    pub rotation_enabled: bool,
+    pub rotation_period_days: Option<u32>,
+    pub materials: Vec<Material>,
+}
+
+impl Versioned for KeyRecord {
+    const VERSION: u16 = 1;
+}
+
+/// The states KMS reports (`KeyState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+        }
+    }
+}
+
+impl KeyRecord {
+    pub fn arn(&self) -> String {
+        key_arn(&self.region, &self.account, &self.key_id)
+    }
+
+    pub fn state(&self) -> KeyState {
+        if self.deletion_date.is_some() {
+            KeyState::PendingDeletion
+        } else if self.enabled {
+            KeyState::Enabled
+        } else {
+            KeyState::Disabled
+        }
+    }
+
+    /// Whether the key's deletion date has passed at `now` (seconds).
+    pub fn is_deleted_at(&self, now: f64) -> bool {
+        self.deletion_date.is_some_and(|d| d.0 <= now)
+    }
+
+    /// The newest material.
+    pub fn current_material(&self) -> Option<&Material> {
+        self.materials.iter().max_by_key(|m| m.version)
+    }
+
+    pub fn material(&self, version: u32) -> Option<&Material> {
+        self.materials.iter().find(|m| m.version == version)
+    }
+
+    /// Refuses a key that cannot do cryptography now: disabled or pending deletion.
+    pub fn require_usable(&self) -> Result<(), AwsError> {
+        match self.state() {
+            KeyState::Enabled => Ok(()),
+            KeyState::Disabled => Err(errors::disabled(&self.arn())),
+            KeyState::PendingDeletion => Err(pending_deletion(&self.arn())),
+        }
+    }
+}
+
+pub fn pending_deletion(arn: &str) -> AwsError {
+    errors::invalid_state(format!("{arn} is pending deletion."))
+}
+
+/// An alias: a friendly name for one key of the same account and region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AliasRecord {
+    pub name: String,
+    pub target_key_id: String,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
+impl Versioned for AliasRecord {
+    const VERSION: u16 = 1;
+}
+
+pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
+    Arn::new("kms", region, account, &format!("key/{key_id}")).to_string()
+}
+
+pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
+    Arn::new("kms", region, account, alias).to_string()
+}
+
+pub fn key_key(account: &str, region: &str, key_id: &str) -> Vec<u8> {
+    key::join([account, region, key_id])
+}
+
+pub fn alias_key(account: &str, region: &str, alias: &str) -> Vec<u8> {
+    key::join([account, region, alias])
+}
+
+pub fn scope_prefix(account: &str, region: &str) -> Vec<u8> {
+    key::join([account, region])
+}
+
+/// A fresh key id: a UUID in version-4 layout, as AWS writes them.
+pub fn new_key_id() -> String {
+    let mut b = [0u8; 16];
+    gureum_core::ids::random_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn is_key_id(s: &str) -> bool {
+    let s = s.strip_prefix("mrk-").unwrap_or(s);
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// What a `KeyId` member names, before looking it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A key by id (given as an id or as a key ARN).
+    Key {
+        account: String,
+        region: String,
+        key_id: String,
+    },
+    /// An alias (given as a name or as an alias ARN).
+    Alias {
+        account: String,
+        region: String,
+        name: String,
+    },
+}
+
+impl KeyRef {
+    /// Parses an identifier: key id, key ARN, alias name or alias ARN. `allow_alias` is false
+    /// for operations that take only key ids and key ARNs.
+    pub fn parse(ctx: &RequestContext, id: &str, allow_alias: bool) -> Result<KeyRef, AwsError> {
+        let account = ctx.account_id().to_string();
+        let region = ctx.region.clone();
+        if let Some(arn) = Arn::parse(id).filter(|a| a.service == "kms") {
+            if let Some(key_id) = arn.resource.strip_prefix("key/") {
+                if is_key_id(key_id) {
+                    return Ok(KeyRef::Key {
+                        account: arn.account_id,
+                        region: arn.region,
+                        key_id: key_id.to_string(),
+                    });
+                }
+            } else if allow_alias && arn.resource.starts_with("alias/") {
+                return Ok(KeyRef::Alias {
+                    account: arn.account_id,
+                    region: arn.region,
+                    name: arn.resource,
+                });
+            }
+            return Err(errors::invalid_key_id(id));
+        }
+        if allow_alias && id.starts_with("alias/") {
+            return Ok(KeyRef::Alias {
+                account,
+                region,
+                name: id.to_string(),
+            });
+        }
+        if is_key_id(id) {
+            return Ok(KeyRef::Key {
+                account,
+                region,
+                key_id: id.to_string(),
+            });
+        }
+        Err(errors::invalid_key_id(id))
+    }
+}
+
+/// Read access: a transaction or the committed state.
+pub trait Reader {
+    fn get(&mut self, table: &str, key: &[u8]) -> gureum_store::Result<Option<Vec<u8>>>;
+}
+
+impl Reader for dyn Txn + '_ {
+    fn get(&mut self, table: &str, key: &[u8]) -> gureum_store::Result<Option<Vec<u8>>> {
+        Txn::get(self, table, key)
+    }
+}
+
+/// Committed state, read outside any transaction.
+pub struct Committed<'a>(pub &'a dyn KvStore);
+
+impl Reader for Committed<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> gureum_store::Result<Option<Vec<u8>>> {
+        self.0.get(table, key)
+    }
+}
+
+fn read<T: Versioned, R: Reader + ?Sized>(
+    r: &mut R,
+    table: &str,
+    key: &[u8],
+) -> Result<Option<T>, AwsError> {
+    match r.get(table, key).map_err(errors::store)? {
+        Some(bytes) => T::from_record(&bytes).map(Some).map_err(errors::store),
+        None => Ok(None),
+    }
+}
+
+/// Writes one record.
+pub fn write<T: Versioned>(
+    txn: &mut dyn Txn,
+    table: &str,
+    key: &[u8],
+    record: &T,
+) -> Result<(), AwsError> {
+    let bytes = record.to_record().map_err(errors::store)?;
+    txn.put(table, key, &bytes).map_err(errors::store)
+}
+
+/// A key by id, or `None` when absent or deleted by `now`.
+pub fn get_key<R: Reader + ?Sized>(
+    r: &mut R,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    now: f64,
+) -> Result<Option<KeyRecord>, AwsError> {
+    let key: Option<KeyRecord> = read(r, KEYS, &key_key(account, region, key_id))?;
+    Ok(key.filter(|k| !k.is_deleted_at(now)))
+}
+
+/// An alias, or `None` when absent or its key is gone.
+pub fn get_alias<R: Reader + ?Sized>(
+    r: &mut R,
+    account: &str,
+    region: &str,
+    name: &str,
+    now: f64,
+) -> Result<Option<AliasRecord>, AwsError> {
+    let Some(alias) = read::<AliasRecord, R>(r, ALIASES, &alias_key(account, region, name))? else {
+        return Ok(None);
+    };
+    Ok(get_key(r, account, region, &alias.target_key_id, now)?.map(|_| alias))
+}
+
+/// The key `key_ref` names, or KMS's `NotFoundException`.
+pub fn resolve<R: Reader + ?Sized>(
+    r: &mut R,
+    key_ref: &KeyRef,
+    now: f64,
+) -> Result<KeyRecord, AwsError> {
+    match key_ref {
+        KeyRef::Key {
+            account,
+            region,
+            key_id,
+        } => get_key(r, account, region, key_id, now)?
+            .ok_or_else(|| errors::key_not_found(&key_arn(region, account, key_id))),
+        KeyRef::Alias {
+            account,
+            region,
+            name,
+        } => {
+            let not_found = || errors::alias_not_found(&alias_arn(region, account, name));
+            let alias = get_alias(r, account, region, name, now)?.ok_or_else(not_found)?;
+            get_key(r, account, region, &alias.target_key_id, now)?.ok_or_else(not_found)
+        }
+    }
+}
+
+/// Runs `f` in one transaction; an `AwsError` from `f` aborts it and is returned as is.
+pub fn transact<T>(
+    kv: &dyn KvStore,
+    mut f: impl FnMut(&mut dyn Txn) -> Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    let mut failure = None;
+    let outcome = kv.transaction(|txn| match f(txn) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            failure = Some(e);
+            Err(StoreError::Aborted("KMS operation refused".into()))
+        }
+    });
+    match outcome {
+        Ok(v) => Ok(v),
+        Err(e) => Err(failure.take().unwrap_or_else(|| errors::store(e))),
+    }
+}
+
+/// Every live key of `(account, region)`, by key id.
+pub fn list_keys(
+    kv: &dyn KvStore,
+    account: &str,
+    region: &str,
+    now: f64,
+) -> Result<Vec<KeyRecord>, AwsError> {
+    let entries = kv
+        .scan_prefix(KEYS, &scope_prefix(account, region), None, false)
+        .map_err(errors::store)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (_, bytes) in entries {
+        let key = KeyRecord::from_record(&bytes).map_err(errors::store)?;
+        if !key.is_deleted_at(now) {
+            out.push(key);
+        }
+    }
+    Ok(out)
+}
+
+/// Every alias of `(account, region)` whose key is live, by name.
+pub fn list_aliases(
+    kv: &dyn KvStore,
+    account: &str,
+    region: &str,
+    now: f64,
+) -> Result<Vec<AliasRecord>, AwsError> {
+    let entries = kv
+        .scan_prefix(ALIASES, &scope_prefix(account, region), None, false)
+        .map_err(errors::store)?;
+    let mut out = Vec::with_capacity(entries.len());
+    let r = &mut Committed(kv);
+    for (_, bytes) in entries {
+        let alias = AliasRecord::from_record(&bytes).map_err(errors::store)?;
+        if get_key(r, account, region, &alias.target_key_id, now)?.is_some() {
+            out.push(alias);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_look_like_aws() {
+        let id = new_key_id();
+        assert!(is_key_id(&id), "{id}");
+        assert_eq!(&id[14..15], "4");
+        assert!(!is_key_id("alias/x"));
+        assert!(!is_key_id("not-a-key"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Stored S3 records (versioned with `gureum_store::Versioned`) and the tables and keys that hold
+//! them.
+//!
+//! - `s3.buckets`: `join([bucket])` -> [`Bucket`]; bucket names are global to the partition.
+//! - `s3.buckets_by_owner`: `join([account, bucket])` -> empty, for ListBuckets.
+//! - `s3.objects`: `join([bucket, key])` -> [`ObjectRecord`]; the body is blob `blob_id`.
+//! - `s3.uploads`: `join([bucket, key, upload_id])` -> [`MultipartUpload`].
+//! - `s3.parts`: `join([upload_id, part number as 5 digits])` -> [`Part`]; the body is blob `blob_id`.
+
+use std::collections::BTreeMap;
+
+use gureum_store::{Versioned, key};
+use serde::{Deserialize, Serialize};
+
+pub const BUCKETS: &str = "s3.buckets";
+pub const BUCKETS_BY_OWNER: &str = "s3.buckets_by_owner";
+pub const OBJECTS: &str = "s3.objects";
+pub const UPLOADS: &str = "s3.uploads";
+pub const PARTS: &str = "s3.parts";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bucket {
+    pub name: String,
+    pub owner: String,
+    pub region: String,
+    pub created_millis: i64,
+}
+
+impl Versioned for Bucket {
+    const VERSION: u16 = 1;
+}
+
+/// The content headers S3 stores with an object and answers on GET/HEAD.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ContentHeaders {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_redirect_location: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectRecord {
+    pub blob_id: String,
+    pub size: u64,
+    /// Quoted, as S3 answers it.
+    pub etag: String,
+    pub last_modified_millis: i64,
+    pub owner: String,
+    #[serde(default)]
+    pub headers: ContentHeaders,
+    /// User metadata (`x-amz-meta-*`), keys lower case.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Algorithm (upper case) -> base64 checksum of the whole object.
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default = "standard")]
+    pub storage_class: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_count: Option<u32>,
+}
+
+fn standard() -> String {
+    "STANDARD".to_string()
+}
+
+impl Versioned for ObjectRecord {
+    const VERSION: u16 = 1;
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub initiated_millis: i64,
+    pub owner: String,
+    pub initiator_arn: String,
+    #[serde(default)]
+    pub headers: ContentHeaders,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default = "standard")]
+    pub storage_class: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+}
+
+impl Versioned for MultipartUpload {
+    const VERSION: u16 = 1;
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    pub part_number: u32,
+    pub blob_id: String,
+    pub size: u64,
+    /// Quoted hex MD5.
+    pub etag: String,
+    pub last_modified_millis: i64,
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+}
+
+impl Versioned for Part {
+    const VERSION: u16 = 1;
+}
+
+pub fn bucket_key(bucket: &str) -> Vec<u8> {
+    key::join([bucket])
+}
+
+pub fn owner_key(account: &str, bucket: &str) -> Vec<u8> {
+    key::join([account, bucket])
+}
+
+pub fn object_key(bucket: &str, object: &str) -> Vec<u8> {
+    key::join([bucket, object])
+}
+
+/// The byte prefix of every object key of `bucket` that starts with `prefix`: the joined bucket
+/// followed by the escaped prefix without its terminator.
+pub fn object_prefix(bucket: &str, prefix: &str) -> Vec<u8> {
+    let mut out = key::join([bucket]);
+    key::push(&mut out, prefix.as_bytes());
+    out.truncate(out.len() - 2);
+    out
+}
+
+pub fn upload_key(bucket: &str, object: &str, upload_id: &str) -> Vec<u8> {
+    key::join([bucket, object, upload_id])
+}
+
+pub fn part_key(upload_id: &str, part_number: u32) -> Vec<u8> {
+    key::join([upload_id, &format!("{part_number:05}")])
+}
+
+pub fn parts_prefix(upload_id: &str) -> Vec<u8> {
+    key::join([upload_id])
+}
+
+/// A fresh blob id for an object or part body: random, never derived from the key.
+pub fn new_blob_id() -> String {
+    gureum_core::ids::random_id("s3-", 32).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_prefix_is_a_byte_prefix_of_matching_keys() {
+        for (prefix, key, matches) in [
+            ("a/", "a/b", true),
+            ("a/", "a/", true),
+            ("a/", "a", false),
+            ("", "x", true),
+            ("a\0", "a\0b", true),
+            ("a\0", "a", false),
+        ] {
+            assert_eq!(
+                object_key("b", key).starts_with(&object_prefix("b", prefix)),
+                matches,
+                "{prefix:?} {key:?}"
+            );
+        }
+        assert!(!object_key("bb", "x").starts_with(&object_prefix("b", "")));
+        assert!(gureum_store::check_blob_id(&new_blob_id()).is_ok());
+    }
+}

@@ -1,0 +1,319 @@
+"""DynamoDB through boto3 (client and resource APIs) and the aws CLI: table lifecycle, items with
+condition and update expressions, Query in DynamoDB's key order, pagination, scans, errors with
+DynamoDB's codes and messages, and durability across a restart.
+
+Tests share one server, so each works in tables of its own (see `table_name`)."""
+import decimal
+import json
+import uuid
+
+import boto3
+import botocore.exceptions
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+
+
+def error_of(excinfo):
+    err = excinfo.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def fails(call, code, message=None, status=400):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    assert error_of(e) == (code, status), e.value.response["Error"]
+    if message is not None:
+        assert e.value.response["Error"]["Message"] == message
+    return e.value.response["Error"]["Message"]
+
+
+def table_name():
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def ddb(gureum):
+    return gureum.client("dynamodb")
+
+
+def create(ddb, name, sk_type=None, **kw):
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if sk_type:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": sk_type})
+    kw.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return ddb.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs, **kw)
+
+
+def test_table_lifecycle(ddb):
+    name = table_name()
+    desc = create(ddb, name, "N")["TableDescription"]
+    assert desc["TableStatus"] == "ACTIVE"
+    assert desc["TableArn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}"
+    assert desc["ItemCount"] == 0 and desc["TableSizeBytes"] == 0
+    assert desc["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert len(desc["TableId"]) == 36
+    ddb.get_waiter("table_exists").wait(TableName=name)
+    got = ddb.describe_table(TableName=name)["Table"]
+    assert got["KeySchema"] == desc["KeySchema"] and got["TableId"] == desc["TableId"]
+    assert name in ddb.list_tables()["TableNames"]
+    fails(lambda: create(ddb, name), "ResourceInUseException", f"Table already exists: {name}")
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x"}})
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 1
+    up = ddb.update_table(TableName=name, BillingMode="PROVISIONED",
+                          ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7})
+    assert up["TableDescription"]["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
+    ddb.delete_table(TableName=name)
+    fails(lambda: ddb.describe_table(TableName=name), "ResourceNotFoundException",
+          f"Requested resource not found: Table: {name} not found")
+    fails(lambda: ddb.get_item(TableName=name, Key={"pk": {"S": "a"}, "sk": {"N": "1"}}),
+          "ResourceNotFoundException", "Requested resource not found")
+    # A table of the same name starts empty.
+    create(ddb, name, "N")
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
+
+
+def test_create_table_validation(ddb):
+    name = table_name()
+    fails(lambda: create(ddb, name, BillingMode="PROVISIONED"), "ValidationException",
+          "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+    fails(lambda: create(ddb, name, ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}),
+          "ValidationException",
+          "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+    fails(lambda: ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                   AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
+                                   BillingMode="PAY_PER_REQUEST"),
+          "ValidationException",
+          "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [pk], AttributeDefinitions: [x]")
+
+
+def test_list_tables_paginates(ddb):
+    names = sorted(table_name() for _ in range(3))
+    for n in names:
+        create(ddb, n)
+    seen, start = [], None
+    while True:
+        kw = {"Limit": 2}
+        if start:
+            kw["ExclusiveStartTableName"] = start
+        page = ddb.list_tables(**kw)
+        assert len(page["TableNames"]) <= 2
+        seen += page["TableNames"]
+        start = page.get("LastEvaluatedTableName")
+        if not start:
+            break
+    assert all(n in seen for n in names) and seen == sorted(seen)
+    # Other regions see none of them.
+    other = boto3.client("dynamodb", endpoint_url=ddb.meta.endpoint_url, region_name="eu-west-1",
+                         aws_access_key_id="test", aws_secret_access_key="test")
+    assert not set(names) & set(other.list_tables()["TableNames"])
+
+
+def test_put_get_delete_with_conditions(ddb):
+    name = table_name()
+    create(ddb, name)
+    item = {"pk": {"S": "k"}, "n": {"N": "1.50"}, "e": {"S": ""}, "b": {"B": b"\x00\x01"},
+            "l": {"L": [{"S": "a"}, {"N": "2"}]}, "m": {"M": {"x": {"BOOL": True}, "y": {"NULL": True}}},
+            "ss": {"SS": ["a", "b"]}}
+    ddb.put_item(TableName=name, Item=item)
+    got = ddb.get_item(TableName=name, Key={"pk": {"S": "k"}}, ConsistentRead=True)["Item"]
+    assert got["n"] == {"N": "1.5"} and got["e"] == {"S": ""} and got["b"] == {"B": b"\x00\x01"}
+    assert got["m"] == item["m"] and got["l"] == item["l"] and sorted(got["ss"]["SS"]) == ["a", "b"]
+    proj = ddb.get_item(TableName=name, Key={"pk": {"S": "k"}}, ProjectionExpression="#n, m.x, l[1]",
+                        ExpressionAttributeNames={"#n": "n"})["Item"]
+    assert proj == {"n": {"N": "1.5"}, "m": {"M": {"x": {"BOOL": True}}}, "l": {"L": [{"N": "2"}]}}
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "k"}}, ConditionExpression="attribute_not_exists(pk)"),
+          "ConditionalCheckFailedException", "The conditional request failed")
+    old = ddb.put_item(TableName=name, Item={"pk": {"S": "k"}, "v": {"N": "2"}}, ReturnValues="ALL_OLD",
+                       ConditionExpression="n BETWEEN :lo AND :hi AND (contains(ss, :a) OR size(l) > :z) AND NOT begins_with(pk, :x)",
+                       ExpressionAttributeValues={":lo": {"N": "1"}, ":hi": {"N": "2"}, ":a": {"S": "a"},
+                                                  ":z": {"N": "5"}, ":x": {"S": "q"}})
+    assert old["Attributes"]["n"] == {"N": "1.5"}
+    fails(lambda: ddb.delete_item(TableName=name, Key={"pk": {"S": "k"}}, ConditionExpression="v IN (:a, :b)",
+                                  ExpressionAttributeValues={":a": {"N": "3"}, ":b": {"N": "4"}}),
+          "ConditionalCheckFailedException")
+    gone = ddb.delete_item(TableName=name, Key={"pk": {"S": "k"}}, ReturnValues="ALL_OLD",
+                           ConditionExpression="attribute_type(v, :t)", ExpressionAttributeValues={":t": {"S": "N"}})
+    assert gone["Attributes"] == {"pk": {"S": "k"}, "v": {"N": "2"}}
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "k"}})
+
+
+def test_item_validation_errors(ddb):
+    name = table_name()
+    create(ddb, name, "N")
+    put = lambda item: lambda: ddb.put_item(TableName=name, Item=item)
+    fails(put({"pk": {"S": "a"}}), "ValidationException",
+          "One or more parameter values were invalid: Missing the key sk in the item")
+    fails(put({"pk": {"S": "a"}, "sk": {"S": "1"}}), "ValidationException",
+          "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S")
+    fails(put({"pk": {"S": ""}, "sk": {"N": "1"}}), "ValidationException",
+          "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk")
+    fails(put({"pk": {"S": "a"}, "sk": {"N": "1" * 39}}), "ValidationException",
+          "Attempting to store more than 38 significant digits in a Number")
+    fails(put({"pk": {"S": "a"}, "sk": {"N": "abc"}}), "ValidationException")
+    fails(put({"pk": {"S": "a"}, "sk": {"N": "1"}, "big": {"S": "x" * 410_000}}), "ValidationException",
+          "Item size has exceeded the maximum allowed size")
+    fails(lambda: ddb.get_item(TableName=name, Key={"pk": {"S": "a"}}), "ValidationException",
+          "The provided key element does not match the schema")
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                               ConditionExpression="a = :a", ExpressionAttributeValues={":a": {"S": "x"}, ":x": {"S": "y"}}),
+          "ValidationException", "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}")
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                               ConditionExpression="a = :nope", ExpressionAttributeValues={":a": {"S": "x"}}),
+          "ValidationException",
+          "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :nope")
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                               ConditionExpression="a = = :a", ExpressionAttributeValues={":a": {"S": "x"}}),
+          "ValidationException", 'Invalid ConditionExpression: Syntax error; token: "=", near: "= ="')
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+                               ConditionExpression="#x = :a", ExpressionAttributeValues={":a": {"S": "x"}}),
+          "ValidationException",
+          "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #x")
+
+
+def test_update_expressions(ddb):
+    name = table_name()
+    create(ddb, name)
+    key = {"pk": {"S": "u"}}
+    r = ddb.update_item(TableName=name, Key=key, ReturnValues="ALL_NEW",
+                        UpdateExpression="SET c = :one, l = :l, m = :m ADD s :s, tot :five",
+                        ExpressionAttributeValues={":one": {"N": "1"}, ":l": {"L": [{"S": "a"}]},
+                                                   ":m": {"M": {"in": {"N": "0"}}}, ":s": {"SS": ["x", "y"]},
+                                                   ":five": {"N": "5"}})
+    assert r["Attributes"]["c"] == {"N": "1"} and r["Attributes"]["tot"] == {"N": "5"}
+    r = ddb.update_item(TableName=name, Key=key, ReturnValues="UPDATED_NEW",
+                        UpdateExpression="SET c = c + :d, l = list_append(l, :more), m.#in = m.#in - :d, "
+                                         "f = if_not_exists(f, :d), g = if_not_exists(c, :d) "
+                                         "REMOVE gone DELETE s :x ADD tot :d",
+                        ExpressionAttributeNames={"#in": "in"},
+                        ExpressionAttributeValues={":d": {"N": "0.5"}, ":more": {"L": [{"S": "b"}]}, ":x": {"SS": ["x"]}})
+    a = r["Attributes"]
+    assert a["c"] == {"N": "1.5"} and a["l"] == {"L": [{"S": "a"}, {"S": "b"}]}
+    assert a["m"] == {"M": {"in": {"N": "-0.5"}}} and a["f"] == {"N": "0.5"} and a["g"] == {"N": "1"}
+    assert a["s"] == {"SS": ["y"]} and a["tot"] == {"N": "5.5"}
+    r = ddb.update_item(TableName=name, Key=key, UpdateExpression="REMOVE l[0], f", ReturnValues="ALL_OLD")
+    assert r["Attributes"]["f"] == {"N": "0.5"}
+    item = ddb.get_item(TableName=name, Key=key)["Item"]
+    assert item["l"] == {"L": [{"S": "b"}]} and "f" not in item
+    fails(lambda: ddb.update_item(TableName=name, Key=key, UpdateExpression="SET pk = :v",
+                                  ExpressionAttributeValues={":v": {"S": "z"}}),
+          "ValidationException",
+          "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key")
+    fails(lambda: ddb.update_item(TableName=name, Key=key, UpdateExpression="SET c = c + :v",
+                                  ExpressionAttributeValues={":v": {"S": "z"}}),
+          "ValidationException", "An operand in the update expression has an incorrect data type")
+    fails(lambda: ddb.update_item(TableName=name, Key=key, UpdateExpression="SET c = :v",
+                                  ConditionExpression="c > :v", ExpressionAttributeValues={":v": {"N": "100"}}),
+          "ConditionalCheckFailedException")
+    fails(lambda: ddb.update_item(TableName=name, Key=key, UpdateExpression="SET status = :v",
+                                  ExpressionAttributeValues={":v": {"N": "1"}}),
+          "ValidationException", "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status")
+
+
+def test_resource_api_and_conditions(gureum):
+    name = table_name()
+    res = boto3.resource("dynamodb", endpoint_url=gureum.endpoint, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test")
+    table = res.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                        {"AttributeName": "sk", "KeyType": "RANGE"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                   {"AttributeName": "sk", "AttributeType": "S"}])
+    table.wait_until_exists()
+    for sk in ["order#2", "order#1", "user#1", "order#10", "ordez"]:
+        table.put_item(Item={"pk": "cust", "sk": sk, "amount": decimal.Decimal("12.5"), "tags": {"a", "b"}})
+    got = table.get_item(Key={"pk": "cust", "sk": "order#1"})["Item"]
+    assert got["amount"] == decimal.Decimal("12.5") and got["tags"] == {"a", "b"}
+    r = table.query(KeyConditionExpression=Key("pk").eq("cust") & Key("sk").begins_with("order#"))
+    assert [i["sk"] for i in r["Items"]] == ["order#1", "order#10", "order#2"]
+    r = table.query(KeyConditionExpression=Key("pk").eq("cust") & Key("sk").between("order#10", "user#1"),
+                    ScanIndexForward=False, FilterExpression=Attr("sk").ne("ordez"))
+    assert [i["sk"] for i in r["Items"]] == ["user#1", "order#2", "order#10"]
+    assert r["ScannedCount"] == 4 and r["Count"] == 3
+    r = table.scan(FilterExpression=Attr("sk").begins_with("user") | Attr("sk").eq("ordez"))
+    assert sorted(i["sk"] for i in r["Items"]) == ["ordez", "user#1"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        table.put_item(Item={"pk": "cust", "sk": "ordez"}, ConditionExpression=Attr("pk").not_exists())
+    assert error_of(e) == ("ConditionalCheckFailedException", 400)
+
+
+def test_numeric_sort_keys_query_in_numeric_order(ddb):
+    name = table_name()
+    create(ddb, name, "N")
+    numbers = ["-1e20", "-100", "-10.5", "-10", "-1", "-0.001", "0", "0.001", "1", "2", "9.99", "10",
+               "10.5", "100", "12345678901234567890123456789012345678", "1e100"]
+    for i, n in enumerate(reversed(numbers)):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": n}, "i": {"N": str(i)}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "other"}, "sk": {"N": "5"}})
+    r = ddb.query(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}})
+    got = [decimal.Decimal(i["sk"]["N"]) for i in r["Items"]]
+    assert got == sorted(decimal.Decimal(n) for n in numbers) and r["Count"] == len(numbers)
+    r = ddb.query(TableName=name, KeyConditionExpression="pk = :p AND sk < :z", ScanIndexForward=False,
+                  ExpressionAttributeValues={":p": {"S": "p"}, ":z": {"N": "0"}})
+    assert [i["sk"]["N"] for i in r["Items"]][:3] == ["-0.001", "-1", "-10"]
+    r = ddb.query(TableName=name, KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                  ExpressionAttributeValues={":p": {"S": "p"}, ":a": {"N": "-10"}, ":b": {"N": "10"}}, Select="COUNT")
+    assert r["Count"] == 9 and "Items" not in r
+    # Pages of 3 walk the whole partition once, in order.
+    seen, start = [], None
+    while True:
+        kw = {"ExclusiveStartKey": start} if start else {}
+        page = ddb.query(TableName=name, KeyConditionExpression="pk = :p", Limit=3,
+                         ExpressionAttributeValues={":p": {"S": "p"}}, **kw)
+        seen += [i["sk"]["N"] for i in page["Items"]]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert [decimal.Decimal(n) for n in seen] == sorted(decimal.Decimal(n) for n in numbers)
+    fails(lambda: ddb.query(TableName=name, KeyConditionExpression="sk = :z", ExpressionAttributeValues={":z": {"N": "0"}}),
+          "ValidationException", "Query condition missed key schema element: pk")
+
+
+def test_scan_filters_and_paginates(ddb):
+    name = table_name()
+    create(ddb, name)
+    for i in range(25):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i:02}"}, "n": {"N": str(i)}})
+    items, start, pages = [], None, 0
+    while True:
+        kw = {"ExclusiveStartKey": start} if start else {}
+        page = ddb.scan(TableName=name, Limit=7, FilterExpression="n >= :ten", ExpressionAttributeValues={":ten": {"N": "10"}}, **kw)
+        pages += 1
+        items += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert pages == 4 and sorted(int(i["n"]["N"]) for i in items) == list(range(10, 25))
+    paginator = ddb.get_paginator("scan")
+    assert sum(p["Count"] for p in paginator.paginate(TableName=name, PaginationConfig={"PageSize": 4})) == 25
+
+
+def test_page_limit_of_one_megabyte(ddb):
+    name = table_name()
+    create(ddb, name)
+    for i in range(6):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}, "blob": {"S": "x" * 300_000}})
+    page = ddb.scan(TableName=name)
+    assert page["Count"] < 6 and "LastEvaluatedKey" in page
+
+
+def test_durable_across_restart(start_gureum, tmp_path):
+    server = start_gureum(data_dir=str(tmp_path)).start()
+    ddb = server.client("dynamodb")
+    create(ddb, "durable", "N")
+    ddb.put_item(TableName="durable", Item={"pk": {"S": "a"}, "sk": {"N": "-3.25"}, "v": {"S": "kept"}})
+    port = server.port
+    server.kill()
+    again = start_gureum(data_dir=str(tmp_path), port=port).start()
+    ddb = again.client("dynamodb")
+    assert ddb.describe_table(TableName="durable")["Table"]["ItemCount"] == 1
+    got = ddb.get_item(TableName="durable", Key={"pk": {"S": "a"}, "sk": {"N": "-3.25"}})["Item"]
+    assert got["v"] == {"S": "kept"}
+
+
+def test_cli_list_tables(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    out = gureum.cli("dynamodb", "list-tables")
+    assert name in json.loads(out.stdout)["TableNames"]

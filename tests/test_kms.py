@@ -1,0 +1,313 @@
+"""KMS through the official clients: keys, aliases, tags, real encryption with encryption
+context, data keys, key states, scheduled deletion on the server clock, rotation, and key
+policies and IAM policies deciding who may use a key.
+
+Tests share one server; each creates its own keys and aliases (see `uid`)."""
+import base64
+import json
+import uuid
+
+import botocore.exceptions
+import pytest
+
+
+def uid():
+    return uuid.uuid4().hex[:10]
+
+
+def error_of(excinfo):
+    err = excinfo.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def fails(call, code, status=400):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    assert error_of(e) == (code, status), e.value.response["Error"]
+    return e.value.response["Error"].get("Message", "")
+
+
+@pytest.fixture
+def kms(gureum):
+    return gureum.client("kms")
+
+
+def account_of(gureum):
+    return gureum.client("sts").get_caller_identity()["Account"]
+
+
+def new_key(kms, **kwargs):
+    return kms.create_key(**kwargs)["KeyMetadata"]
+
+
+# --- keys, aliases, tags -----------------------------------------------------------------------
+
+
+def test_create_describe_list(kms, gureum):
+    acct = account_of(gureum)
+    meta = new_key(kms, Description="first", Tags=[{"TagKey": "team", "TagValue": "web"}])
+    key_id = meta["KeyId"]
+    assert meta["Arn"] == f"arn:aws:kms:us-east-1:{acct}:key/{key_id}"
+    assert meta["KeyState"] == "Enabled" and meta["Enabled"] is True
+    assert meta["KeySpec"] == "SYMMETRIC_DEFAULT" and meta["KeyUsage"] == "ENCRYPT_DECRYPT"
+    assert meta["EncryptionAlgorithms"] == ["SYMMETRIC_DEFAULT"]
+    assert meta["KeyManager"] == "CUSTOMER" and meta["Origin"] == "AWS_KMS"
+    assert meta["Description"] == "first"
+    for ident in (key_id, meta["Arn"]):
+        assert kms.describe_key(KeyId=ident)["KeyMetadata"]["KeyId"] == key_id
+    keys = [k["KeyId"] for k in kms.get_paginator("list_keys").paginate(Limit=1).build_full_result()["Keys"]]
+    assert key_id in keys
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "team", "TagValue": "web"}]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{acct}:root"}
+    assert policy["Statement"][0]["Action"] == "kms:*"
+
+
+def test_keys_are_regional(gureum):
+    east = gureum.client("kms", region="us-east-1")
+    west = gureum.client("kms", region="us-west-2")
+    key_id = new_key(west)["KeyId"]
+    assert new_key(west)["Arn"].startswith("arn:aws:kms:us-west-2:")
+    fails(lambda: east.describe_key(KeyId=key_id), "NotFoundException")
+
+
+def test_unknown_keys(kms, gureum):
+    acct = account_of(gureum)
+    missing = "11111111-2222-4333-8444-555555555555"
+    msg = fails(lambda: kms.describe_key(KeyId=missing), "NotFoundException")
+    assert msg == f"Key 'arn:aws:kms:us-east-1:{acct}:key/{missing}' does not exist"
+    msg = fails(lambda: kms.describe_key(KeyId="alias/nope-" + uid()), "NotFoundException")
+    assert msg.startswith(f"Alias arn:aws:kms:us-east-1:{acct}:alias/nope-")
+    fails(lambda: kms.encrypt(KeyId=missing, Plaintext=b"x"), "NotFoundException")
+
+
+def test_aliases(kms, gureum):
+    acct = account_of(gureum)
+    a, b = new_key(kms)["KeyId"], new_key(kms)["KeyId"]
+    name = "alias/app-" + uid()
+    kms.create_alias(AliasName=name, TargetKeyId=a)
+    for ident in (name, f"arn:aws:kms:us-east-1:{acct}:{name}"):
+        assert kms.describe_key(KeyId=ident)["KeyMetadata"]["KeyId"] == a
+    fails(lambda: kms.create_alias(AliasName=name, TargetKeyId=b), "AlreadyExistsException")
+    fails(lambda: kms.create_alias(AliasName="alias/aws/mine", TargetKeyId=b), "NotAuthorizedException")
+    fails(lambda: kms.create_alias(AliasName=name + "2", TargetKeyId=name), "ValidationException")
+    kms.update_alias(AliasName=name, TargetKeyId=b)
+    assert kms.describe_key(KeyId=name)["KeyMetadata"]["KeyId"] == b
+    listed = kms.list_aliases(KeyId=b)["Aliases"]
+    assert [x["AliasName"] for x in listed] == [name]
+    assert listed[0]["AliasArn"] == f"arn:aws:kms:us-east-1:{acct}:{name}"
+    assert listed[0]["TargetKeyId"] == b
+    all_names = [x["AliasName"] for x in kms.get_paginator("list_aliases").paginate().build_full_result()["Aliases"]]
+    assert name in all_names
+    kms.delete_alias(AliasName=name)
+    fails(lambda: kms.describe_key(KeyId=name), "NotFoundException")
+    fails(lambda: kms.delete_alias(AliasName=name), "NotFoundException")
+
+
+def test_tags(kms):
+    key_id = new_key(kms)["KeyId"]
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}])
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "a", "TagValue": "3"}])
+    kms.untag_resource(KeyId=key_id, TagKeys=["b"])
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "a", "TagValue": "3"}]
+    fails(lambda: kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "aws:x", "TagValue": "1"}]), "TagException")
+
+
+# --- cryptography ------------------------------------------------------------------------------
+
+
+def test_encrypt_decrypt_round_trip(kms):
+    meta = new_key(kms)
+    ctx = {"purpose": "test", "tenant": "t1"}
+    out = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"attack at dawn", EncryptionContext=ctx)
+    assert out["KeyId"] == meta["Arn"] and out["EncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    blob = out["CiphertextBlob"]
+    assert b"attack at dawn" not in blob
+    back = kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)
+    assert back["Plaintext"] == b"attack at dawn" and back["KeyId"] == meta["Arn"]
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx, KeyId=meta["Arn"])["Plaintext"] == b"attack at dawn"
+    other = new_key(kms)["KeyId"]
+    fails(lambda: kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx, KeyId=other), "IncorrectKeyException")
+
+
+def test_encryption_context_and_tampering_refused(kms):
+    key_id = new_key(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"secret", EncryptionContext={"k": "v"})["CiphertextBlob"]
+    fails(lambda: kms.decrypt(CiphertextBlob=blob), "InvalidCiphertextException")
+    fails(lambda: kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "w"}), "InvalidCiphertextException")
+    tampered = blob[:-1] + bytes([blob[-1] ^ 1])
+    fails(lambda: kms.decrypt(CiphertextBlob=tampered, EncryptionContext={"k": "v"}), "InvalidCiphertextException")
+    fails(lambda: kms.decrypt(CiphertextBlob=b"not a ciphertext at all"), "InvalidCiphertextException")
+
+
+def test_plaintext_limit(kms):
+    key_id = new_key(kms)["KeyId"]
+    assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=key_id, Plaintext=b"x" * 4096)["CiphertextBlob"])["Plaintext"] == b"x" * 4096
+    fails(lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x" * 4097), "ValidationException")
+
+
+def test_encrypt_decrypt_through_the_cli(gureum, kms, tmp_path):
+    # The aws CLI v1 sends a blob argument's text as the bytes; fileb:// sends a file's bytes.
+    name = "alias/cli-" + uid()
+    kms.create_alias(AliasName=name, TargetKeyId=new_key(kms)["KeyId"])
+    out = gureum.cli("kms", "encrypt", "--key-id", name, "--plaintext", "from the cli",
+                     "--encryption-context", "app=cli", "--output", "json")
+    blob_file = tmp_path / "blob"
+    blob_file.write_bytes(base64.b64decode(json.loads(out.stdout)["CiphertextBlob"]))
+    out = gureum.cli("kms", "decrypt", "--ciphertext-blob", f"fileb://{blob_file}", "--encryption-context",
+                     "app=cli", "--output", "text", "--query", "Plaintext")
+    assert base64.b64decode(out.stdout.strip()) == b"from the cli"
+    out = gureum.cli("kms", "decrypt", "--ciphertext-blob", f"fileb://{blob_file}", check=False)
+    assert out.returncode != 0 and "InvalidCiphertextException" in out.stderr
+
+
+def test_data_keys(kms):
+    key_id = new_key(kms)["KeyId"]
+    dk = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext={"f": "1"})
+    assert len(dk["Plaintext"]) == 32
+    assert kms.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext={"f": "1"})["Plaintext"] == dk["Plaintext"]
+    assert len(kms.generate_data_key(KeyId=key_id, NumberOfBytes=64)["Plaintext"]) == 64
+    assert len(kms.generate_data_key(KeyId=key_id, KeySpec="AES_128")["Plaintext"]) == 16
+    fails(lambda: kms.generate_data_key(KeyId=key_id), "ValidationException")
+    wp = kms.generate_data_key_without_plaintext(KeyId=key_id, KeySpec="AES_256")
+    assert "Plaintext" not in wp
+    assert len(kms.decrypt(CiphertextBlob=wp["CiphertextBlob"])["Plaintext"]) == 32
+    assert len(kms.generate_random(NumberOfBytes=48)["Plaintext"]) == 48
+
+
+def test_re_encrypt(kms):
+    a, b = new_key(kms), new_key(kms)
+    blob = kms.encrypt(KeyId=a["KeyId"], Plaintext=b"move me", EncryptionContext={"x": "1"})["CiphertextBlob"]
+    out = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext={"x": "1"},
+                         DestinationKeyId=b["KeyId"], DestinationEncryptionContext={"y": "2"})
+    assert out["SourceKeyId"] == a["Arn"] and out["KeyId"] == b["Arn"]
+    back = kms.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext={"y": "2"})
+    assert back["Plaintext"] == b"move me" and back["KeyId"] == b["Arn"]
+
+
+def test_disabled_key(kms):
+    key_id = new_key(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    kms.disable_key(KeyId=key_id)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+    msg = fails(lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x"), "DisabledException")
+    assert msg.endswith(f"key/{key_id} is disabled.")
+    fails(lambda: kms.decrypt(CiphertextBlob=blob), "DisabledException")
+    fails(lambda: kms.generate_data_key(KeyId=key_id, KeySpec="AES_256"), "DisabledException")
+    kms.enable_key(KeyId=key_id)
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+
+
+def test_rotation_keeps_old_ciphertexts(kms):
+    key_id = new_key(kms)["KeyId"]
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
+    kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    status = kms.get_key_rotation_status(KeyId=key_id)
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 90
+    old = kms.encrypt(KeyId=key_id, Plaintext=b"before")["CiphertextBlob"]
+    kms.rotate_key_on_demand(KeyId=key_id)
+    new = kms.encrypt(KeyId=key_id, Plaintext=b"after")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"before"
+    assert kms.decrypt(CiphertextBlob=new)["Plaintext"] == b"after"
+    assert [r["RotationType"] for r in kms.list_key_rotations(KeyId=key_id)["Rotations"]] == ["ON_DEMAND"]
+    kms.disable_key_rotation(KeyId=key_id)
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
+
+
+def test_scheduled_deletion_on_the_server_clock(start_gureum):
+    server = start_gureum().start()
+    kms = server.client("kms")
+    key_id = new_key(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    fails(lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=6), "ValidationException")
+    fails(lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=31), "ValidationException")
+    out = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert out["KeyState"] == "PendingDeletion" and out["PendingWindowInDays"] == 7
+    meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "PendingDeletion" and "DeletionDate" in meta
+    fails(lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x"), "KMSInvalidStateException")
+    fails(lambda: kms.decrypt(CiphertextBlob=blob), "KMSInvalidStateException")
+    kms.cancel_key_deletion(KeyId=key_id)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+    fails(lambda: kms.cancel_key_deletion(KeyId=key_id), "KMSInvalidStateException")
+    kms.enable_key(KeyId=key_id)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert server.admin("/_gureum/clock", {"advance_seconds": 6 * 86400})[0] == 200
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert server.admin("/_gureum/clock", {"advance_seconds": 86400 + 60})[0] == 200
+    fails(lambda: kms.describe_key(KeyId=key_id), "NotFoundException")
+    assert key_id not in [k["KeyId"] for k in kms.list_keys()["Keys"]]
+    fails(lambda: kms.decrypt(CiphertextBlob=blob), "NotFoundException")
+
+
+def test_keys_survive_a_restart(start_gureum):
+    server = start_gureum().start()
+    kms = server.client("kms")
+    key_id = new_key(kms)["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"durable")["CiphertextBlob"]
+    server.kill()
+    server.start()
+    assert server.client("kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"durable"
+
+
+# --- authorization -----------------------------------------------------------------------------
+
+
+def make_user(gureum, policy=None):
+    iam = gureum.client("iam")
+    name = "kms-user-" + uid()
+    iam.create_user(UserName=name)
+    if policy is not None:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    arn = iam.get_user(UserName=name)["User"]["Arn"]
+    return gureum.client("kms", key=key["AccessKeyId"], secret=key["SecretAccessKey"]), arn
+
+
+def allow(actions, resource="*"):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]}
+
+
+def test_iam_policy_decides_for_users(gureum, kms):
+    meta = new_key(kms)
+    other = new_key(kms)
+    nobody, _ = make_user(gureum)
+    msg = fails(lambda: nobody.encrypt(KeyId=meta["KeyId"], Plaintext=b"x"), "AccessDeniedException")
+    assert "kms:Encrypt" in msg and meta["Arn"] in msg
+    fails(lambda: nobody.list_keys(), "AccessDeniedException")
+    user, _ = make_user(gureum, allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], meta["Arn"]))
+    blob = user.encrypt(KeyId=meta["KeyId"], Plaintext=b"ok")["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"ok"
+    fails(lambda: user.encrypt(KeyId=other["KeyId"], Plaintext=b"x"), "AccessDeniedException")
+    fails(lambda: user.disable_key(KeyId=meta["KeyId"]), "AccessDeniedException")
+
+
+def test_key_policy_grants_and_denies(gureum, kms):
+    acct = account_of(gureum)
+    user, user_arn = make_user(gureum)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "user", "Effect": "Allow", "Principal": {"AWS": user_arn},
+             "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"},
+        ],
+    }
+    key_id = new_key(kms, Policy=json.dumps(policy))["KeyId"]
+    blob = user.encrypt(KeyId=key_id, Plaintext=b"granted by the key")["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"granted by the key"
+    fails(lambda: user.generate_data_key(KeyId=key_id, KeySpec="AES_256"), "AccessDeniedException")
+    # A key policy that denies wins over the user's own allow, and over root.
+    admin, _ = make_user(gureum, allow("kms:*"))
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+        ],
+    }
+    locked = new_key(kms, Policy=json.dumps(deny))["KeyId"]
+    blob = admin.encrypt(KeyId=locked, Plaintext=b"x")["CiphertextBlob"]
+    fails(lambda: admin.decrypt(CiphertextBlob=blob), "AccessDeniedException")
+    fails(lambda: kms.decrypt(CiphertextBlob=blob), "AccessDeniedException")
