@@ -170,6 +170,7 @@ def test_ranges_conditionals_and_overrides(s3):
     body = bytes(range(256)) * 4
     etag = s3.put_object(Bucket=name, Key="r", Body=body)["ETag"]
     part = s3.get_object(Bucket=name, Key="r", Range="bytes=10-19")
+    assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
     assert part["Body"].read() == body[10:20]
     assert part["ContentRange"] == f"bytes 10-19/{len(body)}"
     assert part["ContentLength"] == 10

@@ -586,6 +586,15 @@ pub(crate) fn encode_bindings(
             Location::Uri | Location::Querystring => {}
         }
     }
+    // HTTP's rule: a successful answer carrying a Content-Range is a partial one (S3's ranged
+    // GetObject), whatever the operation's usual status.
+    if status.is_none()
+        && headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-range"))
+    {
+        status = Some(206);
+    }
     Ok(status)
 }
 
