@@ -454,3 +454,13 @@ def test_cloudwatch_speaks_cbor_when_asked(gureum):
     assert error_of(e) == ("NotImplemented", 501)
     headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
     assert headers.get("smithy-protocol") == "rpc-v2-cbor"
+
+
+def test_unsigned_s3_requests_are_anonymous_and_denied_without_a_policy(gureum):
+    s3 = gureum.client("s3")
+    s3.create_bucket(Bucket="anon-check")
+    s3.put_object(Bucket="anon-check", Key="k", Body=b"private")
+    status, _, body = raw(gureum, "GET", "/anon-check/k")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body and b"Access Denied" in body
+    status, _, body = raw(gureum, "GET", "/")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body

@@ -58,6 +58,10 @@ pub trait Authorizer: Send + Sync {
 /// AWS's message for an implicit or explicit denial. AWS writes "User:" for every kind of
 /// principal, assumed roles included.
 pub fn denied(ctx: &RequestContext, target: &AuthzTarget, explicit: bool) -> AwsError {
+    // AWS tells an anonymous caller nothing more.
+    if ctx.principal.is_anonymous() {
+        return AwsError::access_denied("Access Denied");
+    }
     let why = if explicit && target.resource_policy.is_some() {
         "with an explicit deny in a resource-based policy".to_string()
     } else if explicit {

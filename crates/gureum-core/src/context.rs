@@ -19,6 +19,8 @@ pub enum PrincipalKind {
     },
     /// A federated user from `GetFederationToken`.
     FederatedUser { name: String },
+    /// An unsigned request; only resource policies that grant `*` can allow it.
+    Anonymous,
 }
 
 /// The authenticated identity of a request.
@@ -41,6 +43,20 @@ impl Principal {
             user_id: account_id.to_string(),
             kind: PrincipalKind::Root,
         }
+    }
+
+    /// The caller of an unsigned request.
+    pub fn anonymous() -> Self {
+        Principal {
+            account_id: String::new(),
+            arn: "anonymous".to_string(),
+            user_id: "anonymous".to_string(),
+            kind: PrincipalKind::Anonymous,
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.kind == PrincipalKind::Anonymous
     }
 
     pub fn is_root(&self) -> bool {

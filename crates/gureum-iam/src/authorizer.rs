@@ -138,6 +138,12 @@ impl IamAuthorizer {
                 out.principal = Some(Arc::new(PrincipalInfo::root(account)));
                 return Ok(out);
             }
+            // No identity policies: only a resource policy granting `*` lets it in.
+            PrincipalKind::Anonymous => {
+                out.exists = true;
+                out.principal = Some(Arc::new(PrincipalInfo::anonymous()));
+                return Ok(out);
+            }
             PrincipalKind::User { name } | PrincipalKind::FederatedUser { name } => {
                 let user_name = match session.as_ref().map(|s| &s.kind) {
                     Some(StoredKind::FederatedUser { user_name, .. }) => user_name.clone(),

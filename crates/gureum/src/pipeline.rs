@@ -214,6 +214,17 @@ impl Pipeline {
             Verified::Anonymous if is_unsigned_operation(route.service, &route.operation) => {
                 return Err(AwsError::not_implemented(route.service, &route.operation));
             }
+            // S3 serves unsigned requests as the anonymous principal: bucket policies decide.
+            Verified::Anonymous if flavor == ErrorFlavor::S3 => {
+                Box::new(gureum_auth::SignedIdentity {
+                    principal: Principal::anonymous(),
+                    access_key_id: String::new(),
+                    region: String::new(),
+                    service: route.service.to_string(),
+                    decoded_body: None,
+                    trailers: Vec::new(),
+                })
+            }
             Verified::Anonymous => return Err(missing_authentication(flavor)),
         };
         if let Some(body) = identity.decoded_body.clone() {
