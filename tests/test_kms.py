@@ -311,3 +311,201 @@ def test_key_policy_grants_and_denies(gureum, kms):
     blob = admin.encrypt(KeyId=locked, Plaintext=b"x")["CiphertextBlob"]
     fails(lambda: admin.decrypt(CiphertextBlob=blob), "AccessDeniedException")
     fails(lambda: kms.decrypt(CiphertextBlob=blob), "AccessDeniedException")
+
+
+# --- key policies ------------------------------------------------------------------------------
+
+
+def root_policy(acct, *extra):
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+             "Action": "kms:*", "Resource": "*"},
+            *extra,
+        ],
+    }
+
+
+LOCKOUT = "The new key policy will not allow you to update the key policy in the future."
+
+
+def test_put_get_list_key_policies(gureum, kms):
+    acct = account_of(gureum)
+    key_id = new_key(kms)["KeyId"]
+    assert kms.list_key_policies(KeyId=key_id)["PolicyNames"] == ["default"]
+    default = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert default["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{acct}:root"}
+    _, user_arn = make_user(gureum)
+    policy = root_policy(acct, {"Sid": "user", "Effect": "Allow", "Principal": {"AWS": user_arn},
+                                "Action": "kms:Encrypt", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+    got = kms.get_key_policy(KeyId=key_id, PolicyName="default")
+    assert json.loads(got["Policy"]) == policy and got["PolicyName"] == "default"
+    # Only "default" exists.
+    msg = fails(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="other", Policy=json.dumps(policy)),
+                "UnsupportedOperationException")
+    assert msg == "Only default policy is supported"
+    assert fails(lambda: kms.get_key_policy(KeyId=key_id, PolicyName="other"),
+                 "NotFoundException") == "No such policy exists"
+    fails(lambda: kms.list_key_policies(KeyId=str(uuid.uuid4())), "NotFoundException")
+
+
+def test_key_policies_are_validated_as_resource_policies(gureum, kms):
+    acct = account_of(gureum)
+    key_id = new_key(kms)["KeyId"]
+    no_principal = {"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+    for call in (
+        lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(no_principal)),
+        lambda: kms.create_key(Policy=json.dumps(no_principal)),
+    ):
+        assert fails(call, "MalformedPolicyDocumentException") == "Missing required field Principal"
+    msg = fails(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy="{not json"),
+                "MalformedPolicyDocumentException")
+    assert msg == "Syntax errors in policy."
+    bad_action = root_policy(acct)
+    bad_action["Statement"][0]["Action"] = "Encrypt"
+    msg = fails(lambda: kms.create_key(Policy=json.dumps(bad_action)), "MalformedPolicyDocumentException")
+    assert "vendor" in msg
+    # The stored policy is unchanged by refusals.
+    assert json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])["Id"] == "key-default-1"
+
+
+def test_lockout_safety_check(gureum, kms):
+    acct = account_of(gureum)
+    _, other_arn = make_user(gureum)
+    only_other = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": other_arn}, "Action": "kms:*", "Resource": "*"}]}
+    key_id = new_key(kms)["KeyId"]
+    # Root would no longer be allowed PutKeyPolicy: refused, for PutKeyPolicy and CreateKey.
+    assert fails(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(only_other)),
+                 "MalformedPolicyDocumentException") == LOCKOUT
+    assert fails(lambda: kms.create_key(Policy=json.dumps(only_other)),
+                 "MalformedPolicyDocumentException") == LOCKOUT
+    # A policy allowing everything but denying PutKeyPolicy locks out too.
+    deny = root_policy(acct, {"Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy", "Resource": "*"})
+    assert fails(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(deny)),
+                 "MalformedPolicyDocumentException") == LOCKOUT
+    # An IAM user whose IAM policy allows kms:*: a policy delegating to the account keeps it in,
+    # naming it directly keeps it in, naming only someone else locks it out.
+    admin, admin_arn = make_user(gureum, allow("kms:*"))
+    user_key = new_key(kms)["KeyId"]
+    admin.put_key_policy(KeyId=user_key, PolicyName="default", Policy=json.dumps(root_policy(acct)))
+    direct = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [admin_arn, f"arn:aws:iam::{acct}:root"]},
+         "Action": "kms:*", "Resource": "*"}]}
+    admin.put_key_policy(KeyId=user_key, PolicyName="default", Policy=json.dumps(direct))
+    assert fails(lambda: admin.put_key_policy(KeyId=user_key, PolicyName="default", Policy=json.dumps(only_other)),
+                 "MalformedPolicyDocumentException") == LOCKOUT
+    # The bypass takes the policy as written.
+    admin.put_key_policy(KeyId=user_key, PolicyName="default", Policy=json.dumps(only_other),
+                         BypassPolicyLockoutSafetyCheck=True)
+    assert json.loads(kms.get_key_policy(KeyId=user_key, PolicyName="default")["Policy"]) == only_other
+    created = kms.create_key(Policy=json.dumps(only_other), BypassPolicyLockoutSafetyCheck=True)
+    assert created["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+# --- grants ------------------------------------------------------------------------------------
+
+
+def test_grants_authorize_their_grantee(gureum, kms):
+    acct = account_of(gureum)
+    meta = new_key(kms)
+    key_id = meta["KeyId"]
+    user, user_arn = make_user(gureum)
+    fails(lambda: user.encrypt(KeyId=key_id, Plaintext=b"x"), "AccessDeniedException")
+    root_arn = f"arn:aws:iam::{acct}:root"
+    g = kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, RetiringPrincipal=root_arn,
+                         Operations=["Encrypt", "Decrypt"], Name="app")
+    assert len(g["GrantId"]) == 64 and g["GrantToken"]
+    blob = user.encrypt(KeyId=key_id, Plaintext=b"by grant", GrantTokens=[g["GrantToken"]])["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"by grant"
+    fails(lambda: user.generate_data_key(KeyId=key_id, KeySpec="AES_256"), "AccessDeniedException")
+    fails(lambda: user.describe_key(KeyId=key_id), "AccessDeniedException")
+    # Creating the same named grant again answers the same grant.
+    again = kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, RetiringPrincipal=root_arn,
+                             Operations=["Encrypt", "Decrypt"], Name="app")
+    assert again["GrantId"] == g["GrantId"]
+    grants = kms.list_grants(KeyId=key_id)["Grants"]
+    assert len(grants) == 1
+    entry = grants[0]
+    assert entry["KeyId"] == meta["Arn"] and entry["GrantId"] == g["GrantId"] and entry["Name"] == "app"
+    assert entry["GranteePrincipal"] == user_arn and entry["RetiringPrincipal"] == root_arn
+    assert entry["Operations"] == ["Encrypt", "Decrypt"] and entry["IssuingAccount"] == root_arn
+    assert kms.list_grants(KeyId=key_id, GranteePrincipal="arn:aws:iam::123456789012:user/x")["Grants"] == []
+    retirable = kms.list_retirable_grants(RetiringPrincipal=root_arn)["Grants"]
+    assert g["GrantId"] in [r["GrantId"] for r in retirable]
+    # Revoked: the user is refused again.
+    kms.revoke_grant(KeyId=key_id, GrantId=g["GrantId"])
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    fails(lambda: user.encrypt(KeyId=key_id, Plaintext=b"x"), "AccessDeniedException")
+    # A key policy's explicit deny still wins over a grant.
+    deny = root_policy(acct, {"Effect": "Deny", "Principal": {"AWS": user_arn}, "Action": "kms:Encrypt",
+                              "Resource": "*"})
+    denied = new_key(kms, Policy=json.dumps(deny))["KeyId"]
+    kms.create_grant(KeyId=denied, GranteePrincipal=user_arn, Operations=["Encrypt"])
+    fails(lambda: user.encrypt(KeyId=denied, Plaintext=b"x"), "AccessDeniedException")
+
+
+def test_grant_constraints(gureum, kms):
+    key_id = new_key(kms)["KeyId"]
+    user, user_arn = make_user(gureum)
+    kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, Operations=["Encrypt"],
+                     Constraints={"EncryptionContextSubset": {"app": "web"}})
+    fails(lambda: user.encrypt(KeyId=key_id, Plaintext=b"x"), "AccessDeniedException")
+    fails(lambda: user.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"app": "db"}),
+          "AccessDeniedException")
+    user.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"app": "web"})
+    user.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"app": "web", "more": "ok"})
+    other = new_key(kms)["KeyId"]
+    g = kms.create_grant(KeyId=other, GranteePrincipal=user_arn, Operations=["Encrypt"],
+                         Constraints={"EncryptionContextEquals": {"app": "web"}})
+    user.encrypt(KeyId=other, Plaintext=b"x", EncryptionContext={"app": "web"})
+    fails(lambda: user.encrypt(KeyId=other, Plaintext=b"x", EncryptionContext={"app": "web", "more": "no"}),
+          "AccessDeniedException")
+    listed = kms.list_grants(KeyId=other, GrantId=g["GrantId"])["Grants"]
+    assert listed[0]["Constraints"] == {"EncryptionContextEquals": {"app": "web"}}
+
+
+def test_retire_grants_and_bad_grant_input(gureum, kms):
+    acct = account_of(gureum)
+    key_id = new_key(kms)["KeyId"]
+    user, user_arn = make_user(gureum)
+    g1 = kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, Operations=["Encrypt", "RetireGrant"])
+    # The grantee retires its own grant by token.
+    user.retire_grant(GrantToken=g1["GrantToken"])
+    fails(lambda: user.encrypt(KeyId=key_id, Plaintext=b"x"), "AccessDeniedException")
+    # A retiring principal retires by key and grant id.
+    retirer, retirer_arn = make_user(gureum)
+    g2 = kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, RetiringPrincipal=retirer_arn,
+                          Operations=["Encrypt"])
+    assert [r["GrantId"] for r in kms.list_retirable_grants(RetiringPrincipal=retirer_arn)["Grants"]] == [g2["GrantId"]]
+    retirer.retire_grant(KeyId=key_id, GrantId=g2["GrantId"])
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    # Bad input.
+    fails(lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x", GrantTokens=["not-a-token"]),
+          "InvalidGrantTokenException")
+    fails(lambda: kms.retire_grant(GrantToken="not-a-token"), "InvalidGrantTokenException")
+    fails(lambda: kms.retire_grant(GrantToken=g1["GrantToken"]), "InvalidGrantTokenException")
+    fails(lambda: kms.revoke_grant(KeyId=key_id, GrantId="nope"), "InvalidGrantIdException")
+    msg = fails(lambda: kms.revoke_grant(KeyId=key_id, GrantId="0" * 64), "NotFoundException")
+    assert msg == f"Grant ID {'0' * 64} not found"
+    fails(lambda: kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, Operations=["Fly"]),
+          "ValidationException")
+    fails(lambda: kms.create_grant(KeyId=str(uuid.uuid4()), GranteePrincipal=user_arn, Operations=["Encrypt"]),
+          "NotFoundException")
+    kms.disable_key(KeyId=key_id)
+    fails(lambda: kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, Operations=["Encrypt"]),
+          "DisabledException")
+    assert acct
+
+
+def test_grants_through_the_cli(gureum, kms):
+    key_id = new_key(kms)["KeyId"]
+    _, user_arn = make_user(gureum)
+    out = gureum.cli("kms", "create-grant", "--key-id", key_id, "--grantee-principal", user_arn,
+                     "--operations", "Decrypt", "--output", "json")
+    grant_id = json.loads(out.stdout)["GrantId"]
+    out = gureum.cli("kms", "list-grants", "--key-id", key_id, "--output", "json")
+    assert [g["GrantId"] for g in json.loads(out.stdout)["Grants"]] == [grant_id]

@@ -314,7 +314,18 @@ impl IamAuthorizer {
 impl Authorizer for IamAuthorizer {
     fn authorize(&self, ctx: &RequestContext, targets: &[AuthzTarget]) -> Result<(), AwsError> {
         // The root user skips identity policies; only a resource policy can refuse it.
-        if ctx.principal.is_root() && targets.iter().all(|t| t.resource_policy.is_none()) {
+        // The root user skips evaluation in its own account when no resource policy could
+        // refuse it; in another account's resources only a resource policy can let it in.
+        let own = |t: &AuthzTarget| {
+            t.resource_account
+                .as_deref()
+                .is_none_or(|a| a == ctx.account_id())
+        };
+        if ctx.principal.is_root()
+            && targets
+                .iter()
+                .all(|t| t.resource_policy.is_none() && own(t))
+        {
             return Ok(());
         }
         let policies = self.caller_policies(ctx)?;
@@ -489,6 +500,12 @@ mod tests {
                 Err("explicit deny in a resource-based policy"),
             ),
             (&root, target("111111111111", None), Ok(())),
+            // Another account's root gets nothing without a resource policy.
+            (
+                &root,
+                target("222222222222", None),
+                Err("no identity-based policy"),
+            ),
             (
                 &bob,
                 target("111111111111", Some(BUCKET_POLICY_DENY_ALL)),

@@ -3,7 +3,10 @@
 //! policy, so IAM's evaluator decides with both the caller's policies and the key's. Operations
 //! that create or list act on `*`; aliases are authorized on the alias ARN and on the key.
 //! ReEncrypt needs `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the
-//! destination. The encryption context travels as `kms:EncryptionContext:<key>` condition keys.
+//! destination. The encryption context travels as `kms:EncryptionContext:<key>` condition keys
+//! (and its keys as `kms:EncryptionContextKeys`). The policy attached is the key policy with the
+//! key's grants written in as extra statements (`grants::policy_with_grants`); RetireGrant is
+//! authorized on the key its grant token names.
 
 use std::sync::Arc;
 
@@ -22,8 +25,10 @@ fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzT
         return AuthzTarget::new(action, "*");
     };
     match model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
-        Ok(key) => AuthzTarget::new(action, key.arn())
-            .with_resource_policy(key.account.clone(), Some(Arc::from(key.policy.as_str()))),
+        Ok(key) => AuthzTarget::new(action, key.arn()).with_resource_policy(
+            key.account.clone(),
+            Some(Arc::from(crate::grants::policy_with_grants(&key))),
+        ),
         Err(_) => match key_ref {
             KeyRef::Key {
                 account,
@@ -55,6 +60,7 @@ fn with_encryption_context(mut target: AuthzTarget, context: Option<&Value>) -> 
         for (k, v) in pairs {
             if let Some(v) = v.as_str() {
                 target = target.with_context(format!("kms:EncryptionContext:{k}"), v);
+                target = target.with_context("kms:EncryptionContextKeys", k.as_str());
             }
         }
     }
@@ -71,7 +77,7 @@ pub fn targets(
     let s = |k: &str| params.get(k).and_then(Value::as_str);
     let action = format!("kms:{operation}");
     match operation {
-        "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" => {
+        "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" | "ListRetirableGrants" => {
             vec![AuthzTarget::new(action, "*")]
         }
         "CreateAlias" | "UpdateAlias" => {
@@ -88,6 +94,10 @@ pub fn targets(
                 key_target(kms, ctx, &action, name),
             ]
         }
+        "RetireGrant" => match crate::grants::retire_target(ctx, params) {
+            Some((key, _)) => vec![key_target(kms, ctx, &action, &key)],
+            None => vec![AuthzTarget::new(action, "*")],
+        },
         "Decrypt" => {
             let id = s("KeyId")
                 .map(str::to_string)

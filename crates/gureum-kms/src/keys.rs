@@ -1,6 +1,6 @@
 //! Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, ScheduleKeyDeletion and
 //! CancelKeyDeletion, tags, rotation (Enable/Disable/GetKeyRotationStatus, RotateKeyOnDemand,
-//! ListKeyRotations) and GetKeyPolicy.
+//! ListKeyRotations).
 
 use gureum_core::AwsError;
 use gureum_core::RequestContext;
@@ -105,20 +105,9 @@ struct CreateKeyInput {
     custom_key_store_id: Option<String>,
     multi_region: Option<bool>,
     #[serde(default)]
+    bypass_policy_lockout_safety_check: bool,
+    #[serde(default)]
     tags: Vec<TagIn>,
-}
-
-/// Checks a key policy is a JSON policy document; the IAM evaluator judges the rest.
-fn check_policy(policy: &str) -> Result<(), AwsError> {
-    let doc: Value = serde_json::from_str(policy).map_err(|_| {
-        errors::malformed_policy(
-            "The new key policy will not allow you to update the key policy in the future.",
-        )
-    })?;
-    if doc.get("Statement").is_none() {
-        return Err(errors::malformed_policy("Policy has no statements"));
-    }
-    Ok(())
 }
 
 pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
@@ -153,14 +142,19 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         ));
     }
     let account = ctx.account_id().to_string();
+    let key_id = model::new_key_id();
     let policy = match i.policy {
         Some(p) => {
-            check_policy(&p)?;
+            crate::policy::check(
+                ctx,
+                &p,
+                &model::key_arn(&ctx.region, &account, &key_id),
+                i.bypass_policy_lockout_safety_check,
+            )?;
             p
         }
         None => default_policy(&account),
     };
-    let key_id = model::new_key_id();
     let mut tags = Vec::new();
     apply_tags(&mut tags, i.tags)?;
     let material = new_material(kms, ctx, &account, &ctx.region, &key_id, 1, None)?;
@@ -181,6 +175,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         rotation_enabled: false,
         rotation_period_days: None,
         materials: vec![material],
+        grants: Vec::new(),
     };
     let k = model::key_key(&account, &ctx.region, &key_id);
     model::transact(kms.kv(), |txn| model::write(txn, model::KEYS, &k, &key))?;
@@ -194,7 +189,7 @@ struct KeyIdInput {
 }
 
 /// The key an operation names, read from committed state.
-fn read_key(
+pub fn read_key(
     kms: &Kms,
     ctx: &RequestContext,
     id: &str,
@@ -555,16 +550,4 @@ pub fn list_key_rotations(
     let (page, next) = paginate(rotations, i.limit, i.marker.as_deref(), |(k, _)| k);
     let rotations: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
     Ok(page_output(json!({"Rotations": rotations}), next))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetPolicyInput {
-    key_id: String,
-}
-
-pub fn get_key_policy(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
-    let i: GetPolicyInput = input(params)?;
-    let key = read_key(kms, ctx, &i.key_id, false)?;
-    Ok(json!({"Policy": key.policy, "PolicyName": "default"}))
 }

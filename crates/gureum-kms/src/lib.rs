@@ -3,16 +3,19 @@
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
 //! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the cryptographic
-//! operations over the blob format of `ciphertext.rs`, and `authz.rs` what each request needs
-//! permission for.
+//! operations over the blob format of `ciphertext.rs`, `policy.rs` key policies (validated as
+//! IAM resource policies, with the lockout safety check), `grants.rs` grants and grant tokens,
+//! and `authz.rs` what each request needs permission for.
 
 mod aliases;
 mod authz;
 pub mod ciphertext;
 mod crypto;
 pub mod errors;
+mod grants;
 mod keys;
 pub mod model;
+mod policy;
 
 use gureum_core::wire::Timestamp;
 use gureum_core::{
@@ -57,7 +60,16 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("GetKeyRotationStatus", keys::get_key_rotation_status),
     ("RotateKeyOnDemand", keys::rotate_key_on_demand),
     ("ListKeyRotations", keys::list_key_rotations),
-    ("GetKeyPolicy", keys::get_key_policy),
+    // policy.rs
+    ("GetKeyPolicy", policy::get_key_policy),
+    ("PutKeyPolicy", policy::put_key_policy),
+    ("ListKeyPolicies", policy::list_key_policies),
+    // grants.rs
+    ("CreateGrant", grants::create_grant),
+    ("ListGrants", grants::list_grants),
+    ("ListRetirableGrants", grants::list_retirable_grants),
+    ("RetireGrant", grants::retire_grant),
+    ("RevokeGrant", grants::revoke_grant),
     // aliases.rs
     ("CreateAlias", aliases::create_alias),
     ("UpdateAlias", aliases::update_alias),
@@ -99,7 +111,10 @@ impl Service for Kms {
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
             match handler(operation) {
-                Some(h) => h(self, ctx, input.params).map(OperationOutput::new),
+                Some(h) => {
+                    grants::check_tokens(&input.params)?;
+                    h(self, ctx, input.params).map(OperationOutput::new)
+                }
                 None => Err(AwsError::not_implemented("kms", operation)),
             }
         })

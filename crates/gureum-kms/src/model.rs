@@ -53,6 +53,33 @@ pub struct KeyRecord {
     pub rotation_enabled: bool,
     pub rotation_period_days: Option<u32>,
     pub materials: Vec<Material>,
+    /// The key's grants (see `grants.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantRecord>,
+}
+
+/// The constraints of a grant: the encryption context a request must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantConstraints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A grant: permission for a grantee principal to perform some operations with one key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub grant_id: String,
+    pub token: String,
+    pub name: Option<String>,
+    pub grantee: String,
+    pub retiring: Option<String>,
+    pub operations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<GrantConstraints>,
+    pub issuing_account: String,
+    pub created: Timestamp,
 }
 
 impl Versioned for KeyRecord {

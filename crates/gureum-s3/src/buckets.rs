@@ -30,6 +30,8 @@ pub fn create_bucket(
         owner: account.clone(),
         region: region.clone(),
         created_millis: ctx.clock.now_millis(),
+        policy: None,
+        tags: Vec::new(),
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3

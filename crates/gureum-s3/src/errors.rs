@@ -167,10 +167,22 @@ pub fn invalid_part_order() -> AwsError {
     )
 }
 
-pub fn access_denied() -> AwsError {
-    AwsError::access_denied("Access Denied")
-}
-
 pub fn invalid_tag(message: impl Into<String>) -> AwsError {
     AwsError::new("InvalidTag", 400, message)
+}
+
+pub fn malformed_policy(reason: impl Into<String>) -> AwsError {
+    AwsError::new("MalformedPolicy", 400, reason)
+}
+
+pub fn no_such_bucket_policy() -> AwsError {
+    AwsError::new(
+        "NoSuchBucketPolicy",
+        404,
+        "The bucket policy does not exist",
+    )
+}
+
+pub fn no_such_tag_set() -> AwsError {
+    AwsError::new("NoSuchTagSet", 404, "The TagSet does not exist")
 }

@@ -11,12 +11,16 @@ mod md5;
 mod model;
 mod multipart;
 mod objects;
+mod policy;
+mod tagging;
 mod validate;
+
+use std::sync::Arc;
 
 use gureum_core::{
     AuthzTarget, AwsError, BoxFuture, OperationInput, OperationOutput, RequestContext, Service,
 };
-use gureum_store::{KvStore, Storage, Versioned};
+use gureum_store::{KvStore, KvStoreExt, Storage, Versioned};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -48,17 +52,49 @@ impl S3 {
         }
     }
 
-    /// The bucket the caller addresses: `NoSuchBucket` when absent. A bucket of another account
-    /// answers `AccessDenied`: bucket policies, the only grant across accounts, are not built
-    /// yet, and the root user's authorization shortcut must not reach into other accounts.
-    fn bucket(&self, ctx: &RequestContext, name: &str) -> Result<Bucket, AwsError> {
-        let bucket = self
-            .find_bucket(name)?
-            .ok_or_else(|| errors::no_such_bucket(name))?;
-        if bucket.owner != ctx.account_id() {
-            return Err(errors::access_denied());
+    /// The bucket the caller addresses: `NoSuchBucket` when absent. Whether the caller may use
+    /// it (its own account, or another through the bucket policy) was decided by the authorizer
+    /// before the handler ran.
+    fn bucket(&self, _ctx: &RequestContext, name: &str) -> Result<Bucket, AwsError> {
+        self.find_bucket(name)?
+            .ok_or_else(|| errors::no_such_bucket(name))
+    }
+
+    /// Rewrites the record of bucket `name` with `change` in one transaction; `NoSuchBucket`
+    /// when it is gone.
+    fn update_bucket(&self, name: &str, change: impl Fn(&mut Bucket)) -> Result<(), AwsError> {
+        let found = self
+            .kv()
+            .transaction(|txn| {
+                let Some(bytes) = txn.get(model::BUCKETS, &model::bucket_key(name))? else {
+                    return Ok(false);
+                };
+                let mut bucket = Bucket::from_record(&bytes)?;
+                change(&mut bucket);
+                txn.put(
+                    model::BUCKETS,
+                    &model::bucket_key(name),
+                    &bucket.to_record()?,
+                )?;
+                Ok(true)
+            })
+            .map_err(errors::store)?;
+        if found {
+            Ok(())
+        } else {
+            Err(errors::no_such_bucket(name))
         }
-        Ok(bucket)
+    }
+
+    /// The owning account and the policy to evaluate for a request on bucket `name` (the
+    /// caller's account when the bucket does not exist: the handler answers NoSuchBucket).
+    fn bucket_authz(&self, ctx: &RequestContext, name: &str) -> (String, Option<Arc<str>>) {
+        let caller = ctx.account_id();
+        let (owner, policy) = match self.find_bucket(name).ok().flatten() {
+            Some(b) => (b.owner, b.policy),
+            None => (caller.to_string(), None),
+        };
+        (owner, policy.map(Arc::from))
     }
 }
 
@@ -91,6 +127,12 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("AbortMultipartUpload", multipart::abort_multipart_upload),
     ("ListMultipartUploads", multipart::list_multipart_uploads),
+    ("PutBucketPolicy", policy::put_bucket_policy),
+    ("GetBucketPolicy", policy::get_bucket_policy),
+    ("DeleteBucketPolicy", policy::delete_bucket_policy),
+    ("PutBucketTagging", tagging::put_bucket_tagging),
+    ("GetBucketTagging", tagging::get_bucket_tagging),
+    ("DeleteBucketTagging", tagging::delete_bucket_tagging),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -132,20 +174,21 @@ impl Service for S3 {
         let p = &input.params;
         let bucket = str_param(p, "Bucket").unwrap_or_default();
         let key = str_param(p, "Key").unwrap_or_default();
-        let owner = |name: &str| {
-            self.find_bucket(name)
-                .ok()
-                .flatten()
-                .map(|b| b.owner)
-                .unwrap_or_else(|| ctx.account_id().to_string())
-        };
+        let (owner, policy) = self.bucket_authz(ctx, bucket);
+        // The owning account's root user may always manage the bucket policy, as in S3, so
+        // that a policy denying everyone cannot lock the owner out.
+        let owner_root = ctx.principal.is_root() && owner == ctx.account_id();
         let on_bucket = |action: &str| {
+            let policy = match action {
+                "PutBucketPolicy" | "GetBucketPolicy" | "DeleteBucketPolicy" if owner_root => None,
+                _ => policy.clone(),
+            };
             AuthzTarget::new(format!("s3:{action}"), bucket_arn(bucket))
-                .with_resource_policy(owner(bucket), None)
+                .with_resource_policy(owner.clone(), policy)
         };
         let on_object = |action: &str, key: &str| {
             AuthzTarget::new(format!("s3:{action}"), object_arn(bucket, key))
-                .with_resource_policy(owner(bucket), None)
+                .with_resource_policy(owner.clone(), policy.clone())
         };
         match operation {
             "ListBuckets" => vec![AuthzTarget::new("s3:ListAllMyBuckets", "*")],
@@ -180,9 +223,10 @@ impl Service for S3 {
                 if let Some((src_bucket, src_key, _)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {
+                    let (src_owner, src_policy) = self.bucket_authz(ctx, &src_bucket);
                     targets.push(
                         AuthzTarget::new("s3:GetObject", object_arn(&src_bucket, &src_key))
-                            .with_resource_policy(owner(&src_bucket), None),
+                            .with_resource_policy(src_owner, src_policy),
                     );
                 }
                 targets
@@ -212,6 +256,8 @@ impl Service for S3 {
             "GetObjectTagging" => vec![on_object("GetObjectTagging", key)],
             "PutObjectTagging" => vec![on_object("PutObjectTagging", key)],
             "DeleteObjectTagging" => vec![on_object("DeleteObjectTagging", key)],
+            // IAM has no s3:DeleteBucketTagging: removing tags is s3:PutBucketTagging.
+            "DeleteBucketTagging" => vec![on_bucket("PutBucketTagging")],
             other => vec![on_bucket(other)],
         }
     }

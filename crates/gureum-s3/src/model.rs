@@ -24,6 +24,13 @@ pub struct Bucket {
     pub owner: String,
     pub region: String,
     pub created_millis: i64,
+    /// The bucket policy document, as the owner sent it (validated as a resource policy).
+    /// Added within format version 1: records without it read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Bucket tags (PutBucketTagging), in the order given. Added within format version 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 impl Versioned for Bucket {
