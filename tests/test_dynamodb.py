@@ -5,6 +5,7 @@ DynamoDB's codes and messages, and durability across a restart.
 Tests share one server, so each works in tables of its own (see `table_name`)."""
 import decimal
 import json
+import time
 import uuid
 
 import boto3
@@ -317,3 +318,261 @@ def test_cli_list_tables(gureum, ddb):
     create(ddb, name)
     out = gureum.cli("dynamodb", "list-tables")
     assert name in json.loads(out.stdout)["TableNames"]
+
+
+def test_batch_write_and_get(ddb, gureum):
+    name, other = table_name(), table_name()
+    create(ddb, name, "N")
+    create(ddb, other)
+    out = ddb.batch_write_item(RequestItems={
+        name: [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": str(i)}, "v": {"N": str(i * 10)}}}}
+               for i in range(20)],
+        other: [{"PutRequest": {"Item": {"pk": {"S": "x"}, "w": {"S": "y"}}}}],
+    })
+    assert out["UnprocessedItems"] == {}
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 20
+    ddb.batch_write_item(RequestItems={name: [
+        {"DeleteRequest": {"Key": {"pk": {"S": "a"}, "sk": {"N": "0"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "a"}, "sk": {"N": "99"}}}},  # absent: no error
+        {"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"N": "-1"}}}},
+    ]})
+    got = ddb.batch_get_item(RequestItems={
+        name: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": str(i)}} for i in range(3)],
+               "ProjectionExpression": "#s, v", "ExpressionAttributeNames": {"#s": "sk"}},
+        other: {"Keys": [{"pk": {"S": "x"}}, {"pk": {"S": "nope"}}]},
+    })
+    assert got["UnprocessedKeys"] == {}
+    assert sorted((i["sk"]["N"], i["v"]["N"]) for i in got["Responses"][name]) == [("1", "-1"), ("2", "20")]
+    assert all("pk" not in i for i in got["Responses"][name])
+    assert got["Responses"][other] == [{"pk": {"S": "x"}, "w": {"S": "y"}}]
+
+    fails(lambda: ddb.batch_write_item(RequestItems={name: [
+        {"PutRequest": {"Item": {"pk": {"S": "d"}, "sk": {"N": "1"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "d"}, "sk": {"N": "1.0"}}}},
+    ]}), "ValidationException", "Provided list of item keys contains duplicates")
+    fails(lambda: ddb.batch_write_item(RequestItems={
+        name: [{"PutRequest": {"Item": {"pk": {"S": "e"}, "sk": {"N": str(i)}}}} for i in range(20)],
+        other: [{"PutRequest": {"Item": {"pk": {"S": str(i)}}}} for i in range(6)],
+    }), "ValidationException", "Too many items requested for the BatchWriteItem call")
+    fails(lambda: ddb.batch_get_item(RequestItems={
+        name: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": "1"}}, {"pk": {"S": "a"}, "sk": {"N": "1"}}]},
+    }), "ValidationException", "Provided list of item keys contains duplicates")
+    fails(lambda: ddb.batch_get_item(RequestItems={
+        name: {"Keys": [{"pk": {"S": "a"}, "sk": {"N": str(i)}} for i in range(60)]},
+        other: {"Keys": [{"pk": {"S": str(i)}} for i in range(41)]},
+    }), "ValidationException", "Too many items requested for the BatchGetItem call")
+    fails(lambda: ddb.batch_write_item(RequestItems={"missing-" + name: [
+        {"PutRequest": {"Item": {"pk": {"S": "a"}}}}]}),
+        "ResourceNotFoundException", "Requested resource not found")
+    # A refused batch wrote nothing.
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "d"}, "sk": {"N": "1"}})
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "e"}, "sk": {"N": "1"}})
+
+
+def test_resource_batch_writer(gureum):
+    ddb = gureum.client("dynamodb")
+    name = table_name()
+    create(ddb, name, "N")
+    table = boto3.resource("dynamodb", endpoint_url=gureum.endpoint, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test").Table(name)
+    with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for i in range(60):
+            batch.put_item(Item={"pk": "p", "sk": i, "n": decimal.Decimal(i) / 2})
+        batch.put_item(Item={"pk": "p", "sk": 3, "n": 100})  # overwrites within one buffer
+        batch.delete_item(Key={"pk": "p", "sk": 59})
+    items = table.query(KeyConditionExpression=Key("pk").eq("p"))["Items"]
+    assert len(items) == 59
+    assert items[3]["n"] == 100 and items[4]["n"] == 2
+
+
+def test_transact_write_items(ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "acct1"}, "balance": {"N": "100"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "acct2"}, "balance": {"N": "0"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "gone"}})
+
+    def transfer(amount, token=None):
+        kw = {"ClientRequestToken": token} if token else {}
+        return ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": name, "Key": {"pk": {"S": "acct1"}},
+                        "UpdateExpression": "SET balance = balance - :a",
+                        "ConditionExpression": "balance >= :a",
+                        "ExpressionAttributeValues": {":a": {"N": str(amount)}}}},
+            {"Update": {"TableName": name, "Key": {"pk": {"S": "acct2"}},
+                        "UpdateExpression": "ADD balance :a",
+                        "ExpressionAttributeValues": {":a": {"N": str(amount)}}}},
+        ], **kw)
+
+    transfer(30)
+    bal = lambda k: ddb.get_item(TableName=name, Key={"pk": {"S": k}})["Item"]["balance"]["N"]
+    assert (bal("acct1"), bal("acct2")) == ("70", "30")
+    msg = fails(lambda: transfer(71), "TransactionCanceledException",
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]")
+    assert (bal("acct1"), bal("acct2")) == ("70", "30")
+
+    # Put, Delete and ConditionCheck together; a failing check cancels everything.
+    items = [
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "new"}, "v": {"S": "1"}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Delete": {"TableName": name, "Key": {"pk": {"S": "gone"}}}},
+        {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "acct2"}},
+                            "ConditionExpression": "balance = :b",
+                            "ExpressionAttributeValues": {":b": {"N": "31"}}}},
+    ]
+    fails(lambda: ddb.transact_write_items(TransactItems=items), "TransactionCanceledException",
+          "Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, ConditionalCheckFailed]")
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "new"}})
+    assert "Item" in ddb.get_item(TableName=name, Key={"pk": {"S": "gone"}})
+    items[2]["ConditionCheck"]["ExpressionAttributeValues"][":b"]["N"] = "30"
+    ddb.transact_write_items(TransactItems=items)
+    assert "Item" in ddb.get_item(TableName=name, Key={"pk": {"S": "new"}})
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "gone"}})
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 3
+
+    fails(lambda: ddb.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": name, "Key": {"pk": {"S": "acct1"}}}},
+        {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "acct1"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+    ]), "ValidationException", "Transaction request cannot include multiple operations on one item")
+    fails(lambda: ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": name, "Key": {"pk": {"S": "acct1"}},
+                    "UpdateExpression": "SET pk = :v", "ExpressionAttributeValues": {":v": {"S": "z"}}}},
+    ]), "ValidationException",
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key")
+    fails(lambda: ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "missing-" + name, "Item": {"pk": {"S": "a"}}}}]),
+        "ResourceNotFoundException", "Requested resource not found")
+
+    # A ClientRequestToken makes a retry a no-op; another request with it is refused.
+    transfer(10, token="tok-" + name[-12:])
+    transfer(10, token="tok-" + name[-12:])
+    assert (bal("acct1"), bal("acct2")) == ("60", "40")
+    fails(lambda: transfer(11, token="tok-" + name[-12:]), "IdempotentParameterMismatchException")
+
+
+def test_transact_get_items(ddb):
+    name = table_name()
+    create(ddb, name, "S")
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "x": {"N": "1"}, "y": {"N": "2"}})
+    out = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                 "ProjectionExpression": "#y", "ExpressionAttributeNames": {"#y": "y"}}},
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}}}},
+    ])["Responses"]
+    assert out[0] == {"Item": {"y": {"N": "2"}}}
+    assert out[1] == {}
+    assert out[2]["Item"]["x"] == {"N": "1"}
+    fails(lambda: ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": name, "Key": {"pk": {"S": "a"}}}}]),
+        "ValidationException", "The provided key element does not match the schema")
+
+
+def test_secondary_indexes(ddb):
+    name = table_name()
+    desc = ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t}
+                              for n, t in [("pk", "S"), ("sk", "N"), ("g", "S"), ("gs", "N"), ("l", "S")]],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                               {"AttributeName": "gs", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["extra"]}},
+            {"IndexName": "byGAll", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "ALL"}},
+        ],
+        LocalSecondaryIndexes=[
+            {"IndexName": "byL", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                               {"AttributeName": "l", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}},
+        ],
+    )["TableDescription"]
+    gsis = {i["IndexName"]: i for i in desc["GlobalSecondaryIndexes"]}
+    assert gsis["byG"]["IndexStatus"] == "ACTIVE"
+    assert gsis["byG"]["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["extra"]}
+    assert gsis["byG"]["IndexArn"] == desc["TableArn"] + "/index/byG"
+    assert desc["LocalSecondaryIndexes"][0]["IndexName"] == "byL"
+
+    for i in range(6):
+        item = {"pk": {"S": f"p{i % 2}"}, "sk": {"N": str(i)}, "extra": {"S": f"e{i}"}, "other": {"S": "o"},
+                "l": {"S": f"l{5 - i}"}}
+        if i != 5:  # sparse: item 5 has no g
+            item["g"] = {"S": "G"}
+            item["gs"] = {"N": str(10 - i)}
+        ddb.put_item(TableName=name, Item=item)
+    got = ddb.query(TableName=name, IndexName="byG", KeyConditionExpression="g = :g AND gs > :m",
+                    ExpressionAttributeValues={":g": {"S": "G"}, ":m": {"N": "6"}})
+    assert [i["sk"]["N"] for i in got["Items"]] == ["3", "2", "1", "0"]
+    assert set(got["Items"][0]) == {"pk", "sk", "g", "gs", "extra"}
+    # Items leave and move in the index with their writes.
+    ddb.update_item(TableName=name, Key={"pk": {"S": "p0"}, "sk": {"N": "2"}}, UpdateExpression="SET gs = :v",
+                    ExpressionAttributeValues={":v": {"N": "1"}})
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "p1"}, "sk": {"N": "3"}})
+    ddb.update_item(TableName=name, Key={"pk": {"S": "p0"}, "sk": {"N": "0"}}, UpdateExpression="REMOVE g")
+    got = ddb.query(TableName=name, IndexName="byG", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "G"}}, ScanIndexForward=False)
+    assert [i["sk"]["N"] for i in got["Items"]] == ["1", "4", "2"]
+    # Pagination on an index.
+    page = ddb.query(TableName=name, IndexName="byG", KeyConditionExpression="g = :g",
+                     ExpressionAttributeValues={":g": {"S": "G"}}, Limit=2)
+    assert set(page["LastEvaluatedKey"]) == {"pk", "sk", "g", "gs"}
+    rest = ddb.query(TableName=name, IndexName="byG", KeyConditionExpression="g = :g",
+                     ExpressionAttributeValues={":g": {"S": "G"}}, ExclusiveStartKey=page["LastEvaluatedKey"])
+    assert [i["sk"]["N"] for i in page["Items"] + rest["Items"]] == ["2", "4", "1"]
+    assert ddb.scan(TableName=name, IndexName="byGAll", Select="COUNT")["Count"] == 3
+    local = ddb.query(TableName=name, IndexName="byL", KeyConditionExpression="pk = :p",
+                      ExpressionAttributeValues={":p": {"S": "p0"}})["Items"]
+    assert [i["l"]["S"] for i in local] == ["l1", "l3", "l5"] and set(local[0]) == {"pk", "sk", "l"}
+    desc = ddb.describe_table(TableName=name)["Table"]
+    assert {i["IndexName"]: i["ItemCount"] for i in desc["GlobalSecondaryIndexes"]} == {"byG": 3, "byGAll": 3}
+
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": {"S": "x"}, "sk": {"N": "1"}, "g": {"N": "1"}}),
+          "ValidationException",
+          "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: byG")
+    fails(lambda: ddb.query(TableName=name, IndexName="nope", KeyConditionExpression="g = :g",
+                            ExpressionAttributeValues={":g": {"S": "G"}}),
+          "ValidationException", "The table does not have the specified index: nope")
+    fails(lambda: ddb.create_table(
+        TableName=table_name(), BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "idx", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}]),
+        "ValidationException",
+        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [pk, g], AttributeDefinitions: [pk]")
+    ddb.delete_table(TableName=name)
+
+
+def test_time_to_live_on_the_server_clock(start_gureum):
+    server = start_gureum().start()
+    ddb = server.client("dynamodb")
+    name = table_name()
+    create(ddb, name, "N")
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    spec = {"Enabled": True, "AttributeName": "exp"}
+    assert ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)["TimeToLiveSpecification"] == spec
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+    fails(lambda: ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec),
+          "ValidationException", "TimeToLive is already enabled")
+    fails(lambda: ddb.describe_time_to_live(TableName="missing-" + name), "ResourceNotFoundException")
+    now = int(time.time())  # a fresh server's clock is the wall clock
+    for i, exp in enumerate([now - 10, now + 3600, None, now + 7200]):
+        item = {"pk": {"S": "p"}, "sk": {"N": str(i)}}
+        if exp is not None:
+            item["exp"] = {"N": str(exp)}
+        ddb.put_item(TableName=name, Item=item)
+    key = lambda i: {"pk": {"S": "p"}, "sk": {"N": str(i)}}
+    assert "Item" not in ddb.get_item(TableName=name, Key=key(0))
+    assert "Item" in ddb.get_item(TableName=name, Key=key(1))
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 3  # removed lazily
+    assert server.admin("/_gureum/clock", {"advance_seconds": 3601})[0] == 200
+    got = ddb.query(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}})
+    assert [i["sk"]["N"] for i in got["Items"]] == ["2", "3"]
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 2
+    assert ddb.batch_get_item(RequestItems={name: {"Keys": [key(1), key(3)]}})["Responses"][name] == [
+        {"pk": {"S": "p"}, "sk": {"N": "3"}, "exp": {"N": str(now + 7200)}}]
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": False, "AttributeName": "exp"})
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"

@@ -401,9 +401,14 @@ def test_lockout_safety_check(gureum, kms):
     # The bypass takes the policy as written.
     admin.put_key_policy(KeyId=user_key, PolicyName="default", Policy=json.dumps(only_other),
                          BypassPolicyLockoutSafetyCheck=True)
-    assert json.loads(kms.get_key_policy(KeyId=user_key, PolicyName="default")["Policy"]) == only_other
+    # The key policy is authoritative, as in KMS: it now admits only the other user, so the
+    # account's root and the admin (whose IAM policy allows kms:*) are both locked out.
+    message = fails(lambda: kms.get_key_policy(KeyId=user_key, PolicyName="default"), "AccessDeniedException")
+    assert "because no resource-based policy allows the kms:GetKeyPolicy action" in message
+    fails(lambda: admin.get_key_policy(KeyId=user_key, PolicyName="default"), "AccessDeniedException")
     created = kms.create_key(Policy=json.dumps(only_other), BypassPolicyLockoutSafetyCheck=True)
     assert created["KeyMetadata"]["KeyState"] == "Enabled"
+    fails(lambda: kms.describe_key(KeyId=created["KeyMetadata"]["KeyId"]), "AccessDeniedException")
 
 
 # --- grants ------------------------------------------------------------------------------------
@@ -509,3 +514,25 @@ def test_grants_through_the_cli(gureum, kms):
     grant_id = json.loads(out.stdout)["GrantId"]
     out = gureum.cli("kms", "list-grants", "--key-id", key_id, "--output", "json")
     assert [g["GrantId"] for g in json.loads(out.stdout)["Grants"]] == [grant_id]
+
+
+def test_key_policy_is_authoritative(gureum, kms):
+    # An IAM allow counts only where the key policy delegates to the account.
+    acct = account_of(gureum)
+    user, user_arn = make_user(gureum, allow("kms:*"))
+    delegated = new_key(kms)["KeyId"]  # the default policy delegates to the account
+    assert user.describe_key(KeyId=delegated)["KeyMetadata"]["KeyId"] == delegated
+    # A key policy naming the account only for the root user itself delegates nothing.
+    private = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}]}))["KeyMetadata"]["KeyId"]
+    assert kms.describe_key(KeyId=private)["KeyMetadata"]["KeyId"] == private
+    fails(lambda: user.describe_key(KeyId=private), "AccessDeniedException")
+    # A user named by the key policy needs no IAM policy at all.
+    plain, plain_arn = make_user(gureum)
+    named = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": plain_arn}, "Action": "kms:Encrypt", "Resource": "*"}]}))["KeyMetadata"]["KeyId"]
+    assert plain.encrypt(KeyId=named, Plaintext=b"x")["CiphertextBlob"]
+    fails(lambda: plain.describe_key(KeyId=named), "AccessDeniedException")

@@ -18,6 +18,9 @@ pub struct AuthzTarget {
     pub resource_policy: Option<std::sync::Arc<str>>,
     /// Service-specific condition keys (`s3:prefix`, `kms:EncryptionContext:...`).
     pub context: Vec<(String, String)>,
+    /// The resource policy must admit the caller itself (KMS key policies): identity policies
+    /// count only where the resource policy delegates to the caller's account.
+    pub resource_policy_required: bool,
 }
 
 impl AuthzTarget {
@@ -28,7 +31,14 @@ impl AuthzTarget {
             resource_account: None,
             resource_policy: None,
             context: Vec::new(),
+            resource_policy_required: false,
         }
+    }
+
+    /// Makes the resource policy authoritative, as a KMS key policy is.
+    pub fn requiring_resource_policy(mut self) -> Self {
+        self.resource_policy_required = true;
+        self
     }
 
     /// The resource's policy and owning account.
@@ -66,6 +76,11 @@ pub fn denied(ctx: &RequestContext, target: &AuthzTarget, explicit: bool) -> Aws
         "with an explicit deny in a resource-based policy".to_string()
     } else if explicit {
         "with an explicit deny in an identity-based policy".to_string()
+    } else if target.resource_policy_required {
+        format!(
+            "because no resource-based policy allows the {} action",
+            target.action
+        )
     } else {
         format!(
             "because no identity-based policy allows the {} action",

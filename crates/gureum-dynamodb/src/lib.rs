@@ -1,6 +1,7 @@
 //! DynamoDB: tables that answer queries. Tables, items with condition and update expressions,
 //! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
+mod batch;
 mod errors;
 mod eval;
 mod expr;
@@ -41,6 +42,12 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("UpdateItem", ops::update_item),
     ("Query", ops::query),
     ("Scan", ops::scan),
+    ("BatchWriteItem", batch::batch_write_item),
+    ("BatchGetItem", batch::batch_get_item),
+    ("TransactWriteItems", batch::transact_write_items),
+    ("TransactGetItems", batch::transact_get_items),
+    ("UpdateTimeToLive", ops::update_time_to_live),
+    ("DescribeTimeToLive", ops::describe_time_to_live),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {

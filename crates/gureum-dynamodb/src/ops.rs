@@ -16,7 +16,8 @@ use crate::errors::{
 use crate::eval;
 use crate::expr::{self, Comparator, Condition, Operand, Path, PathElement, Substitutions};
 use crate::table::{
-    ITEMS, KeySchemaElement, TABLES, TableRecord, encode_key_value, escaped_prefix, table_key,
+    INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
+    escaped_prefix, table_key,
 };
 use crate::value::{AttributeValue, Item, item_from_json, item_size, item_to_json};
 use crate::{DynamoDb, table_arn};
@@ -27,7 +28,7 @@ const MAX_ITEM_SIZE: usize = 400 * 1024;
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
 const ITEM_VERSION: u16 = 1;
 
-fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
+pub(crate) fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
     let params = if params.is_null() {
         Value::Object(Map::new())
     } else {
@@ -36,11 +37,15 @@ fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
     serde_json::from_value(params).map_err(|e| validation(format!("invalid input: {e}")))
 }
 
-fn not_found_table() -> AwsError {
+pub(crate) fn not_found_table() -> AwsError {
     resource_not_found("Requested resource not found")
 }
 
-fn load_table(db: &DynamoDb, ctx: &RequestContext, name: &str) -> Result<TableRecord, AwsError> {
+pub(crate) fn load_table(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    name: &str,
+) -> Result<TableRecord, AwsError> {
     let bytes = db
         .storage
         .kv
@@ -50,18 +55,18 @@ fn load_table(db: &DynamoDb, ctx: &RequestContext, name: &str) -> Result<TableRe
     TableRecord::from_record(&bytes).map_err(store_error)
 }
 
-fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
+pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
     let value: Value = gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
         .map_err(store_error)?;
     item_from_json(&value)
 }
 
-fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
+pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
     gureum_store::encode_record(ITEM_VERSION, &item_to_json(item)).map_err(store_error)
 }
 
 /// Runs `f` in one store transaction, carrying its AWS error out.
-fn transact<T>(
+pub(crate) fn transact<T>(
     kv: &dyn KvStore,
     mut f: impl FnMut(&mut dyn Txn) -> Result<T, AwsError>,
 ) -> Result<T, AwsError> {
@@ -154,9 +159,6 @@ fn billing(
 
 pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: CreateTableInput = input(params)?;
-    if i.global_secondary_indexes.is_some() || i.local_secondary_indexes.is_some() {
-        return Err(validation("gureum does not support secondary indexes yet"));
-    }
     let (hash, range) = match i.key_schema.as_slice() {
         [h] if h.key_type == "HASH" => (h, None),
         [h, r] if h.key_type == "HASH" && r.key_type == "RANGE" => (h, Some(r)),
@@ -186,10 +188,32 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         .iter()
         .map(|a| a.attribute_name.as_str())
         .collect();
-    let keys: Vec<&str> = std::iter::once(hash)
+    let mut keys: Vec<&str> = std::iter::once(hash)
         .chain(range)
         .map(|k| k.attribute_name.as_str())
         .collect();
+    let index_inputs: Vec<(bool, IndexInput)> = [
+        (true, &i.global_secondary_indexes),
+        (false, &i.local_secondary_indexes),
+    ]
+    .into_iter()
+    .flat_map(|(global, list)| {
+        list.iter()
+            .flatten()
+            .map(move |v| (global, serde_json::from_value::<IndexInput>(v.clone())))
+    })
+    .map(|(g, r)| {
+        r.map(|x| (g, x))
+            .map_err(|e| validation(format!("invalid index: {e}")))
+    })
+    .collect::<Result<_, _>>()?;
+    for (_, index) in &index_inputs {
+        for k in &index.key_schema {
+            if !keys.contains(&k.attribute_name.as_str()) {
+                keys.push(&k.attribute_name);
+            }
+        }
+    }
     let missing: Vec<&str> = keys
         .iter()
         .copied()
@@ -215,6 +239,23 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             .map(|a| a.attribute_type.clone())
             .unwrap_or_default()
     };
+    let mut indexes: Vec<IndexRecord> = Vec::new();
+    for (global, x) in index_inputs {
+        indexes.push(index_record(
+            global,
+            x,
+            &hash.attribute_name,
+            range.map(|r| r.attribute_name.as_str()),
+            &billing_mode,
+            &kind,
+        )?);
+        let name = &indexes[indexes.len() - 1].name;
+        if indexes[..indexes.len() - 1].iter().any(|o| &o.name == name) {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Duplicate index name: {name}"
+            )));
+        }
+    }
     let now = ctx.clock.now_millis() as f64 / 1000.0;
     let record = TableRecord {
         name: i.table_name.clone(),
@@ -240,6 +281,8 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         write_capacity: write,
         item_count: 0,
         size_bytes: 0,
+        indexes,
+        ttl_attribute: None,
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let bytes = record.to_record().map_err(store_error)?;
@@ -254,6 +297,112 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
     })?;
     // AWS answers CREATING and turns ACTIVE shortly; gureum's tables are ready at once.
     Ok(json!({"TableDescription": record.description("ACTIVE")}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProjectionInput {
+    projection_type: Option<String>,
+    non_key_attributes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct IndexInput {
+    index_name: String,
+    key_schema: Vec<KeySchemaInput>,
+    projection: ProjectionInput,
+    provisioned_throughput: Option<ThroughputInput>,
+}
+
+/// Validates one GlobalSecondaryIndex or LocalSecondaryIndex of CreateTable.
+fn index_record(
+    global: bool,
+    x: IndexInput,
+    table_hash: &str,
+    table_range: Option<&str>,
+    billing_mode: &str,
+    kind: &dyn Fn(&str) -> String,
+) -> Result<IndexRecord, AwsError> {
+    let name = x.index_name.clone();
+    let invalid =
+        |what: &str| validation(format!("One or more parameter values were invalid: {what}"));
+    let (hash, range) = match x.key_schema.as_slice() {
+        [h] if h.key_type == "HASH" => (h, None),
+        [h, r] if h.key_type == "HASH" && r.key_type == "RANGE" => (h, Some(r)),
+        _ => {
+            return Err(invalid(&format!(
+                "Invalid KeySchema for index: {name}: it must be one HASH key, optionally followed by one RANGE key"
+            )));
+        }
+    };
+    if !global {
+        let Some(_) = table_range else {
+            return Err(invalid(
+                "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+            ));
+        };
+        if hash.attribute_name != table_hash {
+            return Err(invalid(&format!(
+                "Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {table_hash}",
+                hash.attribute_name
+            )));
+        }
+        if range.is_none() {
+            return Err(invalid(&format!(
+                "Index KeySchema does not have a range key for index: {name}"
+            )));
+        }
+    }
+    let projection = x.projection.projection_type.unwrap_or_else(|| "ALL".into());
+    let non_key = x.projection.non_key_attributes.unwrap_or_default();
+    match projection.as_str() {
+        "ALL" | "KEYS_ONLY" if !non_key.is_empty() => {
+            return Err(invalid(&format!(
+                "ProjectionType is {projection}, but NonKeyAttributes is specified"
+            )));
+        }
+        "ALL" | "KEYS_ONLY" => {}
+        "INCLUDE" if non_key.is_empty() => {
+            return Err(invalid(
+                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+            ));
+        }
+        "INCLUDE" => {}
+        other => {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{other}' at 'projection.projectionType' failed to satisfy constraint: Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]"
+            )));
+        }
+    }
+    let (read, write) = match (global, billing_mode, x.provisioned_throughput) {
+        (true, "PROVISIONED", None) => {
+            return Err(invalid(&format!(
+                "ProvisionedThroughput must be specified for index: {name}"
+            )));
+        }
+        (true, "PROVISIONED", Some(t)) => (
+            t.read_capacity_units.unwrap_or(0).max(0) as u64,
+            t.write_capacity_units.unwrap_or(0).max(0) as u64,
+        ),
+        _ => (0, 0),
+    };
+    let element = |k: &KeySchemaInput| KeySchemaElement {
+        name: k.attribute_name.clone(),
+        kind: kind(&k.attribute_name),
+    };
+    Ok(IndexRecord {
+        name,
+        global,
+        hash: element(hash),
+        range: range.map(element),
+        projection,
+        non_key,
+        read_capacity: read,
+        write_capacity: write,
+        item_count: 0,
+        size_bytes: 0,
+    })
 }
 
 fn table_id() -> String {
@@ -346,15 +495,17 @@ pub fn delete_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         let table = TableRecord::from_record(&bytes).map_err(store_error)?;
         txn.delete(TABLES, &k).map_err(store_error)?;
         let prefix = table.items_prefix(ctx.account_id(), &ctx.region);
-        loop {
-            let batch = txn
-                .scan_prefix(ITEMS, &prefix, Some(1000), false)
-                .map_err(store_error)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (item_key, _) in batch {
-                txn.delete(ITEMS, &item_key).map_err(store_error)?;
+        for store_table in [ITEMS, INDEXES] {
+            loop {
+                let batch = txn
+                    .scan_prefix(store_table, &prefix, Some(1000), false)
+                    .map_err(store_error)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for (item_key, _) in batch {
+                    txn.delete(store_table, &item_key).map_err(store_error)?;
+                }
             }
         }
         Ok(table)
@@ -417,18 +568,18 @@ pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct ExpressionInput {
+pub(crate) struct ExpressionInput {
     expression_attribute_names: Option<BTreeMap<String, String>>,
     expression_attribute_values: Option<Map<String, Value>>,
 }
 
-struct Expressions {
+pub(crate) struct Expressions {
     names: BTreeMap<String, String>,
     values: BTreeMap<String, AttributeValue>,
 }
 
 impl Expressions {
-    fn new(i: ExpressionInput, any_expression: bool) -> Result<Self, AwsError> {
+    pub(crate) fn new(i: ExpressionInput, any_expression: bool) -> Result<Self, AwsError> {
         if let Some(names) = &i.expression_attribute_names {
             if !any_expression {
                 return Err(validation(
@@ -459,12 +610,12 @@ impl Expressions {
         })
     }
 
-    fn subs(&self) -> Substitutions<'_> {
+    pub(crate) fn subs(&self) -> Substitutions<'_> {
         Substitutions::new(&self.names, &self.values)
     }
 }
 
-fn extract_expressions(params: &Value) -> ExpressionInput {
+pub(crate) fn extract_expressions(params: &Value) -> ExpressionInput {
     serde_json::from_value(json!({
         "ExpressionAttributeNames": params.get("ExpressionAttributeNames"),
         "ExpressionAttributeValues": params.get("ExpressionAttributeValues"),
@@ -472,7 +623,7 @@ fn extract_expressions(params: &Value) -> ExpressionInput {
     .unwrap_or_default()
 }
 
-fn check_item(item: &Item) -> Result<(), AwsError> {
+pub(crate) fn check_item(item: &Item) -> Result<(), AwsError> {
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(validation(
             "Item size has exceeded the maximum allowed size",
@@ -487,7 +638,12 @@ fn check_item(item: &Item) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn returned(values: &str, old: Option<&Item>, new: Option<&Item>, updated: &[String]) -> Value {
+pub(crate) fn returned(
+    values: &str,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    updated: &[String],
+) -> Value {
     let pick = |item: Option<&Item>, only_updated: bool| -> Option<Value> {
         let item = item?;
         let item: Item = if only_updated {
@@ -513,7 +669,7 @@ fn returned(values: &str, old: Option<&Item>, new: Option<&Item>, updated: &[Str
     }
 }
 
-fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), AwsError> {
+pub(crate) fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), AwsError> {
     if allowed.contains(&values) {
         Ok(())
     } else {
@@ -534,7 +690,7 @@ struct PutItemInput {
 }
 
 /// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters.
-fn write_item(
+pub(crate) fn write_item(
     txn: &mut dyn Txn,
     table_k: &[u8],
     item_key: &[u8],
@@ -554,13 +710,129 @@ fn write_item(
     };
     let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
+    // Each secondary index in the same transaction: drop the old entry, write the new one.
+    let mut indexes = std::mem::take(&mut table.indexes);
+    for index in &mut indexes {
+        let old_entry = old
+            .map(|o| index.entry(&table, table_k, item_key, o))
+            .transpose()?
+            .flatten();
+        let new_entry = new
+            .map(|n| index.entry(&table, table_k, item_key, n))
+            .transpose()?
+            .flatten();
+        if let Some((k, projected)) = &old_entry {
+            if new_entry.as_ref().is_none_or(|(nk, _)| nk != k) {
+                txn.delete(INDEXES, k).map_err(store_error)?;
+            }
+            index.item_count = index.item_count.saturating_sub(1);
+            index.size_bytes = index.size_bytes.saturating_sub(size(Some(projected)));
+        }
+        if let Some((k, projected)) = &new_entry {
+            txn.put(INDEXES, k, &encode_item(projected)?)
+                .map_err(store_error)?;
+            index.item_count += 1;
+            index.size_bytes += size(Some(projected));
+        }
+    }
+    table.indexes = indexes;
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
     table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
         .map_err(store_error)
 }
 
-fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Item>, AwsError> {
+/// Deletes the items under `item_keys` that are still expired (TTL's lazy removal).
+pub(crate) fn remove_expired(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    table: &TableRecord,
+    item_keys: &[Vec<u8>],
+) -> Result<(), AwsError> {
+    if item_keys.is_empty() || table.ttl_attribute.is_none() {
+        return Ok(());
+    }
+    let table_k = table_key(ctx.account_id(), &ctx.region, &table.name);
+    let now = ctx.clock.now_secs();
+    transact(&*db.storage.kv, |txn| {
+        for k in item_keys {
+            if let Some(old) = read_item(txn, k)? {
+                if table.expired(&old, now) {
+                    write_item(txn, &table_k, k, Some(&old), None)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TimeToLiveSpecification {
+    enabled: bool,
+    attribute_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateTimeToLiveInput {
+    table_name: String,
+    time_to_live_specification: TimeToLiveSpecification,
+}
+
+pub fn update_time_to_live(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: UpdateTimeToLiveInput = input(params)?;
+    let spec = &i.time_to_live_specification;
+    let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    transact(&*db.storage.kv, |txn| {
+        let Some(bytes) = txn.get(TABLES, &k).map_err(store_error)? else {
+            return Err(resource_not_found(format!(
+                "Requested resource not found: Table: {} not found",
+                i.table_name
+            )));
+        };
+        let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
+        match (&table.ttl_attribute, spec.enabled) {
+            (Some(_), true) => return Err(validation("TimeToLive is already enabled")),
+            (None, false) => return Err(validation("TimeToLive is already disabled")),
+            (Some(a), false) if *a != spec.attribute_name => {
+                return Err(validation(
+                    "The attribute name provided does not match the current TimeToLive attribute name",
+                ));
+            }
+            _ => {}
+        }
+        table.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
+        txn.put(TABLES, &k, &table.to_record().map_err(store_error)?)
+            .map_err(store_error)
+    })?;
+    Ok(json!({"TimeToLiveSpecification": {
+        "Enabled": spec.enabled,
+        "AttributeName": spec.attribute_name,
+    }}))
+}
+
+pub fn describe_time_to_live(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: TableNameInput = input(params)?;
+    let table = load_table(db, ctx, &i.table_name)?;
+    Ok(match &table.ttl_attribute {
+        Some(a) => json!({"TimeToLiveDescription": {
+            "TimeToLiveStatus": "ENABLED",
+            "AttributeName": a,
+        }}),
+        None => json!({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}),
+    })
+}
+
+pub(crate) fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Item>, AwsError> {
     txn.get(ITEMS, item_key)
         .map_err(store_error)?
         .map(|b| decode_item(&b))
@@ -631,6 +903,14 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         .map_err(store_error)?
         .map(|b| decode_item(&b))
         .transpose()?;
+    let now = ctx.clock.now_secs();
+    let item = match item {
+        Some(found) if table.expired(&found, now) => {
+            remove_expired(db, ctx, &table, std::slice::from_ref(&item_key))?;
+            None
+        }
+        other => other,
+    };
     Ok(match item {
         Some(item) => {
             let item = match &projection {
@@ -643,7 +923,7 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     })
 }
 
-fn projection(
+pub(crate) fn projection(
     expression: Option<&str>,
     attributes_to_get: Option<Vec<String>>,
     subs: &mut Substitutions<'_>,
@@ -794,8 +1074,9 @@ struct ReadInput {
 
 /// The range of store keys a key condition selects, and whether the condition names the keys.
 fn key_range(
-    table: &TableRecord,
-    ctx: &RequestContext,
+    base: &[u8],
+    hash_key: &KeySchemaElement,
+    range_key: Option<&KeySchemaElement>,
     condition: &Condition,
 ) -> Result<KeyRange, AwsError> {
     let mut parts = Vec::new();
@@ -833,7 +1114,7 @@ fn key_range(
             _ => None,
         }
         .ok_or_else(|| validation("Query key condition not supported"))?;
-        if attribute == table.hash.name {
+        if attribute == hash_key.name {
             match part {
                 Condition::Compare(_, Comparator::Eq, v) if hash.is_none() => {
                     hash = Some(
@@ -843,31 +1124,32 @@ fn key_range(
                 }
                 _ => return Err(validation("Query key condition not supported")),
             }
-        } else if table.range.as_ref().is_some_and(|r| r.name == attribute) && range.is_none() {
+        } else if range_key.is_some_and(|r| r.name == attribute) && range.is_none() {
             range = Some(part);
         } else {
             return Err(validation(format!(
                 "Query condition missed key schema element: {}",
-                table.hash.name
+                hash_key.name
             )));
         }
     }
     let Some(hash) = hash else {
         return Err(validation(format!(
             "Query condition missed key schema element: {}",
-            table.hash.name
+            hash_key.name
         )));
     };
-    if hash.type_name() != table.hash.kind {
+    if hash.type_name() != hash_key.kind {
         return Err(validation(
             "One or more parameter values were invalid: Condition parameter type does not match schema type",
         ));
     }
-    let prefix = table.partition_prefix(ctx.account_id(), &ctx.region, &hash);
+    let mut prefix = base.to_vec();
+    key::push(&mut prefix, &encode_key_value(&hash));
     let Some(range_condition) = range else {
         return Ok(KeyRange::prefix(&prefix));
     };
-    let range_kind = table.range.as_ref().map(|r| r.kind.as_str()).unwrap_or("");
+    let range_kind = range_key.map(|r| r.kind.as_str()).unwrap_or("");
     let at = |v: &AttributeValue| -> Result<Vec<u8>, AwsError> {
         if v.type_name() != range_kind {
             return Err(validation(
@@ -949,9 +1231,6 @@ fn read(
 ) -> Result<Value, AwsError> {
     let exprs_in = extract_expressions(&params);
     let i: ReadInput = input(params)?;
-    if i.index_name.is_some() {
-        return Err(validation("gureum does not support secondary indexes yet"));
-    }
     let exprs = Expressions::new(
         exprs_in,
         i.key_condition_expression.is_some()
@@ -999,17 +1278,56 @@ fn read(
         ));
     }
     let table = load_table(db, ctx, &i.table_name)?;
+    let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
+    let index = match &i.index_name {
+        Some(n) => Some(table.index(n).cloned().ok_or_else(|| {
+            validation(format!("The table does not have the specified index: {n}"))
+        })?),
+        None => None,
+    };
+    let (store_table, base, hash_key, range_key) = match &index {
+        Some(ix) => {
+            let mut base = table_k.clone();
+            key::push(&mut base, ix.name.as_bytes());
+            (INDEXES, base, ix.hash.clone(), ix.range.clone())
+        }
+        None => (
+            ITEMS,
+            table_k.clone(),
+            table.hash.clone(),
+            table.range.clone(),
+        ),
+    };
     let mut range = match &key_condition {
-        Some(c) => key_range(&table, ctx, c)?,
-        None => KeyRange::prefix(&table.items_prefix(ctx.account_id(), &ctx.region)),
+        Some(c) => key_range(&base, &hash_key, range_key.as_ref(), c)?,
+        None => KeyRange::prefix(&base),
     };
     let forward = i.scan_index_forward.unwrap_or(true) || !is_query;
     if let Some(start) = &i.exclusive_start_key {
         let start = item_from_json(start)?;
-        table
-            .check_key(&start)
-            .map_err(|_| validation("The provided starting key is invalid: The provided key element does not match the schema"))?;
-        let k = table.item_key(ctx.account_id(), &ctx.region, &start)?;
+        let invalid_start = || {
+            validation(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            )
+        };
+        let k = match &index {
+            None => {
+                table.check_key(&start).map_err(|_| invalid_start())?;
+                table.item_key(ctx.account_id(), &ctx.region, &start)?
+            }
+            Some(ix) => {
+                let table_key_of_start = table.key_of(&start);
+                table
+                    .check_key(&table_key_of_start)
+                    .map_err(|_| invalid_start())?;
+                let item_key =
+                    table.item_key(ctx.account_id(), &ctx.region, &table_key_of_start)?;
+                ix.entry(&table, &table_k, &item_key, &start)
+                    .map_err(|_| invalid_start())?
+                    .ok_or_else(invalid_start)?
+                    .0
+            }
+        };
         range = if forward {
             range.after(&k)
         } else {
@@ -1030,6 +1348,8 @@ fn read(
     let (mut scanned, mut bytes) = (0usize, 0usize);
     let mut last_key: Option<Item> = None;
     let mut more = false;
+    let now = ctx.clock.now_secs();
+    let mut expired: Vec<Vec<u8>> = Vec::new();
     'pages: loop {
         if range.is_empty() {
             break;
@@ -1037,7 +1357,7 @@ fn read(
         let batch = db
             .storage
             .kv
-            .scan(ITEMS, &range, Some(256), !forward)
+            .scan(store_table, &range, Some(256), !forward)
             .map_err(store_error)?;
         if batch.is_empty() {
             break;
@@ -1049,6 +1369,12 @@ fn read(
                 range.clone().before(k)
             };
             let item = decode_item(v)?;
+            if table.expired(&item, now) {
+                if index.is_none() {
+                    expired.push(k.clone());
+                }
+                continue;
+            }
             if let Some((s, t)) = segment {
                 // A stable hash of the partition key picks the segment.
                 let hash_value = item
@@ -1078,12 +1404,21 @@ fn read(
                 items.push(shown);
             }
             if scanned >= limit || bytes >= MAX_PAGE_BYTES {
-                last_key = Some(table.key_of(&item));
+                let mut k = table.key_of(&item);
+                if let Some(ix) = &index {
+                    for e in ix.key_elements() {
+                        if let Some(v) = item.get(&e.name) {
+                            k.insert(e.name.clone(), v.clone());
+                        }
+                    }
+                }
+                last_key = Some(k);
                 more = true;
                 break 'pages;
             }
         }
     }
+    remove_expired(db, ctx, &table, &expired)?;
     // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     if !count_only {

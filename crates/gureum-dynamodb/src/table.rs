@@ -12,6 +12,112 @@ use crate::value::{AttributeValue, Item};
 pub const TABLES: &str = "dynamodb.tables";
 /// Items by `(account, region, table, hash key, [range key])`, each key part order-encoded.
 pub const ITEMS: &str = "dynamodb.items";
+/// Secondary index entries (the projected item) by `(account, region, table, index, index hash
+/// key, [index range key], table hash key, [table range key])`.
+pub const INDEXES: &str = "dynamodb.indexes";
+
+/// One secondary index as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexRecord {
+    pub name: String,
+    pub global: bool,
+    pub hash: KeySchemaElement,
+    pub range: Option<KeySchemaElement>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection: String,
+    pub non_key: Vec<String>,
+    pub read_capacity: u64,
+    pub write_capacity: u64,
+    pub item_count: u64,
+    pub size_bytes: u64,
+}
+
+impl IndexRecord {
+    pub fn key_elements(&self) -> impl Iterator<Item = &KeySchemaElement> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// The IndexDescription DynamoDB answers.
+    pub fn description(&self, table: &TableRecord) -> Value {
+        let mut key_schema = vec![json!({"AttributeName": self.hash.name, "KeyType": "HASH"})];
+        if let Some(range) = &self.range {
+            key_schema.push(json!({"AttributeName": range.name, "KeyType": "RANGE"}));
+        }
+        let mut projection = json!({"ProjectionType": self.projection});
+        if self.projection == "INCLUDE" {
+            projection["NonKeyAttributes"] = json!(self.non_key);
+        }
+        let mut d = json!({
+            "IndexName": self.name,
+            "KeySchema": key_schema,
+            "Projection": projection,
+            "IndexSizeBytes": self.size_bytes,
+            "ItemCount": self.item_count,
+            "IndexArn": format!("{}/index/{}", table.arn, self.name),
+        });
+        if self.global {
+            d["IndexStatus"] = json!("ACTIVE");
+            d["ProvisionedThroughput"] = json!({
+                "NumberOfDecreasesToday": 0,
+                "ReadCapacityUnits": self.read_capacity,
+                "WriteCapacityUnits": self.write_capacity,
+            });
+        }
+        d
+    }
+
+    /// The index's entry of `item`: its store key under the table's `table_k` (the item's own
+    /// key is `item_key`) and the projected item, or `None` when the item lacks an index key
+    /// (sparse indexes). Refuses index key values of the wrong type or empty.
+    pub fn entry(
+        &self,
+        table: &TableRecord,
+        table_k: &[u8],
+        item_key: &[u8],
+        item: &Item,
+    ) -> Result<Option<(Vec<u8>, Item)>, AwsError> {
+        let mut k = table_k.to_vec();
+        key::push(&mut k, self.name.as_bytes());
+        for e in self.key_elements() {
+            let Some(v) = item.get(&e.name) else {
+                return Ok(None);
+            };
+            if v.type_name() != e.kind {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                    e.name,
+                    e.kind,
+                    v.type_name(),
+                    self.name
+                )));
+            }
+            let bytes = encode_key_value(v);
+            if bytes.is_empty() && matches!(v, AttributeValue::S(_) | AttributeValue::B(_)) {
+                return Err(validation(format!(
+                    "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
+                    if e.kind == "S" { "string" } else { "binary" },
+                    self.name,
+                    e.name
+                )));
+            }
+            key::push(&mut k, &bytes);
+        }
+        k.extend_from_slice(item_key.get(table_k.len()..).unwrap_or_default());
+        let projected: Item = match self.projection.as_str() {
+            "ALL" => item.clone(),
+            _ => item
+                .iter()
+                .filter(|(name, _)| {
+                    table.is_key(name)
+                        || self.key_elements().any(|e| &e.name == *name)
+                        || self.non_key.contains(name)
+                })
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+        };
+        Ok(Some((k, projected)))
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeySchemaElement {
@@ -38,6 +144,11 @@ pub struct TableRecord {
     pub size_bytes: u64,
     #[serde(default)]
     pub pay_per_request_since: Option<f64>,
+    #[serde(default)]
+    pub indexes: Vec<IndexRecord>,
+    /// The TTL attribute, when TTL is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
 }
 
 impl Versioned for TableRecord {
@@ -74,6 +185,20 @@ impl TableRecord {
             "TableSizeBytes": self.size_bytes,
             "DeletionProtectionEnabled": false,
         });
+        for (global, member) in [
+            (true, "GlobalSecondaryIndexes"),
+            (false, "LocalSecondaryIndexes"),
+        ] {
+            let list: Vec<Value> = self
+                .indexes
+                .iter()
+                .filter(|i| i.global == global)
+                .map(|i| i.description(self))
+                .collect();
+            if !list.is_empty() {
+                d[member] = Value::Array(list);
+            }
+        }
         if self.billing_mode == "PAY_PER_REQUEST" {
             d["BillingModeSummary"] = json!({
                 "BillingMode": "PAY_PER_REQUEST",
@@ -85,6 +210,26 @@ impl TableRecord {
 
     fn key_elements(&self) -> impl Iterator<Item = &KeySchemaElement> {
         std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// Whether `item` has expired: its TTL attribute is a number of epoch seconds at or before
+    /// `now_secs`. Such items are invisible to reads and removed lazily.
+    pub fn expired(&self, item: &Item, now_secs: i64) -> bool {
+        let Some(attribute) = &self.ttl_attribute else {
+            return false;
+        };
+        let Some(AttributeValue::N(at)) = item.get(attribute) else {
+            return false;
+        };
+        let Ok(now) = crate::number::Number::parse(&now_secs.to_string()) else {
+            return false;
+        };
+        crate::eval::compare(&AttributeValue::N(at.clone()), &AttributeValue::N(now))
+            .is_some_and(|o| o != std::cmp::Ordering::Greater)
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexRecord> {
+        self.indexes.iter().find(|i| i.name == name)
     }
 
     pub fn is_key(&self, attribute: &str) -> bool {
@@ -256,6 +401,86 @@ mod tests {
                 assert!(a < b, "{:?} < {:?}", pair[0], pair[1]);
             }
         }
+    }
+
+    #[test]
+    fn index_entries_are_sparse_projected_and_typed() {
+        let el = |name: &str, kind: &str| KeySchemaElement {
+            name: name.into(),
+            kind: kind.into(),
+        };
+        let table = TableRecord {
+            name: "t".into(),
+            id: String::new(),
+            arn: String::new(),
+            created: 0.0,
+            hash: el("pk", "S"),
+            range: None,
+            attributes: Vec::new(),
+            billing_mode: "PAY_PER_REQUEST".into(),
+            read_capacity: 0,
+            write_capacity: 0,
+            item_count: 0,
+            size_bytes: 0,
+            pay_per_request_since: None,
+            indexes: Vec::new(),
+            ttl_attribute: None,
+        };
+        let index = IndexRecord {
+            name: "byG".into(),
+            global: true,
+            hash: el("g", "S"),
+            range: None,
+            projection: "INCLUDE".into(),
+            non_key: vec!["x".into()],
+            read_capacity: 0,
+            write_capacity: 0,
+            item_count: 0,
+            size_bytes: 0,
+        };
+        let s = |v: &str| AttributeValue::S(v.into());
+        let table_k = table.items_prefix("a", "r");
+        let mut item: Item = [("pk", s("p")), ("x", s("1")), ("y", s("2"))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let item_key = table.item_key("a", "r", &item).unwrap_or_default();
+        assert!(matches!(
+            index.entry(&table, &table_k, &item_key, &item),
+            Ok(None)
+        ));
+        item.insert("g".into(), s("G"));
+        let Ok(Some((k, projected))) = index.entry(&table, &table_k, &item_key, &item) else {
+            panic!("indexed");
+        };
+        assert!(k.starts_with(&table_k) && k.ends_with(&item_key[table_k.len()..]));
+        assert_eq!(
+            projected.keys().cloned().collect::<Vec<_>>(),
+            ["g", "pk", "x"]
+        );
+        item.insert("g".into(), n("1"));
+        assert!(index.entry(&table, &table_k, &item_key, &item).is_err());
+        item.insert("g".into(), s(""));
+        assert!(index.entry(&table, &table_k, &item_key, &item).is_err());
+    }
+
+    #[test]
+    fn ttl_expires_at_or_before_now() {
+        let mut table: TableRecord = serde_json::from_value(json!({
+            "name": "t", "id": "", "arn": "", "created": 0.0,
+            "hash": {"name": "pk", "kind": "S"}, "range": null, "attributes": [],
+            "billing_mode": "PAY_PER_REQUEST", "read_capacity": 0, "write_capacity": 0,
+            "item_count": 0, "size_bytes": 0,
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let item = |v: AttributeValue| -> Item { [("exp".to_string(), v)].into_iter().collect() };
+        assert!(!table.expired(&item(n("5")), 10));
+        table.ttl_attribute = Some("exp".into());
+        assert!(table.expired(&item(n("10")), 10));
+        assert!(table.expired(&item(n("9.5")), 10));
+        assert!(!table.expired(&item(n("10.5")), 10));
+        assert!(!table.expired(&item(AttributeValue::S("1".into())), 10));
+        assert!(!table.expired(&Item::new(), 10));
     }
 
     #[test]

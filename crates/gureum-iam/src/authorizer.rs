@@ -307,7 +307,21 @@ impl IamAuthorizer {
             permissions_boundary: policies.boundary.as_deref(),
             session: &policies.session,
         };
-        gureum_iam_policy::evaluate(&set, &request).decision
+        let decision = gureum_iam_policy::evaluate(&set, &request).decision;
+        if decision == Decision::Allow && target.resource_policy_required {
+            // The resource policy must itself admit the caller (by name, or by naming its
+            // account, which then needs the identity allow just found).
+            return match resource.as_deref() {
+                Some(policy) => {
+                    match gureum_iam_policy::evaluate_trust(policy, &request).decision {
+                        Decision::Allow => Decision::Allow,
+                        _ => Decision::ImplicitDeny,
+                    }
+                }
+                None => Decision::ImplicitDeny,
+            };
+        }
+        decision
     }
 }
 

@@ -25,10 +25,14 @@ fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzT
         return AuthzTarget::new(action, "*");
     };
     match model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
-        Ok(key) => AuthzTarget::new(action, key.arn()).with_resource_policy(
-            key.account.clone(),
-            Some(Arc::from(crate::grants::policy_with_grants(&key))),
-        ),
+        // A key policy is authoritative: IAM policies count only where it delegates to the
+        // account (the default policy does).
+        Ok(key) => AuthzTarget::new(action, key.arn())
+            .with_resource_policy(
+                key.account.clone(),
+                Some(Arc::from(crate::grants::policy_with_grants(&key))),
+            )
+            .requiring_resource_policy(),
         Err(_) => match key_ref {
             KeyRef::Key {
                 account,

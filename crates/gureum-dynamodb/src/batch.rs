@@ -1,0 +1,580 @@
+//! Batches and transactions: BatchWriteItem, BatchGetItem, TransactWriteItems and
+//! TransactGetItems. A write batch and a transaction each run in one store transaction, so they
+//! land all or nothing; a transaction's conditions are read in the same transaction as its writes.
+
+use std::collections::{HashMap, HashSet};
+
+use gureum_core::{AwsError, RequestContext};
+use gureum_store::{KvStore, Txn};
+use serde_json::{Map, Value, json};
+
+use crate::DynamoDb;
+use crate::errors::{store_error, validation};
+use crate::eval;
+use crate::expr::{self, Condition, Path, PathElement, UpdateAction};
+use crate::ops::{
+    Expressions, check_item, extract_expressions, load_table, projection, read_item, transact,
+    write_item,
+};
+use crate::table::{TableRecord, table_key};
+use crate::value::{Item, item_from_json, item_to_json};
+
+/// Idempotency tokens of TransactWriteItems by `(account, region, token)`.
+pub const TOKENS: &str = "dynamodb.tokens";
+/// How long a ClientRequestToken is remembered.
+const TOKEN_TTL_MILLIS: i64 = 10 * 60 * 1000;
+const MAX_BATCH_WRITE: usize = 25;
+const MAX_BATCH_GET: usize = 100;
+const MAX_TRANSACT: usize = 100;
+
+/// One write of a batch or transaction, parsed and checked before the store transaction.
+struct Write {
+    table_k: Vec<u8>,
+    item_key: Vec<u8>,
+    key: Item,
+    action: Action,
+    condition: Option<Condition>,
+}
+
+enum Action {
+    Put(Item),
+    Delete,
+    Update(Vec<UpdateAction>),
+    Check,
+}
+
+/// Tables loaded once per request.
+struct Tables<'a> {
+    db: &'a DynamoDb,
+    ctx: &'a RequestContext,
+    loaded: HashMap<String, TableRecord>,
+}
+
+impl<'a> Tables<'a> {
+    fn new(db: &'a DynamoDb, ctx: &'a RequestContext) -> Self {
+        Tables {
+            db,
+            ctx,
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, name: &str) -> Result<TableRecord, AwsError> {
+        if let Some(t) = self.loaded.get(name) {
+            return Ok(t.clone());
+        }
+        let t = load_table(self.db, self.ctx, name)?;
+        self.loaded.insert(name.to_string(), t.clone());
+        Ok(t)
+    }
+}
+
+fn object<'v>(v: Option<&'v Value>, what: &str) -> Result<&'v Map<String, Value>, AwsError> {
+    v.and_then(Value::as_object)
+        .ok_or_else(|| validation(format!("{what} must be a structure")))
+}
+
+fn string<'v>(v: &'v Map<String, Value>, member: &str) -> Result<&'v str, AwsError> {
+    v.get(member).and_then(Value::as_str).ok_or_else(|| {
+        validation(format!(
+            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+            lower_first(member)
+        ))
+    })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn item_member(v: &Map<String, Value>, member: &str) -> Result<Item, AwsError> {
+    item_from_json(v.get(member).unwrap_or(&Value::Null))
+}
+
+/// Refuses an update of a key attribute, as UpdateItem does.
+fn check_update_paths(table: &TableRecord, actions: &[UpdateAction]) -> Result<(), AwsError> {
+    for action in actions {
+        if let Some(PathElement::Attribute(first)) = action.path().first() {
+            if table.is_key(first) {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies one write whose condition already held; `old` is the item before it.
+fn apply(txn: &mut dyn Txn, w: &Write, old: Option<&Item>) -> Result<(), AwsError> {
+    match &w.action {
+        Action::Put(item) => write_item(txn, &w.table_k, &w.item_key, old, Some(item)),
+        Action::Delete if old.is_some() => write_item(txn, &w.table_k, &w.item_key, old, None),
+        Action::Delete | Action::Check => Ok(()),
+        Action::Update(actions) => {
+            let new = updated(old, &w.key, actions)?;
+            write_item(txn, &w.table_k, &w.item_key, old, Some(&new))
+        }
+    }
+}
+
+fn updated(old: Option<&Item>, key: &Item, actions: &[UpdateAction]) -> Result<Item, AwsError> {
+    let mut new = old.cloned().unwrap_or_else(|| key.clone());
+    eval::apply_update(&mut new, actions)?;
+    check_item(&new)?;
+    Ok(new)
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchWriteItem and BatchGetItem
+
+pub fn batch_write_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let request_items = object(params.get("RequestItems"), "RequestItems")?;
+    if request_items.is_empty() {
+        return Err(validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
+    let total: usize = request_items
+        .values()
+        .map(|v| v.as_array().map_or(0, Vec::len))
+        .sum();
+    if total > MAX_BATCH_WRITE {
+        return Err(validation(
+            "Too many items requested for the BatchWriteItem call",
+        ));
+    }
+    let mut tables = Tables::new(db, ctx);
+    let mut writes = Vec::with_capacity(total);
+    let mut seen = HashSet::new();
+    for (name, requests) in request_items {
+        let table = tables.get(name)?;
+        let requests = requests
+            .as_array()
+            .ok_or_else(|| validation("RequestItems values must be lists of WriteRequests"))?;
+        for request in requests {
+            let (key, action) = match (request.get("PutRequest"), request.get("DeleteRequest")) {
+                (Some(put), None) => {
+                    let item = item_member(object(Some(put), "PutRequest")?, "Item")?;
+                    table.check_item_keys(&item)?;
+                    check_item(&item)?;
+                    (table.key_of(&item), Action::Put(item))
+                }
+                (None, Some(delete)) => {
+                    let key = item_member(object(Some(delete), "DeleteRequest")?, "Key")?;
+                    table.check_key(&key)?;
+                    (key, Action::Delete)
+                }
+                _ => {
+                    return Err(validation(
+                        "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest",
+                    ));
+                }
+            };
+            let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+            if !seen.insert(item_key.clone()) {
+                return Err(validation("Provided list of item keys contains duplicates"));
+            }
+            writes.push(Write {
+                table_k: table_key(ctx.account_id(), &ctx.region, name),
+                item_key,
+                key,
+                action,
+                condition: None,
+            });
+        }
+    }
+    transact(&*db.storage.kv, |txn| {
+        for w in &writes {
+            let old = read_item(txn, &w.item_key)?;
+            apply(txn, w, old.as_ref())?;
+        }
+        Ok(())
+    })?;
+    Ok(json!({"UnprocessedItems": {}}))
+}
+
+pub fn batch_get_item(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let request_items = object(params.get("RequestItems"), "RequestItems")?;
+    if request_items.is_empty() {
+        return Err(validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
+    let total: usize = request_items
+        .values()
+        .map(|v| v.get("Keys").and_then(Value::as_array).map_or(0, Vec::len))
+        .sum();
+    if total > MAX_BATCH_GET {
+        return Err(validation(
+            "Too many items requested for the BatchGetItem call",
+        ));
+    }
+    let mut tables = Tables::new(db, ctx);
+    let mut responses = Map::new();
+    for (name, request) in request_items {
+        let request = object(Some(request), "KeysAndAttributes")?;
+        let table = tables.get(name)?;
+        let expression = request.get("ProjectionExpression").and_then(Value::as_str);
+        let exprs = Expressions::new(
+            extract_expressions(&Value::Object(request.clone())),
+            expression.is_some(),
+        )?;
+        let mut subs = exprs.subs();
+        let attributes_to_get = request
+            .get("AttributesToGet")
+            .map(|v| serde_json::from_value::<Vec<String>>(v.clone()))
+            .transpose()
+            .map_err(|e| validation(format!("invalid AttributesToGet: {e}")))?;
+        let paths = projection(expression, attributes_to_get, &mut subs)?;
+        subs.check_all_used()?;
+        let keys = request
+            .get("Keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| validation("KeysAndAttributes must name Keys"))?;
+        let mut seen = HashSet::new();
+        let mut item_keys = Vec::with_capacity(keys.len());
+        for k in keys {
+            let key = item_from_json(k)?;
+            table.check_key(&key)?;
+            let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+            if !seen.insert(item_key.clone()) {
+                return Err(validation("Provided list of item keys contains duplicates"));
+            }
+            item_keys.push(item_key);
+        }
+        let found = read_items(&*db.storage.kv, &item_keys)?;
+        let items: Vec<Value> = found
+            .into_iter()
+            .flatten()
+            .filter(|item| !table.expired(item, ctx.clock.now_secs()))
+            .map(|item| item_to_json(&shown(item, paths.as_deref())))
+            .collect();
+        responses.insert(name.clone(), Value::Array(items));
+    }
+    Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+}
+
+fn shown(item: Item, paths: Option<&[Path]>) -> Item {
+    match paths {
+        Some(p) => eval::project(&item, p),
+        None => item,
+    }
+}
+
+/// Reads `keys` in one store transaction (one consistent view).
+fn read_items(kv: &dyn KvStore, keys: &[Vec<u8>]) -> Result<Vec<Option<Item>>, AwsError> {
+    transact(kv, |txn| {
+        keys.iter()
+            .map(|k| read_item(txn, k))
+            .collect::<Result<Vec<_>, _>>()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// TransactWriteItems and TransactGetItems
+
+/// The reason one transaction item cancelled it, or `None`.
+type Reason = Option<&'static str>;
+
+/// TransactionCanceledException with DynamoDB's message listing every item's reason.
+pub fn cancelled(reasons: &[Reason]) -> AwsError {
+    let list: Vec<&str> = reasons.iter().map(|r| r.unwrap_or("None")).collect();
+    AwsError::bad_request(
+        "TransactionCanceledException",
+        format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+            list.join(", ")
+        ),
+    )
+}
+
+fn check_transact_len(items: &[Value], member: &str) -> Result<(), AwsError> {
+    if items.is_empty() || items.len() > MAX_TRANSACT {
+        let bound = if items.is_empty() {
+            "Member must have length greater than or equal to 1"
+        } else {
+            "Member must have length less than or equal to 100"
+        };
+        return Err(validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: {bound}"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses one element of TransactItems.
+fn transact_write(
+    tables: &mut Tables<'_>,
+    ctx: &RequestContext,
+    element: &Value,
+) -> Result<Write, AwsError> {
+    let element = object(Some(element), "TransactWriteItem")?;
+    let kinds = ["ConditionCheck", "Put", "Delete", "Update"];
+    let present: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| element.get(*k).is_some_and(|v| !v.is_null()))
+        .collect();
+    let [kind] = present.as_slice() else {
+        return Err(validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete",
+        ));
+    };
+    let op = object(element.get(*kind), kind)?;
+    let table_name = string(op, "TableName")?;
+    let table = tables.get(table_name)?;
+    let condition_src = op.get("ConditionExpression").and_then(Value::as_str);
+    let update_src = op.get("UpdateExpression").and_then(Value::as_str);
+    let exprs = Expressions::new(
+        extract_expressions(&Value::Object(op.clone())),
+        condition_src.is_some() || update_src.is_some(),
+    )?;
+    let mut subs = exprs.subs();
+    let actions = match (*kind, update_src) {
+        ("Update", Some(u)) => Some(expr::parse_update(u, &mut subs)?),
+        ("Update", None) => {
+            return Err(string(op, "UpdateExpression")
+                .err()
+                .unwrap_or_else(|| validation("UpdateExpression is required")));
+        }
+        _ => None,
+    };
+    let condition = match (*kind, condition_src) {
+        (_, Some(c)) => Some(expr::parse_condition(c, "ConditionExpression", &mut subs)?),
+        ("ConditionCheck", None) => {
+            return Err(string(op, "ConditionExpression")
+                .err()
+                .unwrap_or_else(|| validation("ConditionExpression is required")));
+        }
+        _ => None,
+    };
+    subs.check_all_used()?;
+    if let Some(rv) = op
+        .get("ReturnValuesOnConditionCheckFailure")
+        .and_then(Value::as_str)
+    {
+        if rv != "NONE" && rv != "ALL_OLD" {
+            return Err(validation("Return values set to invalid value"));
+        }
+    }
+    let (key, action) = match *kind {
+        "Put" => {
+            let item = item_member(op, "Item")?;
+            table.check_item_keys(&item)?;
+            check_item(&item)?;
+            (table.key_of(&item), Action::Put(item))
+        }
+        other => {
+            let key = item_member(op, "Key")?;
+            table.check_key(&key)?;
+            let action = match (other, actions) {
+                ("Update", Some(actions)) => {
+                    check_update_paths(&table, &actions)?;
+                    Action::Update(actions)
+                }
+                ("Delete", _) => Action::Delete,
+                _ => Action::Check,
+            };
+            (key, action)
+        }
+    };
+    Ok(Write {
+        table_k: table_key(ctx.account_id(), &ctx.region, table_name),
+        item_key: table.item_key(ctx.account_id(), &ctx.region, &key)?,
+        key,
+        action,
+        condition,
+    })
+}
+
+/// A 128-bit fingerprint of a request's items, to tell a retry from a different request.
+fn fingerprint(v: &Value) -> String {
+    let text = v.to_string();
+    let fnv = |seed: u64| {
+        text.bytes()
+            .fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    };
+    format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf29ce484222325),
+        fnv(0x84222325cbf29ce4)
+    )
+}
+
+pub fn transact_write_items(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let elements = params
+        .get("TransactItems")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    check_transact_len(&elements, "transactItems")?;
+    let mut tables = Tables::new(db, ctx);
+    let mut writes = Vec::with_capacity(elements.len());
+    let mut seen = HashSet::new();
+    for element in &elements {
+        let w = transact_write(&mut tables, ctx, element)?;
+        if !seen.insert(w.item_key.clone()) {
+            return Err(validation(
+                "Transaction request cannot include multiple operations on one item",
+            ));
+        }
+        writes.push(w);
+    }
+    let token = match params.get("ClientRequestToken").and_then(Value::as_str) {
+        Some(t) if t.is_empty() || t.len() > 36 => {
+            return Err(validation(
+                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+            ));
+        }
+        Some(t) => Some((
+            gureum_store::key::join([ctx.account_id(), ctx.region.as_str(), t]),
+            fingerprint(&Value::Array(elements.clone())),
+        )),
+        None => None,
+    };
+    let now = ctx.clock.now_millis();
+    transact(&*db.storage.kv, |txn| {
+        if let Some((token_key, print)) = &token {
+            if let Some(bytes) = txn.get(TOKENS, token_key).map_err(store_error)? {
+                let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let at = seen.get("at").and_then(Value::as_i64).unwrap_or(i64::MIN);
+                if now.saturating_sub(at) < TOKEN_TTL_MILLIS {
+                    if seen.get("request").and_then(Value::as_str) == Some(print.as_str()) {
+                        // A retry of a transaction already applied: nothing more to do.
+                        return Ok(());
+                    }
+                    return Err(AwsError::bad_request(
+                        "IdempotentParameterMismatchException",
+                        "Request parameters do not match with the parameters of the previous request with the same ClientRequestToken",
+                    ));
+                }
+            }
+        }
+        let mut olds = Vec::with_capacity(writes.len());
+        let mut reasons: Vec<Reason> = Vec::with_capacity(writes.len());
+        for w in &writes {
+            let old = read_item(txn, &w.item_key)?;
+            let holds = w
+                .condition
+                .as_ref()
+                .is_none_or(|c| eval::matches(old.as_ref().unwrap_or(&Item::new()), c));
+            let reason = if !holds {
+                Some("ConditionalCheckFailed")
+            } else if let Action::Update(actions) = &w.action {
+                updated(old.as_ref(), &w.key, actions)
+                    .err()
+                    .map(|_| "ValidationError")
+            } else {
+                None
+            };
+            reasons.push(reason);
+            olds.push(old);
+        }
+        if reasons.iter().any(Option::is_some) {
+            return Err(cancelled(&reasons));
+        }
+        for (w, old) in writes.iter().zip(&olds) {
+            apply(txn, w, old.as_ref())?;
+        }
+        if let Some((token_key, print)) = &token {
+            let record = json!({"request": print, "at": now});
+            txn.put(TOKENS, token_key, record.to_string().as_bytes())
+                .map_err(store_error)?;
+        }
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+pub fn transact_get_items(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let elements = params
+        .get("TransactItems")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    check_transact_len(&elements, "transactItems")?;
+    let mut tables = Tables::new(db, ctx);
+    let mut keys = Vec::with_capacity(elements.len());
+    let mut projections = Vec::with_capacity(elements.len());
+    let mut read_tables = Vec::with_capacity(elements.len());
+    for element in &elements {
+        let get = object(object(Some(element), "TransactGetItem")?.get("Get"), "Get")?;
+        let table = tables.get(string(get, "TableName")?)?;
+        let expression = get.get("ProjectionExpression").and_then(Value::as_str);
+        let exprs = Expressions::new(
+            extract_expressions(&Value::Object(get.clone())),
+            expression.is_some(),
+        )?;
+        let mut subs = exprs.subs();
+        projections.push(projection(expression, None, &mut subs)?);
+        subs.check_all_used()?;
+        let key = item_member(get, "Key")?;
+        table.check_key(&key)?;
+        keys.push(table.item_key(ctx.account_id(), &ctx.region, &key)?);
+        read_tables.push(table);
+    }
+    let now = ctx.clock.now_secs();
+    let found = read_items(&*db.storage.kv, &keys)?;
+    let responses: Vec<Value> = found
+        .into_iter()
+        .zip(projections)
+        .zip(&read_tables)
+        .map(|((item, paths), table)| match item {
+            Some(item) if !table.expired(&item, now) => {
+                json!({"Item": item_to_json(&shown(item, paths.as_deref()))})
+            }
+            _ => json!({}),
+        })
+        .collect();
+    Ok(json!({"Responses": responses}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancellation_message_lists_every_reason() {
+        let e = cancelled(&[Some("ConditionalCheckFailed"), None]);
+        assert_eq!(e.code, "TransactionCanceledException");
+        assert_eq!(
+            e.message,
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]"
+        );
+    }
+
+    #[test]
+    fn fingerprint_tells_requests_apart() {
+        let a = fingerprint(&json!([{"Put": {"TableName": "t"}}]));
+        assert_eq!(a, fingerprint(&json!([{"Put": {"TableName": "t"}}])));
+        assert_ne!(a, fingerprint(&json!([{"Put": {"TableName": "u"}}])));
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn member_names_in_messages_start_lower_case() {
+        assert_eq!(lower_first("TableName"), "tableName");
+        assert_eq!(lower_first(""), "");
+    }
+}
