@@ -536,3 +536,145 @@ def test_key_policy_is_authoritative(gureum, kms):
         {"Effect": "Allow", "Principal": {"AWS": plain_arn}, "Action": "kms:Encrypt", "Resource": "*"}]}))["KeyMetadata"]["KeyId"]
     assert plain.encrypt(KeyId=named, Plaintext=b"x")["CiphertextBlob"]
     fails(lambda: plain.describe_key(KeyId=named), "AccessDeniedException")
+
+
+# --- HMAC keys ---------------------------------------------------------------------------------
+
+HMAC_SPECS = {"HMAC_224": ("HMAC_SHA_224", 28), "HMAC_256": ("HMAC_SHA_256", 32),
+              "HMAC_384": ("HMAC_SHA_384", 48), "HMAC_512": ("HMAC_SHA_512", 64)}
+
+
+def test_hmac_keys_generate_and_verify(kms):
+    for spec, (algorithm, length) in HMAC_SPECS.items():
+        meta = new_key(kms, KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC")
+        assert meta["KeySpec"] == spec and meta["KeyUsage"] == "GENERATE_VERIFY_MAC"
+        assert meta["MacAlgorithms"] == [algorithm] and "EncryptionAlgorithms" not in meta
+        described = kms.describe_key(KeyId=meta["KeyId"])["KeyMetadata"]
+        assert described["MacAlgorithms"] == [algorithm] and described["KeySpec"] == spec
+        out = kms.generate_mac(KeyId=meta["KeyId"], Message=b"hello", MacAlgorithm=algorithm)
+        assert out["KeyId"] == meta["Arn"] and out["MacAlgorithm"] == algorithm
+        assert len(out["Mac"]) == length  # the digest's output size
+        again = kms.generate_mac(KeyId=meta["KeyId"], Message=b"hello", MacAlgorithm=algorithm)
+        assert again["Mac"] == out["Mac"]  # deterministic under one key
+        ok = kms.verify_mac(KeyId=meta["KeyId"], Message=b"hello", MacAlgorithm=algorithm, Mac=out["Mac"])
+        assert ok["MacValid"] is True and ok["KeyId"] == meta["Arn"] and ok["MacAlgorithm"] == algorithm
+        bad = bytes([out["Mac"][0] ^ 1]) + out["Mac"][1:]
+        fails(lambda: kms.verify_mac(KeyId=meta["KeyId"], Message=b"hello", MacAlgorithm=algorithm, Mac=bad),
+              "KMSInvalidMacException")
+        fails(lambda: kms.verify_mac(KeyId=meta["KeyId"], Message=b"hellO", MacAlgorithm=algorithm,
+                                     Mac=out["Mac"]), "KMSInvalidMacException")
+    # Two keys of one spec have different material.
+    a = new_key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    b = new_key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    mac_a = kms.generate_mac(KeyId=a, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    mac_b = kms.generate_mac(KeyId=b, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert mac_a != mac_b
+    fails(lambda: kms.verify_mac(KeyId=b, Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=mac_a),
+          "KMSInvalidMacException")
+    # Through an alias too.
+    name = "alias/hmac-" + uid()
+    kms.create_alias(AliasName=name, TargetKeyId=a)
+    assert kms.generate_mac(KeyId=name, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"] == mac_a
+
+
+def test_hmac_key_bad_input(kms):
+    for usage in ("ENCRYPT_DECRYPT", "SIGN_VERIFY"):
+        msg = fails(lambda: kms.create_key(KeySpec="HMAC_256", KeyUsage=usage), "ValidationException")
+        assert "HMAC_256" in msg
+    fails(lambda: kms.create_key(KeySpec="HMAC_256"), "ValidationException")  # default usage
+    fails(lambda: kms.create_key(KeyUsage="GENERATE_VERIFY_MAC"), "ValidationException")  # symmetric spec
+    hmac_key = new_key(kms, KeySpec="HMAC_384", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    sym_key = new_key(kms)["KeyId"]
+    # Wrong algorithm for the key's spec; the wrong kind of key for each operation.
+    msg = fails(lambda: kms.generate_mac(KeyId=hmac_key, Message=b"x", MacAlgorithm="HMAC_SHA_256"),
+                "InvalidKeyUsageException")
+    assert "HMAC_SHA_256" in msg
+    fails(lambda: kms.generate_mac(KeyId=sym_key, Message=b"x", MacAlgorithm="HMAC_SHA_256"),
+          "InvalidKeyUsageException")
+    fails(lambda: kms.verify_mac(KeyId=sym_key, Message=b"x", MacAlgorithm="HMAC_SHA_256", Mac=b"0" * 32),
+          "InvalidKeyUsageException")
+    fails(lambda: kms.encrypt(KeyId=hmac_key, Plaintext=b"x"), "InvalidKeyUsageException")
+    fails(lambda: kms.generate_data_key(KeyId=hmac_key, KeySpec="AES_256"), "InvalidKeyUsageException")
+    blob = kms.encrypt(KeyId=sym_key, Plaintext=b"x")["CiphertextBlob"]
+    fails(lambda: kms.decrypt(KeyId=hmac_key, CiphertextBlob=blob), "InvalidKeyUsageException")
+    fails(lambda: kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=hmac_key), "InvalidKeyUsageException")
+    # Message size: 1 to 4096 bytes.
+    kms.generate_mac(KeyId=hmac_key, Message=b"x" * 4096, MacAlgorithm="HMAC_SHA_384")
+    fails(lambda: kms.generate_mac(KeyId=hmac_key, Message=b"x" * 4097, MacAlgorithm="HMAC_SHA_384"),
+          "ValidationException")
+    # Rotation is for symmetric encryption keys only.
+    for call in (lambda: kms.enable_key_rotation(KeyId=hmac_key),
+                 lambda: kms.rotate_key_on_demand(KeyId=hmac_key)):
+        fails(call, "UnsupportedOperationException")
+    # Key states apply as for any key.
+    kms.disable_key(KeyId=hmac_key)
+    fails(lambda: kms.generate_mac(KeyId=hmac_key, Message=b"x", MacAlgorithm="HMAC_SHA_384"),
+          "DisabledException")
+    kms.enable_key(KeyId=hmac_key)
+    kms.schedule_key_deletion(KeyId=hmac_key, PendingWindowInDays=7)
+    fails(lambda: kms.generate_mac(KeyId=hmac_key, Message=b"x", MacAlgorithm="HMAC_SHA_384"),
+          "KMSInvalidStateException")
+
+
+def test_hmac_key_policy_decides(gureum, kms):
+    # A key policy that does not allow kms:GenerateMac to the account refuses it.
+    acct = account_of(gureum)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "kms:GenerateMac", "Resource": "*"},
+    ]}
+    key_id = new_key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Policy=json.dumps(policy))["KeyId"]
+    fails(lambda: kms.generate_mac(KeyId=key_id, Message=b"x", MacAlgorithm="HMAC_SHA_256"),
+          "AccessDeniedException")
+
+
+def test_generate_mac_through_the_cli(gureum, kms, tmp_path):
+    key_id = new_key(kms, KeySpec="HMAC_512", KeyUsage="GENERATE_VERIFY_MAC")["KeyId"]
+    message = tmp_path / "message"
+    message.write_bytes(b"signed by the cli")
+    out = gureum.cli("kms", "generate-mac", "--key-id", key_id, "--mac-algorithm", "HMAC_SHA_512",
+                     "--message", f"fileb://{message}", "--output", "json")
+    mac = base64.b64decode(json.loads(out.stdout)["Mac"])
+    assert len(mac) == 64
+    ok = kms.verify_mac(KeyId=key_id, Message=b"signed by the cli", MacAlgorithm="HMAC_SHA_512", Mac=mac)
+    assert ok["MacValid"] is True
+
+
+# --- AWS managed keys --------------------------------------------------------------------------
+
+
+def test_aws_managed_keys_created_on_first_use(gureum, kms):
+    acct = account_of(gureum)
+    # Each test server is shared, so the key may exist already; either way DescribeKey answers it.
+    meta = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert meta["KeyManager"] == "AWS" and meta["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert meta["KeyUsage"] == "ENCRYPT_DECRYPT" and meta["KeyState"] == "Enabled"
+    assert meta["Arn"] == f"arn:aws:kms:us-east-1:{acct}:key/{meta['KeyId']}"
+    # The same key on every later use.
+    assert kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"] == meta["KeyId"]
+    aliases = {a["AliasName"]: a for a in kms.get_paginator("list_aliases").paginate().build_full_result()["Aliases"]}
+    assert aliases["alias/aws/s3"]["TargetKeyId"] == meta["KeyId"]
+    assert aliases["alias/aws/s3"]["AliasArn"] == f"arn:aws:kms:us-east-1:{acct}:alias/aws/s3"
+    # Its policy: use through the service only, metadata directly.
+    policy = json.loads(kms.get_key_policy(KeyId=meta["KeyId"], PolicyName="default")["Policy"])
+    via = policy["Statement"][0]["Condition"]["StringEquals"]
+    assert via == {"kms:CallerAccount": acct, "kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    assert kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"] is True
+    # A direct Encrypt carries no kms:ViaService: refused, as AWS refuses it.
+    fails(lambda: kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x"), "AccessDeniedException")
+    # Users cannot manage an AWS managed key or its alias.
+    fails(lambda: kms.disable_key(KeyId=meta["KeyId"]), "AccessDeniedException")
+    fails(lambda: kms.schedule_key_deletion(KeyId=meta["KeyId"]), "AccessDeniedException")
+    fails(lambda: kms.delete_alias(AliasName="alias/aws/s3"), "NotAuthorizedException")
+    fails(lambda: kms.create_alias(AliasName="alias/aws/mine", TargetKeyId=new_key(kms)["KeyId"]),
+          "NotAuthorizedException")
+    # A direct GenerateDataKey on a managed alias not created yet is refused by the policy it will
+    # have, and creates nothing; DescribeKey then creates it.
+    fails(lambda: kms.generate_data_key(KeyId="alias/aws/dynamodb", KeySpec="AES_256"), "AccessDeniedException")
+    names = [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    if "alias/aws/dynamodb" not in names:
+        ddb = kms.describe_key(KeyId="alias/aws/dynamodb")["KeyMetadata"]
+        assert ddb["KeyManager"] == "AWS" and ddb["KeyId"] != meta["KeyId"]
+    # Customer keys still say CUSTOMER; an unknown non-managed alias is still NotFound.
+    assert new_key(kms)["KeyManager"] == "CUSTOMER"
+    fails(lambda: kms.describe_key(KeyId="alias/nothing-" + uid()), "NotFoundException")

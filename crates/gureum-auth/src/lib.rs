@@ -9,6 +9,7 @@ mod canonical;
 pub mod checksum;
 mod chunked;
 mod error;
+mod v2;
 
 use bytes::Bytes;
 use gureum_core::{Credential, CredentialProvider, Principal};
@@ -102,6 +103,13 @@ pub fn verify(
     wall_secs: i64,
     server_secs: i64,
 ) -> Result<Verified, AuthError> {
+    // S3's legacy presigned URLs (SigV2 in the query string).
+    if parts.single_encode_path
+        && parts.headers.get(http::header::AUTHORIZATION).is_none()
+        && v2::is_v2_query(parts.query)
+    {
+        return v2::verify(parts, credentials, mode, wall_secs, server_secs);
+    }
     let Some(auth) = parse_authorization(parts)? else {
         return Ok(Verified::Anonymous);
     };
@@ -179,7 +187,7 @@ pub fn verify(
     })))
 }
 
-fn permissive_credential(access_key_id: &str) -> Credential {
+pub(crate) fn permissive_credential(access_key_id: &str) -> Credential {
     let account = if gureum_core::is_account_id(access_key_id) {
         access_key_id
     } else {
@@ -367,6 +375,24 @@ fn check_times(auth: &Authorization, wall_secs: i64, server_secs: i64) -> Result
         }
     }
     Ok(())
+}
+
+/// The session-token rule for a SigV2 request, whose token travels as `x-amz-security-token`.
+pub(crate) fn check_session_token_v2(
+    given: Option<&str>,
+    credential: &Credential,
+    server_secs: i64,
+) -> Result<(), AuthError> {
+    match (&credential.session_token, given) {
+        (Some(expected), Some(given))
+            if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) => {}
+        (None, None) => {}
+        _ => return Err(AuthError::InvalidToken),
+    }
+    match credential.expires_at {
+        Some(expires_at) if server_secs >= expires_at => Err(AuthError::ExpiredToken),
+        _ => Ok(()),
+    }
 }
 
 fn check_session_token(

@@ -105,6 +105,12 @@ pub fn delete_alias(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
     if !i.alias_name.starts_with("alias/") {
         return Err(errors::validation("Invalid identifier"));
     }
+    if i.alias_name.starts_with("alias/aws/") {
+        return Err(errors::not_authorized(format!(
+            "{} is reserved for AWS managed keys",
+            i.alias_name
+        )));
+    }
     let (account, region, now) = (ctx.account_id(), ctx.region.as_str(), now(ctx));
     model::transact(kms.kv(), |txn| {
         if model::get_alias(txn, account, region, &i.alias_name, now)?.is_none() {

@@ -40,9 +40,26 @@ fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzT
                 key_id,
             } => AuthzTarget::new(action, model::key_arn(&region, &account, &key_id))
                 .with_resource_policy(account, None),
-            KeyRef::Alias { .. } => AuthzTarget::new(action, "*"),
+            // An AWS managed key not created yet: the policy it will have decides.
+            KeyRef::Alias { .. } => match crate::managed::managed_alias(ctx, &key_ref) {
+                Some((name, service)) => AuthzTarget::new(
+                    action,
+                    model::alias_arn(&ctx.region, ctx.account_id(), name),
+                )
+                .with_resource_policy(
+                    ctx.account_id().to_string(),
+                    Some(Arc::from(crate::managed::policy(
+                        ctx.account_id(),
+                        &ctx.region,
+                        service,
+                    ))),
+                )
+                .requiring_resource_policy(),
+                None => AuthzTarget::new(action, "*"),
+            },
         },
     }
+    .with_context("kms:CallerAccount", ctx.account_id())
 }
 
 fn alias_target(ctx: &RequestContext, action: &str, name: &str) -> AuthzTarget {
@@ -93,6 +110,11 @@ pub fn targets(
         }
         "DeleteAlias" => {
             let name = s("AliasName").unwrap_or("");
+            // `alias/aws/` aliases are refused by the handler (NotAuthorizedException), not by
+            // their key's policy.
+            if name.starts_with("alias/aws/") {
+                return vec![alias_target(ctx, &action, name)];
+            }
             vec![
                 alias_target(ctx, &action, name),
                 key_target(kms, ctx, &action, name),

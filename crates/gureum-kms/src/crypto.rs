@@ -41,16 +41,22 @@ fn cipher_error(e: CiphertextError) -> AwsError {
 /// A key that can encrypt now, as `id` names it (key id, key ARN, alias name or alias ARN).
 fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, AwsError> {
     let key_ref = KeyRef::parse(ctx, id, true)?;
+    crate::managed::ensure(kms, ctx, &key_ref)?;
     let key = model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx))?;
     key.require_usable()?;
     if key.key_usage != "ENCRYPT_DECRYPT" {
-        return Err(errors::invalid_key_usage(format!(
-            "{} key usage is {} which is not valid for this operation.",
-            key.arn(),
-            key.key_usage
-        )));
+        return Err(wrong_usage(&key));
     }
     Ok(key)
+}
+
+/// `InvalidKeyUsageException` for a key (an HMAC key, say) that does not encrypt.
+fn wrong_usage(key: &KeyRecord) -> AwsError {
+    errors::invalid_key_usage(format!(
+        "{} key usage is {} which is not valid for this operation.",
+        key.arn(),
+        key.key_usage
+    ))
 }
 
 /// Encrypts `plaintext` under `key`'s newest material.
@@ -83,6 +89,9 @@ fn decrypt_blob(
     let (account, region) = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
         Some(named) => {
             let named = model::resolve(r, &named, now)?;
+            if named.key_usage != "ENCRYPT_DECRYPT" {
+                return Err(wrong_usage(&named));
+            }
             if named.key_id != header.key_id {
                 return Err(errors::incorrect_key());
             }

@@ -60,6 +60,15 @@ pub fn invalid_key_usage(message: impl Into<String>) -> AwsError {
     client("InvalidKeyUsageException", message)
 }
 
+/// `KMSInvalidMacException`: VerifyMac was given a MAC the key and message do not produce
+/// (the message is the exception's description in botocore's model).
+pub fn invalid_mac() -> AwsError {
+    client(
+        "KMSInvalidMacException",
+        "The request was rejected because the HMAC verification failed.",
+    )
+}
+
 /// `AlreadyExistsException`.
 pub fn already_exists(message: impl Into<String>) -> AwsError {
     client("AlreadyExistsException", message)

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::model::{self, Committed, KeyRecord, KeyRef, KeyState, Tag};
-use crate::{Kms, empty, errors, input, new_material, now, now_ts};
+use crate::{Kms, empty, errors, input, mac, new_material, now, now_ts};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// AWS's quota of tags per key.
@@ -78,12 +78,17 @@ pub fn metadata(key: &KeyRecord) -> Value {
         "KeyUsage": key.key_usage,
         "KeyState": key.state().as_str(),
         "Origin": key.origin,
-        "KeyManager": "CUSTOMER",
+        "KeyManager": key.key_manager.as_deref().unwrap_or("CUSTOMER"),
         "CustomerMasterKeySpec": key.key_spec,
         "KeySpec": key.key_spec,
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
         "MultiRegion": false,
     });
+    if let Some(fields) = m.as_object_mut() {
+        match mac::algorithm_of(&key.key_spec) {
+            Some(algorithm) => fields.insert("MacAlgorithms".into(), json!([algorithm])),
+            None => fields.insert("EncryptionAlgorithms".into(), json!(["SYMMETRIC_DEFAULT"])),
+        };
+    }
     if let (Some(date), Some(fields)) = (key.deletion_date, m.as_object_mut()) {
         fields.insert("DeletionDate".into(), json!(date));
         if let Some(days) = key.pending_window_days {
@@ -117,13 +122,17 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         .or(i.customer_master_key_spec)
         .unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
     let usage = i.key_usage.unwrap_or_else(|| "ENCRYPT_DECRYPT".into());
-    if spec != "SYMMETRIC_DEFAULT" {
-        return Err(AwsError::not_implemented(
-            "kms",
-            &format!("CreateKey with KeySpec {spec}"),
-        ));
-    }
-    if usage != "ENCRYPT_DECRYPT" {
+    let compatible = match spec.as_str() {
+        "SYMMETRIC_DEFAULT" => usage == "ENCRYPT_DECRYPT",
+        s if mac::spec_len(s).is_some() => usage == mac::GENERATE_VERIFY_MAC,
+        _ => {
+            return Err(AwsError::not_implemented(
+                "kms",
+                &format!("CreateKey with KeySpec {spec}"),
+            ));
+        }
+    };
+    if !compatible {
         return Err(errors::validation(format!(
             "KeyUsage {usage} is not compatible with KeySpec {spec}"
         )));
@@ -157,7 +166,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
     };
     let mut tags = Vec::new();
     apply_tags(&mut tags, i.tags)?;
-    let material = new_material(kms, ctx, &account, &ctx.region, &key_id, 1, None)?;
+    let material = new_material(kms, ctx, &account, &ctx.region, &key_id, &spec, 1, None)?;
     let key = KeyRecord {
         key_id: key_id.clone(),
         account: account.clone(),
@@ -167,6 +176,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         key_usage: usage,
         key_spec: spec,
         origin,
+        key_manager: None,
         enabled: true,
         deletion_date: None,
         pending_window_days: None,
@@ -219,6 +229,7 @@ pub fn update_key<T>(
 
 pub fn describe_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: KeyIdInput = input(params)?;
+    crate::managed::ensure(kms, ctx, &KeyRef::parse(ctx, &i.key_id, true)?)?;
     let key = read_key(kms, ctx, &i.key_id, true)?;
     Ok(json!({"KeyMetadata": metadata(&key)}))
 }
@@ -419,6 +430,19 @@ pub fn list_resource_tags(
     Ok(page_output(json!({"Tags": tags}), next))
 }
 
+/// Only symmetric encryption keys rotate: AWS refuses rotation of HMAC (and asymmetric) keys
+/// with `UnsupportedOperationException`.
+fn refuse_rotation(key: &KeyRecord) -> Result<(), AwsError> {
+    if key.key_spec != "SYMMETRIC_DEFAULT" {
+        return Err(errors::unsupported(format!(
+            "{} key spec {} does not support key rotation.",
+            key.arn(),
+            key.key_spec
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct EnableRotationInput {
@@ -440,6 +464,7 @@ pub fn enable_key_rotation(
     }
     update_key(kms, ctx, &i.key_id, |key| {
         key.require_usable()?;
+        refuse_rotation(key)?;
         key.rotation_enabled = true;
         key.rotation_period_days = Some(period);
         Ok(())
@@ -455,6 +480,7 @@ pub fn disable_key_rotation(
     let i: KeyIdInput = input(params)?;
     update_key(kms, ctx, &i.key_id, |key| {
         key.require_usable()?;
+        refuse_rotation(key)?;
         key.rotation_enabled = false;
         key.rotation_period_days = None;
         Ok(())
@@ -495,6 +521,7 @@ pub fn rotate_key_on_demand(
     let i: KeyIdInput = input(params)?;
     let key = update_key(kms, ctx, &i.key_id, |key| {
         key.require_usable()?;
+        refuse_rotation(key)?;
         let on_demand = key
             .materials
             .iter()
@@ -519,6 +546,7 @@ pub fn rotate_key_on_demand(
             &key.account,
             &key.region,
             &key.key_id,
+            &key.key_spec,
             version,
             Some("ON_DEMAND"),
         )?;

@@ -1,11 +1,12 @@
-//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, aliases, tags,
+//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys, aliases, tags,
 //! scheduled deletion on the server clock, and key policies evaluated by IAM's authorizer.
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
 //! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the cryptographic
-//! operations over the blob format of `ciphertext.rs`, `policy.rs` key policies (validated as
+//! operations over the blob format of `ciphertext.rs`, `mac.rs` GenerateMac/VerifyMac, `policy.rs` key policies (validated as
 //! IAM resource policies, with the lockout safety check), `grants.rs` grants and grant tokens,
-//! and `authz.rs` what each request needs permission for.
+//! `managed.rs` AWS managed keys (`alias/aws/<service>`, created on first use), and `authz.rs`
+//! what each request needs permission for.
 
 mod aliases;
 mod authz;
@@ -14,6 +15,8 @@ mod crypto;
 pub mod errors;
 mod grants;
 mod keys;
+mod mac;
+mod managed;
 pub mod model;
 mod policy;
 
@@ -85,6 +88,9 @@ static OPERATIONS: &[(&str, Handler)] = &[
         crypto::generate_data_key_without_plaintext,
     ),
     ("GenerateRandom", crypto::generate_random),
+    // mac.rs
+    ("GenerateMac", mac::generate_mac),
+    ("VerifyMac", mac::verify_mac),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -174,17 +180,25 @@ fn unseal_material(kms: &Kms, key: &model::KeyRecord, version: u32) -> Result<Ve
         .map_err(errors::store)
 }
 
-/// Fresh material for version `version` of a key, sealed.
+/// How many bytes of material a key of `spec` holds: an HMAC key's are as long as its digest's
+/// output (AWS: HMAC_224 28 bytes ... HMAC_512 64 bytes); symmetric keys hold an AES-256 key.
+fn material_len(spec: &str) -> usize {
+    mac::spec_len(spec).unwrap_or(ciphertext::KEY_LEN)
+}
+
+/// Fresh material for version `version` of a key of `spec`, sealed.
+#[allow(clippy::too_many_arguments)]
 fn new_material(
     kms: &Kms,
     ctx: &RequestContext,
     account: &str,
     region: &str,
     key_id: &str,
+    spec: &str,
     version: u32,
     rotation_type: Option<&str>,
 ) -> Result<model::Material, AwsError> {
-    let mut material = [0u8; ciphertext::KEY_LEN];
+    let mut material = vec![0u8; material_len(spec)];
     gureum_core::ids::random_bytes(&mut material);
     let sealed = kms
         .storage

@@ -44,6 +44,9 @@ pub struct KeyRecord {
     pub key_usage: String,
     pub key_spec: String,
     pub origin: String,
+    /// `AWS` for AWS managed keys (`managed.rs`); absent for customer managed keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_manager: Option<String>,
     pub enabled: bool,
     /// When the key goes away, while it is pending deletion.
     pub deletion_date: Option<Timestamp>,
