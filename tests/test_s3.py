@@ -563,3 +563,234 @@ def test_bucket_tagging(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_bucket_tagging(Bucket=f"nope-{uuid.uuid4().hex[:12]}")
     assert error_of(e) == ("NoSuchBucket", 404)
+
+
+# --- Versioning -----------------------------------------------------------------------------
+
+
+def test_versioning_configuration(s3):
+    name = new_bucket(s3)
+    got = s3.get_bucket_versioning(Bucket=name)
+    assert "Status" not in got and "MFADelete" not in got
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Suspended"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled",
+                                                                       "MFADelete": "Enabled"})
+    assert error_of(e) == ("NotImplemented", 501)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Bogus"})
+    assert error_of(e) == ("MalformedXML", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_versioning(Bucket=f"missing-{uuid.uuid4().hex[:8]}")
+    assert error_of(e) == ("NoSuchBucket", 404)
+
+
+def test_versions_and_delete_markers(s3):
+    name = new_bucket(s3)
+    s3.put_object(Bucket=name, Key="k", Body=b"before")  # becomes the null version
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="k", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=name, Key="k", Body=b"two")["VersionId"]
+    assert v1 != v2 and len(v1) == 32 and v1 != "null"
+    got = s3.get_object(Bucket=name, Key="k")
+    assert got["Body"].read() == b"two" and got["VersionId"] == v2
+    assert s3.get_object(Bucket=name, Key="k", VersionId=v1)["Body"].read() == b"one"
+    assert s3.get_object(Bucket=name, Key="k", VersionId="null")["Body"].read() == b"before"
+    assert s3.head_object(Bucket=name, Key="k", VersionId=v1)["ContentLength"] == 3
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="k", VersionId="A" * 32)
+    assert error_of(e) == ("NoSuchVersion", 404)
+
+    # DELETE without a version id adds a delete marker.
+    d = s3.delete_object(Bucket=name, Key="k")
+    assert d["DeleteMarker"] is True and len(d["VersionId"]) == 32
+    marker = d["VersionId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="k")
+    assert error_of(e) == ("NoSuchKey", 404)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=name, Key="k")
+    assert error_of(e) == ("404", 404)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="k", VersionId=marker)
+    assert error_of(e) == ("MethodNotAllowed", 405)
+    assert "Contents" not in s3.list_objects_v2(Bucket=name)
+    assert "Contents" not in s3.list_objects(Bucket=name)
+    assert s3.get_object(Bucket=name, Key="k", VersionId=v2)["Body"].read() == b"two"
+
+    listed = s3.list_object_versions(Bucket=name)
+    assert [(v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
+        (v2, False), (v1, False), ("null", False)]
+    assert [(m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [(marker, True)]
+    assert listed["Versions"][0]["Size"] == 3 and listed["Versions"][0]["ETag"].startswith('"')
+
+    # The bucket stays while versions remain.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert error_of(e) == ("BucketNotEmpty", 409)
+
+    # Deleting the marker by version id brings v2 back.
+    d = s3.delete_object(Bucket=name, Key="k", VersionId=marker)
+    assert d["DeleteMarker"] is True and d["VersionId"] == marker
+    assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"two"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["k"]
+    # Deleting the latest version for good makes the previous one current.
+    d = s3.delete_object(Bucket=name, Key="k", VersionId=v2)
+    assert d["VersionId"] == v2 and "DeleteMarker" not in d
+    assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"one"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="k", VersionId=v2)
+    assert error_of(e) == ("NoSuchVersion", 404)
+
+    # DeleteObjects with and without version ids.
+    out = s3.delete_objects(Bucket=name, Delete={"Objects": [
+        {"Key": "k", "VersionId": v1}, {"Key": "k", "VersionId": "null"}, {"Key": "other"}]})
+    deleted = {(d["Key"], d.get("VersionId")): d for d in out["Deleted"]}
+    assert set(deleted) == {("k", v1), ("k", "null"), ("other", None)}
+    assert deleted[("other", None)]["DeleteMarker"] is True
+    other_marker = deleted[("other", None)]["DeleteMarkerVersionId"]
+    listed = s3.list_object_versions(Bucket=name)
+    assert "Versions" not in listed
+    assert [m["Key"] for m in listed["DeleteMarkers"]] == ["other"]
+    s3.delete_object(Bucket=name, Key="other", VersionId=other_marker)
+    assert "DeleteMarkers" not in s3.list_object_versions(Bucket=name)
+    s3.delete_bucket(Bucket=name)
+
+
+def test_suspended_versioning_writes_the_null_version(s3):
+    name = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="k", Body=b"one")["VersionId"]
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
+    assert s3.put_object(Bucket=name, Key="k", Body=b"n1")["VersionId"] == "null"
+    assert s3.put_object(Bucket=name, Key="k", Body=b"n2")["VersionId"] == "null"
+    versions = s3.list_object_versions(Bucket=name)["Versions"]
+    assert [(v["VersionId"], v["IsLatest"], v["Size"]) for v in versions] == [
+        ("null", True, 2), (v1, False, 3)]
+    assert s3.get_object(Bucket=name, Key="k", VersionId="null")["Body"].read() == b"n2"
+    # A delete in a suspended bucket replaces the null version with a null delete marker.
+    d = s3.delete_object(Bucket=name, Key="k")
+    assert d["DeleteMarker"] is True and d["VersionId"] == "null"
+    listed = s3.list_object_versions(Bucket=name)
+    assert [v["VersionId"] for v in listed["Versions"]] == [v1]
+    assert [m["VersionId"] for m in listed["DeleteMarkers"]] == ["null"]
+
+
+def test_copy_and_multipart_get_version_ids(s3):
+    name = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="src", Body=b"first")["VersionId"]
+    s3.put_object(Bucket=name, Key="src", Body=b"second")
+    copied = s3.copy_object(Bucket=name, Key="dst", CopySource={"Bucket": name, "Key": "src",
+                                                                  "VersionId": v1})
+    assert copied["CopySourceVersionId"] == v1 and len(copied["VersionId"]) == 32
+    assert s3.get_object(Bucket=name, Key="dst")["Body"].read() == b"first"
+    # Copying an old version onto its own key restores it.
+    restored = s3.copy_object(Bucket=name, Key="src", CopySource=f"{name}/src?versionId={v1}")
+    assert s3.get_object(Bucket=name, Key="src")["Body"].read() == b"first"
+    assert s3.get_object(Bucket=name, Key="src")["VersionId"] == restored["VersionId"]
+    uid = s3.create_multipart_upload(Bucket=name, Key="mp")["UploadId"]
+    etag = s3.upload_part(Bucket=name, Key="mp", UploadId=uid, PartNumber=1, Body=b"p" * 10)["ETag"]
+    done = s3.complete_multipart_upload(Bucket=name, Key="mp", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert len(done["VersionId"]) == 32
+    assert s3.head_object(Bucket=name, Key="mp")["VersionId"] == done["VersionId"]
+    # Unversioned buckets answer no version id at all.
+    plain = new_bucket(s3)
+    assert "VersionId" not in s3.put_object(Bucket=plain, Key="k", Body=b"x")
+    assert "VersionId" not in s3.get_object(Bucket=plain, Key="k")
+    assert "DeleteMarker" not in s3.delete_object(Bucket=plain, Key="k")
+    assert "Versions" not in s3.list_object_versions(Bucket=plain)
+
+
+def test_list_object_versions_pages_and_prefixes(s3):
+    name = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    ids = {}
+    for key in ("a", "b", "dir/x", "dir/y"):
+        ids[key] = [s3.put_object(Bucket=name, Key=key, Body=b"%d" % i)["VersionId"]
+                    for i in range(2)]
+    rolled = s3.list_object_versions(Bucket=name, Delimiter="/")
+    assert [p["Prefix"] for p in rolled["CommonPrefixes"]] == ["dir/"]
+    assert [v["Key"] for v in rolled["Versions"]] == ["a", "a", "b", "b"]
+    only = s3.list_object_versions(Bucket=name, Prefix="dir/")
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in only["Versions"]] == [
+        ("dir/x", ids["dir/x"][1], True), ("dir/x", ids["dir/x"][0], False),
+        ("dir/y", ids["dir/y"][1], True), ("dir/y", ids["dir/y"][0], False)]
+    # Pages of 3 walk every version exactly once, with markers.
+    seen, kwargs = [], {}
+    while True:
+        page = s3.list_object_versions(Bucket=name, MaxKeys=3, **kwargs)
+        seen += [(v["Key"], v["VersionId"], v["IsLatest"]) for v in page.get("Versions", [])]
+        if not page["IsTruncated"]:
+            break
+        kwargs = {"KeyMarker": page["NextKeyMarker"],
+                  "VersionIdMarker": page["NextVersionIdMarker"]}
+    assert seen == [(k, ids[k][i], i == 1) for k in ("a", "b", "dir/x", "dir/y") for i in (1, 0)]
+    after = s3.list_object_versions(Bucket=name, KeyMarker="b")
+    assert [v["Key"] for v in after["Versions"]] == ["dir/x", "dir/x", "dir/y", "dir/y"]
+
+
+def test_versioning_authorization_names(gureum, s3):
+    iam = gureum.client("iam")
+    name = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="doc", Body=b"v1")["VersionId"]
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket", "s3:DeleteObject"],
+            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    other = gureum.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert other.get_object(Bucket=name, Key="doc")["Body"].read() == b"v1"
+    for call in (lambda: other.get_object(Bucket=name, Key="doc", VersionId=v1),
+                 lambda: other.delete_object(Bucket=name, Key="doc", VersionId=v1),
+                 lambda: other.list_object_versions(Bucket=name),
+                 lambda: other.get_bucket_versioning(Bucket=name),
+                 lambda: other.put_bucket_versioning(
+                     Bucket=name, VersioningConfiguration={"Status": "Suspended"})):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert error_of(e) == ("AccessDenied", 403)
+    iam.put_user_policy(UserName=user, PolicyName="v", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["s3:GetObjectVersion", "s3:ListBucketVersions", "s3:GetBucketVersioning"],
+            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]}]}))
+    assert other.get_object(Bucket=name, Key="doc", VersionId=v1)["Body"].read() == b"v1"
+    assert other.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    assert len(other.list_object_versions(Bucket=name)["Versions"]) == 1
+
+
+def test_versions_survive_restart(start_gureum):
+    data_dir = tempfile.mkdtemp(prefix="gureum-s3v-")
+    server = start_gureum(data_dir=data_dir).start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="kept")
+    s3.put_bucket_versioning(Bucket="kept", VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket="kept", Key="k", Body=b"one")["VersionId"]
+    s3.put_object(Bucket="kept", Key="k", Body=b"two")
+    marker = s3.delete_object(Bucket="kept", Key="k")["VersionId"]
+    port = server.port
+    server.kill()
+    again = start_gureum(data_dir=data_dir, port=port).start()
+    s3 = again.client("s3")
+    assert s3.get_bucket_versioning(Bucket="kept")["Status"] == "Enabled"
+    listed = s3.list_object_versions(Bucket="kept")
+    assert [m["VersionId"] for m in listed["DeleteMarkers"]] == [marker]
+    assert len(listed["Versions"]) == 2
+    assert s3.get_object(Bucket="kept", Key="k", VersionId=v1)["Body"].read() == b"one"
+
+
+def test_aws_cli_list_object_versions(gureum, s3):
+    name = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="k", Body=b"1")["VersionId"]
+    s3.delete_object(Bucket=name, Key="k")
+    out = json.loads(gureum.cli("s3api", "list-object-versions", "--bucket", name).stdout)
+    assert [v["VersionId"] for v in out["Versions"]] == [v1]
+    assert out["DeleteMarkers"][0]["IsLatest"] is True

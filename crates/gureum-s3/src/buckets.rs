@@ -32,6 +32,7 @@ pub fn create_bucket(
         created_millis: ctx.clock.now_millis(),
         policy: None,
         tags: Vec::new(),
+        versioning: None,
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3
@@ -122,6 +123,16 @@ pub fn delete_bucket(
                 false,
             )?;
             if !objects.is_empty() {
+                return Ok(None);
+            }
+            // Noncurrent versions and delete markers keep a versioned bucket alive too.
+            let versions = txn.scan_prefix(
+                model::VERSIONS,
+                &model::object_prefix(name, ""),
+                Some(1),
+                false,
+            )?;
+            if !versions.is_empty() {
                 return Ok(None);
             }
             let mut blobs = Vec::new();

@@ -186,3 +186,19 @@ pub fn no_such_bucket_policy() -> AwsError {
 pub fn no_such_tag_set() -> AwsError {
     AwsError::new("NoSuchTagSet", 404, "The TagSet does not exist")
 }
+
+pub fn no_such_version() -> AwsError {
+    AwsError::new(
+        "NoSuchVersion",
+        404,
+        "The specified version does not exist.",
+    )
+}
+
+pub fn method_not_allowed() -> AwsError {
+    AwsError::new(
+        "MethodNotAllowed",
+        405,
+        "The specified method is not allowed against this resource.",
+    )
+}

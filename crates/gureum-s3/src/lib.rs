@@ -14,6 +14,7 @@ mod objects;
 mod policy;
 mod tagging;
 mod validate;
+mod versioning;
 
 use std::sync::Arc;
 
@@ -133,6 +134,9 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("PutBucketTagging", tagging::put_bucket_tagging),
     ("GetBucketTagging", tagging::get_bucket_tagging),
     ("DeleteBucketTagging", tagging::delete_bucket_tagging),
+    ("PutBucketVersioning", versioning::put_bucket_versioning),
+    ("GetBucketVersioning", versioning::get_bucket_versioning),
+    ("ListObjectVersions", versioning::list_object_versions),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -214,37 +218,63 @@ impl Service for S3 {
                 vec![t]
             }
             "ListMultipartUploads" => vec![on_bucket("ListBucketMultipartUploads")],
+            "GetObject" | "HeadObject" if p.get("VersionId").is_some() => {
+                vec![on_object("GetObjectVersion", key)]
+            }
             "GetObject" | "HeadObject" => vec![on_object("GetObject", key)],
+            "ListObjectVersions" => vec![on_bucket("ListBucketVersions")],
+            "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
+            "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],
             "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
                 vec![on_object("PutObject", key)]
             }
             "CopyObject" => {
                 let mut targets = vec![on_object("PutObject", key)];
-                if let Some((src_bucket, src_key, _)) =
+                if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {
                     let (src_owner, src_policy) = self.bucket_authz(ctx, &src_bucket);
+                    let action = if version.is_some() {
+                        "s3:GetObjectVersion"
+                    } else {
+                        "s3:GetObject"
+                    };
                     targets.push(
-                        AuthzTarget::new("s3:GetObject", object_arn(&src_bucket, &src_key))
+                        AuthzTarget::new(action, object_arn(&src_bucket, &src_key))
                             .with_resource_policy(src_owner, src_policy),
                     );
                 }
                 targets
             }
+            "DeleteObject" if p.get("VersionId").is_some() => {
+                vec![on_object("DeleteObjectVersion", key)]
+            }
             "DeleteObject" => vec![on_object("DeleteObject", key)],
             "DeleteObjects" => {
-                let keys: Vec<String> = p
+                let keys: Vec<(String, bool)> = p
                     .pointer("/Delete/Objects")
                     .and_then(Value::as_array)
                     .map(|objects| {
                         objects
                             .iter()
-                            .filter_map(|o| str_param(o, "Key").map(str::to_string))
+                            .filter_map(|o| {
+                                let key = str_param(o, "Key")?.to_string();
+                                Some((key, o.get("VersionId").is_some()))
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
-                let mut targets: Vec<AuthzTarget> =
-                    keys.iter().map(|k| on_object("DeleteObject", k)).collect();
+                let mut targets: Vec<AuthzTarget> = keys
+                    .iter()
+                    .map(|(k, versioned)| {
+                        let action = if *versioned {
+                            "DeleteObjectVersion"
+                        } else {
+                            "DeleteObject"
+                        };
+                        on_object(action, k)
+                    })
+                    .collect();
                 targets.dedup();
                 if targets.is_empty() {
                     targets.push(on_object("DeleteObject", ""));

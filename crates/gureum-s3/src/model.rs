@@ -6,6 +6,11 @@
 //! - `s3.objects`: `join([bucket, key])` -> [`ObjectRecord`]; the body is blob `blob_id`.
 //! - `s3.uploads`: `join([bucket, key, upload_id])` -> [`MultipartUpload`].
 //! - `s3.parts`: `join([upload_id, part number as 5 digits])` -> [`Part`]; the body is blob `blob_id`.
+//! - `s3.versions`: `join([bucket, key, sequence as 16 hex digits])` -> [`ObjectVersion`], only
+//!   for buckets whose versioning was ever set. Sequences count down, so a key's newest version
+//!   comes first. In such buckets every version (delete markers too) is here and owns its blob;
+//!   `s3.objects` then holds a copy of the newest version of each key unless it is a delete
+//!   marker, which keeps ListObjects unchanged.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +22,10 @@ pub const BUCKETS_BY_OWNER: &str = "s3.buckets_by_owner";
 pub const OBJECTS: &str = "s3.objects";
 pub const UPLOADS: &str = "s3.uploads";
 pub const PARTS: &str = "s3.parts";
+pub const VERSIONS: &str = "s3.versions";
+
+/// The sequence of a key's first version; later versions count down from it.
+pub const FIRST_SEQUENCE: u64 = 1 << 62;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bucket {
@@ -31,10 +40,22 @@ pub struct Bucket {
     /// Bucket tags (PutBucketTagging), in the order given. Added within format version 1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// `Enabled` or `Suspended` once PutBucketVersioning ran; `None` for a bucket never
+    /// versioned. Added in format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
 }
 
 impl Versioned for Bucket {
-    const VERSION: u16 = 1;
+    const VERSION: u16 = 2;
+
+    /// Version 1 had no versioning status: such buckets were never versioned.
+    fn migrate(from: u16, value: serde_json::Value) -> gureum_store::Result<serde_json::Value> {
+        match from {
+            1 => Ok(value),
+            other => gureum_store::no_migration(other, value),
+        }
+    }
 }
 
 /// The content headers S3 stores with an object and answers on GET/HEAD.
@@ -78,6 +99,10 @@ pub struct ObjectRecord {
     pub storage_class: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<u32>,
+    /// The version id (`null` for the null version) in a bucket whose versioning was ever set;
+    /// `None` in a bucket never versioned. Added in format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
 }
 
 fn standard() -> String {
@@ -85,7 +110,47 @@ fn standard() -> String {
 }
 
 impl Versioned for ObjectRecord {
+    const VERSION: u16 = 2;
+
+    /// Version 1 had no version id: its objects were written in unversioned buckets.
+    fn migrate(from: u16, value: serde_json::Value) -> gureum_store::Result<serde_json::Value> {
+        match from {
+            1 => Ok(value),
+            other => gureum_store::no_migration(other, value),
+        }
+    }
+}
+
+/// One version of a key in a versioned bucket: an object, or a delete marker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    pub version_id: String,
+    pub last_modified_millis: i64,
+    pub owner: String,
+    /// The object; `None` for a delete marker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRecord>,
+}
+
+impl Versioned for ObjectVersion {
     const VERSION: u16 = 1;
+}
+
+pub fn version_key(bucket: &str, object: &str, sequence: u64) -> Vec<u8> {
+    key::join([bucket, object, &format!("{sequence:016x}")])
+}
+
+/// The byte prefix of every version of exactly `object`.
+pub fn versions_prefix(bucket: &str, object: &str) -> Vec<u8> {
+    key::join([bucket, object])
+}
+
+/// A fresh version id: 32 URL-safe characters, random, as long as AWS's.
+pub fn new_version_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    gureum_core::ids::random_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,5 +253,31 @@ mod tests {
         }
         assert!(!object_key("bb", "x").starts_with(&object_prefix("b", "")));
         assert!(gureum_store::check_blob_id(&new_blob_id()).is_ok());
+        let id = new_version_id();
+        assert_eq!(id.len(), 32);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert!(version_key("b", "k", 5) < version_key("b", "k", 6));
+        assert!(version_key("b", "k", 5).starts_with(&versions_prefix("b", "k")));
+        assert!(!version_key("b", "kk", 5).starts_with(&versions_prefix("b", "k")));
+    }
+
+    #[test]
+    fn version_one_records_read_as_unversioned() {
+        let old = gureum_store::encode_record(
+            1,
+            &serde_json::json!({"name": "b", "owner": "1", "region": "r", "created_millis": 0}),
+        )
+        .unwrap();
+        assert_eq!(Bucket::from_record(&old).unwrap().versioning, None);
+        let old = gureum_store::encode_record(
+            1,
+            &serde_json::json!({"blob_id": "x", "size": 1, "etag": "\"e\"",
+                "last_modified_millis": 0, "owner": "1"}),
+        )
+        .unwrap();
+        assert_eq!(ObjectRecord::from_record(&old).unwrap().version_id, None);
     }
 }

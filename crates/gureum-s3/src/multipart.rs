@@ -316,29 +316,27 @@ pub fn complete_multipart_upload(
         tags: upload.tags.clone(),
         storage_class: upload.storage_class.clone(),
         parts_count: Some(chosen.len() as u32),
+        version_id: None,
     };
-    let bytes = record.to_record().map_err(errors::store)?;
-    let okey = model::object_key(bucket_name, key);
     let ukey = model::upload_key(bucket_name, key, upload_id);
     let parts_prefix = model::parts_prefix(upload_id);
     let outcome = s3.kv().transaction(|txn| {
         if txn.get(model::UPLOADS, &ukey)?.is_none() {
             return Ok(None);
         }
-        let mut garbage = Vec::new();
-        if let Some(old) = txn.get(model::OBJECTS, &okey)? {
-            garbage.push(ObjectRecord::from_record(&old)?.blob_id);
-        }
+        let Some(stored) = crate::versioning::store_object(txn, bucket_name, key, &record)? else {
+            return Ok(None);
+        };
+        let mut garbage = stored.garbage;
         for (k, v) in txn.scan_prefix(model::PARTS, &parts_prefix, None, false)? {
             garbage.push(Part::from_record(&v)?.blob_id);
             txn.delete(model::PARTS, &k)?;
         }
         txn.delete(model::UPLOADS, &ukey)?;
-        txn.put(model::OBJECTS, &okey, &bytes)?;
-        Ok(Some(garbage))
+        Ok(Some((garbage, stored.version_id)))
     });
-    let garbage = match outcome {
-        Ok(Some(garbage)) => garbage,
+    let (garbage, version_id) = match outcome {
+        Ok(Some(done)) => done,
         Ok(None) => {
             let _ = s3.storage.blobs.delete(&blob_id);
             return Err(errors::no_such_upload());
@@ -351,12 +349,16 @@ pub fn complete_multipart_upload(
     for blob in garbage {
         let _ = s3.storage.blobs.delete(&blob);
     }
-    Ok(OperationOutput::new(json!({
+    let mut out = json!({
         "Location": format!("/{bucket_name}/{key}"),
         "Bucket": bucket_name,
         "Key": key,
         "ETag": record.etag,
-    })))
+    });
+    if let Some(v) = version_id {
+        out["VersionId"] = v.into();
+    }
+    Ok(OperationOutput::new(out))
 }
 
 pub fn abort_multipart_upload(

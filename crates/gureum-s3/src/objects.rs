@@ -15,7 +15,7 @@ use crate::listing::{self, Cursor, Item};
 use crate::model::{self, ContentHeaders, ObjectRecord};
 use crate::{
     S3, bool_param, checksum, errors, int_param, md5, num_param, owner_value, put_opt, str_param,
-    validate,
+    validate, versioning,
 };
 
 /// The default content type S3 answers for an object stored without one.
@@ -145,15 +145,16 @@ fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, St
     }
 }
 
-/// What a committed write replaced: the previous body's blob, deleted after the commit.
+/// What a committed write did: its version id and the blobs to delete after the commit.
 enum WriteOutcome {
-    Written(Option<String>),
+    Written(versioning::Stored),
     Failed(AwsError),
 }
 
 /// Stores `record` as `bucket/key` in a transaction, checking the write's own conditions
 /// (`If-Match`, `If-None-Match: *`) against the current object there, and deletes the body it
 /// replaced. The new body's blob must already be written; it is deleted if the write fails.
+/// Answers the version id the object got (`None` in a bucket never versioned).
 pub(crate) fn commit_object(
     s3: &S3,
     bucket: &str,
@@ -161,8 +162,7 @@ pub(crate) fn commit_object(
     record: &ObjectRecord,
     if_match: Option<&str>,
     if_none_match: Option<&str>,
-) -> Result<(), AwsError> {
-    let bytes = record.to_record().map_err(errors::store)?;
+) -> Result<Option<String>, AwsError> {
     let okey = model::object_key(bucket, key);
     let outcome = s3.kv().transaction(|txn| {
         let old = match txn.get(model::OBJECTS, &okey)? {
@@ -187,17 +187,17 @@ pub(crate) fn commit_object(
                 Some(_) => {}
             }
         }
-        txn.put(model::OBJECTS, &okey, &bytes)?;
-        Ok(WriteOutcome::Written(
-            old.map(|o| o.blob_id).filter(|id| *id != record.blob_id),
-        ))
+        match versioning::store_object(txn, bucket, key, record)? {
+            Some(stored) => Ok(WriteOutcome::Written(stored)),
+            None => Ok(WriteOutcome::Failed(errors::no_such_bucket(bucket))),
+        }
     });
     match outcome {
-        Ok(WriteOutcome::Written(old)) => {
-            if let Some(old) = old {
-                let _ = s3.storage.blobs.delete(&old);
+        Ok(WriteOutcome::Written(stored)) => {
+            for blob in stored.garbage {
+                let _ = s3.storage.blobs.delete(&blob);
             }
-            Ok(())
+            Ok(stored.version_id)
         }
         Ok(WriteOutcome::Failed(e)) => {
             let _ = s3.storage.blobs.delete(&record.blob_id);
@@ -243,8 +243,9 @@ pub fn put_object(
             .unwrap_or("STANDARD")
             .to_string(),
         parts_count: None,
+        version_id: None,
     };
-    commit_object(
+    let version_id = commit_object(
         s3,
         bucket_name,
         key,
@@ -254,6 +255,7 @@ pub fn put_object(
     )?;
     let mut out = Map::new();
     out.insert("ETag".into(), record.etag.clone().into());
+    put_opt(&mut out, "VersionId", version_id);
     checksum_fields(&mut out, &record.checksums);
     Ok(OperationOutput::new(Value::Object(out)))
 }
@@ -283,8 +285,11 @@ fn read_object(
 ) -> Result<OperationOutput, AwsError> {
     let bucket_name = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
-    s3.bucket(ctx, bucket_name)?;
-    let record = load_object(s3, bucket_name, key)?.ok_or_else(errors::no_such_key)?;
+    let bucket = s3.bucket(ctx, bucket_name)?;
+    let record = match str_param(p, "VersionId") {
+        Some(v) => versioning::load_version_object(s3, &bucket, key, v)?,
+        None => load_object(s3, bucket_name, key)?.ok_or_else(errors::no_such_key)?,
+    };
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -305,6 +310,7 @@ fn read_object(
     out.insert("AcceptRanges".into(), "bytes".into());
     out.insert("LastModified".into(), last_modified.into());
     out.insert("ETag".into(), record.etag.clone().into());
+    put_opt(&mut out, "VersionId", record.version_id.clone());
     let h = &record.headers;
     out.insert(
         "ContentType".into(),
@@ -404,31 +410,6 @@ pub fn head_object(
     read_object(s3, ctx, &input.params, false)
 }
 
-/// Deletes `bucket/key` if it exists (record first, then body); whether it existed.
-fn remove_object(s3: &S3, bucket: &str, key: &str) -> Result<bool, AwsError> {
-    let okey = model::object_key(bucket, key);
-    let old = s3
-        .kv()
-        .transaction(|txn| {
-            let old = match txn.get(model::OBJECTS, &okey)? {
-                Some(b) => Some(ObjectRecord::from_record(&b)?),
-                None => None,
-            };
-            if old.is_some() {
-                txn.delete(model::OBJECTS, &okey)?;
-            }
-            Ok(old)
-        })
-        .map_err(errors::store)?;
-    match old {
-        Some(o) => {
-            let _ = s3.storage.blobs.delete(&o.blob_id);
-            Ok(true)
-        }
-        None => Ok(false),
-    }
-}
-
 pub fn delete_object(
     s3: &S3,
     ctx: &RequestContext,
@@ -437,9 +418,30 @@ pub fn delete_object(
     let p = &input.params;
     let bucket = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
-    s3.bucket(ctx, bucket)?;
-    remove_object(s3, bucket, key)?;
-    Ok(OperationOutput::new(json!({})))
+    let record = s3.bucket(ctx, bucket)?;
+    let deleted = delete_one(s3, ctx, &record, key, str_param(p, "VersionId"))?;
+    let mut out = Map::new();
+    if deleted.delete_marker {
+        out.insert("DeleteMarker".into(), true.into());
+    }
+    put_opt(&mut out, "VersionId", deleted.version_id);
+    Ok(OperationOutput::new(Value::Object(out)))
+}
+
+/// Deletes one key (a version of it when `version_id` is given).
+fn delete_one(
+    s3: &S3,
+    ctx: &RequestContext,
+    bucket: &model::Bucket,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<versioning::Deleted, AwsError> {
+    match version_id {
+        Some(v) => versioning::delete_version(s3, &bucket.name, key, v),
+        None => {
+            versioning::delete_current(s3, &bucket.name, key, &bucket.owner, ctx.clock.now_millis())
+        }
+    }
 }
 
 pub fn delete_objects(
@@ -449,7 +451,7 @@ pub fn delete_objects(
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
     let bucket = str_param(p, "Bucket").unwrap_or_default();
-    s3.bucket(ctx, bucket)?;
+    let record = s3.bucket(ctx, bucket)?;
     let objects = p
         .pointer("/Delete/Objects")
         .and_then(Value::as_array)
@@ -466,13 +468,20 @@ pub fn delete_objects(
     let mut failed = Vec::new();
     for object in &objects {
         let key = str_param(object, "Key").unwrap_or_default();
-        let result = check_key(key).and_then(|()| remove_object(s3, bucket, key));
+        let version_id = str_param(object, "VersionId");
+        let result = check_key(key).and_then(|()| delete_one(s3, ctx, &record, key, version_id));
         match result {
-            Ok(_) => {
+            Ok(outcome) => {
                 if !quiet {
                     let mut d = Map::new();
                     d.insert("Key".into(), key.into());
-                    put_opt(&mut d, "VersionId", str_param(object, "VersionId"));
+                    put_opt(&mut d, "VersionId", version_id);
+                    if outcome.delete_marker {
+                        d.insert("DeleteMarker".into(), true.into());
+                        if version_id.is_none() {
+                            put_opt(&mut d, "DeleteMarkerVersionId", outcome.version_id);
+                        }
+                    }
                     deleted.push(Value::Object(d));
                 }
             }
@@ -515,11 +524,23 @@ pub fn copy_object(
     let key = str_param(p, "Key").unwrap_or_default();
     let bucket = s3.bucket(ctx, bucket_name)?;
     check_key(key)?;
-    let (src_bucket, src_key, _version) = str_param(p, "CopySource")
+    let (src_bucket, src_key, src_version) = str_param(p, "CopySource")
         .and_then(parse_copy_source)
         .ok_or_else(|| errors::invalid_argument("Invalid copy source object key"))?;
-    s3.bucket(ctx, &src_bucket)?;
-    let source = load_object(s3, &src_bucket, &src_key)?.ok_or_else(errors::no_such_key)?;
+    let src_record = s3.bucket(ctx, &src_bucket)?;
+    let source = match src_version.as_deref() {
+        Some(v) => versioning::load_version_object(s3, &src_record, &src_key, v).map_err(|e| {
+            // A delete marker cannot be copied: S3 answers InvalidRequest.
+            if e.status == 405 {
+                errors::invalid_request(
+                    "The source of a copy request may not specifically refer to a delete marker by version id.",
+                )
+            } else {
+                e
+            }
+        })?,
+        None => load_object(s3, &src_bucket, &src_key)?.ok_or_else(errors::no_such_key)?,
+    };
     let conditions = Conditions {
         if_match: str_param(p, "CopySourceIfMatch"),
         if_none_match: str_param(p, "CopySourceIfNoneMatch"),
@@ -548,6 +569,7 @@ pub fn copy_object(
     if !replace
         && src_bucket == bucket_name
         && src_key == key
+        && src_version.is_none()
         && storage_class.is_none()
         && str_param(p, "WebsiteRedirectLocation").is_none()
     {
@@ -593,8 +615,9 @@ pub fn copy_object(
         tags,
         storage_class: storage_class.unwrap_or_else(|| source.storage_class.clone()),
         parts_count: source.parts_count,
+        version_id: None,
     };
-    commit_object(
+    let version_id = commit_object(
         s3,
         bucket_name,
         key,
@@ -610,7 +633,11 @@ pub fn copy_object(
     );
     checksum_fields(&mut result, &record.checksums);
     result.remove("ChecksumType");
-    Ok(OperationOutput::new(json!({"CopyObjectResult": result})))
+    let mut out = Map::new();
+    out.insert("CopyObjectResult".into(), Value::Object(result));
+    put_opt(&mut out, "VersionId", version_id);
+    put_opt(&mut out, "CopySourceVersionId", source.version_id.clone());
+    Ok(OperationOutput::new(Value::Object(out)))
 }
 
 /// Characters `encoding-type=url` leaves as they are.
@@ -621,10 +648,10 @@ const URL_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-struct Encoder(bool);
+pub(crate) struct Encoder(pub(crate) bool);
 
 impl Encoder {
-    fn of(p: &Value) -> Result<Self, AwsError> {
+    pub(crate) fn of(p: &Value) -> Result<Self, AwsError> {
         match str_param(p, "EncodingType") {
             None => Ok(Encoder(false)),
             Some("url") => Ok(Encoder(true)),
@@ -634,7 +661,7 @@ impl Encoder {
         }
     }
 
-    fn apply(&self, s: &str) -> String {
+    pub(crate) fn apply(&self, s: &str) -> String {
         if self.0 {
             utf8_percent_encode(s, URL_SAFE).to_string()
         } else {
@@ -643,7 +670,7 @@ impl Encoder {
     }
 }
 
-fn max_keys(p: &Value) -> Result<usize, AwsError> {
+pub(crate) fn max_keys(p: &Value) -> Result<usize, AwsError> {
     match int_param(p, "MaxKeys") {
         Some(n) if n < 0 => Err(errors::invalid_argument(
             "Provided max-keys not an integer or within integer range",
