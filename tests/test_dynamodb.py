@@ -576,3 +576,180 @@ def test_time_to_live_on_the_server_clock(start_gureum):
         {"pk": {"S": "p"}, "sk": {"N": "3"}, "exp": {"N": str(now + 7200)}}]
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": False, "AttributeName": "exp"})
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+
+
+# ---------------------------------------------------------------------------------------------
+# DynamoDB Streams
+
+
+def stream_records(streams, arn, kind="TRIM_HORIZON", **kw):
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind, **kw)["ShardIterator"]
+    return streams.get_records(ShardIterator=it)
+
+
+def test_stream_records_each_view_type(ddb, gureum):
+    streams = gureum.client("dynamodbstreams")
+    for view in ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]:
+        name = table_name()
+        desc = create(ddb, name, "N", StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+        desc = desc["TableDescription"]
+        assert desc["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": view}
+        arn = desc["LatestStreamArn"]
+        assert arn == f"{desc['TableArn']}/stream/{desc['LatestStreamLabel']}"
+        assert ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"] == arn
+        key = {"pk": {"S": "p"}, "sk": {"N": "1"}}
+        ddb.put_item(TableName=name, Item={**key, "v": {"S": "a"}})
+        ddb.update_item(TableName=name, Key=key, UpdateExpression="SET v = :v",
+                        ExpressionAttributeValues={":v": {"S": "b"}})
+        ddb.update_item(TableName=name, Key=key, UpdateExpression="SET v = :v",  # a no-op: no record
+                        ExpressionAttributeValues={":v": {"S": "b"}})
+        ddb.delete_item(TableName=name, Key=key)
+        ddb.delete_item(TableName=name, Key=key)  # nothing to delete: no record
+        got = stream_records(streams, arn)
+        records = got["Records"]
+        assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+        assert "NextShardIterator" in got
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 3 and all(s.isdigit() for s in seqs)
+        for r in records:
+            assert r["eventSource"] == "aws:dynamodb" and r["awsRegion"] == "us-east-1"
+            assert r["eventVersion"] and len(r["eventID"]) >= 16 and "userIdentity" not in r
+            d = r["dynamodb"]
+            assert d["Keys"] == key and d["StreamViewType"] == view and d["SizeBytes"] > 0
+            assert abs(d["ApproximateCreationDateTime"].timestamp() - time.time()) < 60
+        new = [r["dynamodb"].get("NewImage") for r in records]
+        old = [r["dynamodb"].get("OldImage") for r in records]
+        a, b = {**key, "v": {"S": "a"}}, {**key, "v": {"S": "b"}}
+        assert new == ([a, b, None] if view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES") else [None] * 3)
+        assert old == ([None, a, b] if view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") else [None] * 3)
+        ddb.delete_table(TableName=name)
+
+
+def test_stream_batches_transactions_and_iterator_types(ddb, gureum):
+    streams = gureum.client("dynamodbstreams")
+    name = table_name()
+    create(ddb, name)
+    assert "LatestStreamArn" not in ddb.describe_table(TableName=name)["Table"]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "before"}})  # before the stream: not recorded
+    desc = ddb.update_table(TableName=name, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
+    arn = desc["LatestStreamArn"]
+    fails(lambda: ddb.update_table(TableName=name, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}),
+        "ValidationException", f"Table already has an enabled stream: TableName: {name}")
+    ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {"pk": {"S": f"b{i}"}}}} for i in range(3)]})
+    ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "t"}}}},
+        {"Delete": {"TableName": name, "Key": {"pk": {"S": "b0"}}}},
+    ])
+    records = stream_records(streams, arn)["Records"]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "b0"), ("INSERT", "b1"), ("INSERT", "b2"), ("INSERT", "t"), ("REMOVE", "b0")]
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+    desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["StreamStatus"] == "ENABLED" and desc["StreamViewType"] == "NEW_IMAGE"
+    assert desc["TableName"] == name and desc["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    shard = desc["Shards"][0]
+    assert shard["ShardId"].startswith("shardId-")
+    assert shard["SequenceNumberRange"]["StartingSequenceNumber"] == seqs[0]
+    assert "EndingSequenceNumber" not in shard["SequenceNumberRange"]
+    at = stream_records(streams, arn, "AT_SEQUENCE_NUMBER", SequenceNumber=seqs[2])["Records"]
+    assert [r["dynamodb"]["SequenceNumber"] for r in at] == seqs[2:]
+    after = stream_records(streams, arn, "AFTER_SEQUENCE_NUMBER", SequenceNumber=seqs[2])["Records"]
+    assert [r["dynamodb"]["SequenceNumber"] for r in after] == seqs[3:]
+    latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")
+    got = streams.get_records(ShardIterator=latest["ShardIterator"])
+    assert got["Records"] == []
+    ddb.put_item(TableName=name, Item={"pk": {"S": "late"}})
+    got = streams.get_records(ShardIterator=got["NextShardIterator"])
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in got["Records"]] == ["late"]
+    assert streams.get_records(ShardIterator=got["NextShardIterator"])["Records"] == []
+    # Paging with Limit walks the same records in order.
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    paged = []
+    for _ in range(6):
+        got = streams.get_records(ShardIterator=it, Limit=2)
+        paged += [r["dynamodb"]["SequenceNumber"] for r in got["Records"]]
+        it = got["NextShardIterator"]
+    assert paged == seqs + [paged[-1]] and len(paged) == 6
+    # ListStreams, filtered and paginated.
+    listed = streams.list_streams(TableName=name)["Streams"]
+    assert listed == [{"StreamArn": arn, "TableName": name, "StreamLabel": arn.split("/stream/")[1]}]
+    assert arn in [s["StreamArn"] for s in streams.list_streams()["Streams"]]
+    # Disabling closes the shard; re-enabling starts a new stream.
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    fails(lambda: ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False}),
+          "ValidationException", f"Table has no stream to disable: TableName: {name}")
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert "StreamSpecification" not in table and table["LatestStreamArn"] == arn
+    desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["StreamStatus"] == "DISABLED"
+    assert desc["Shards"][0]["SequenceNumberRange"]["EndingSequenceNumber"] > seqs[-1]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "unrecorded"}})
+    got = stream_records(streams, arn)
+    assert len(got["Records"]) == 6 and "NextShardIterator" in got
+    assert "NextShardIterator" not in streams.get_records(ShardIterator=got["NextShardIterator"])
+    arn2 = ddb.update_table(TableName=name, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]["LatestStreamArn"]
+    assert arn2 != arn
+    page = streams.list_streams(TableName=name, Limit=1)
+    assert page["Streams"][0]["StreamArn"] == arn and page["LastEvaluatedStreamArn"] == arn
+    rest = streams.list_streams(TableName=name, ExclusiveStartStreamArn=arn)["Streams"]
+    assert [s["StreamArn"] for s in rest] == [arn2]
+    ddb.delete_table(TableName=name)
+
+
+def test_stream_errors(ddb, gureum):
+    streams = gureum.client("dynamodbstreams")
+    name = table_name()
+    arn = create(ddb, name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})[
+        "TableDescription"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    missing = arn.replace(name, "missing-" + name)
+    fails(lambda: streams.describe_stream(StreamArn=missing), "ResourceNotFoundException",
+          f"Requested resource not found: Stream: {missing} not found")
+    fails(lambda: streams.get_shard_iterator(StreamArn=missing, ShardId=shard, ShardIteratorType="LATEST"),
+          "ResourceNotFoundException")
+    fails(lambda: streams.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000000-deadbeef", ShardIteratorType="LATEST"),
+          "ResourceNotFoundException")
+    fails(lambda: streams.list_streams(TableName="missing-" + name), "ResourceNotFoundException")
+    message = fails(lambda: streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="SOMETIME"),
+                    "ValidationException")
+    assert "shardIteratorType" in message
+    fails(lambda: streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER"),
+          "ValidationException")
+    fails(lambda: streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                             SequenceNumber="0000000000000000000012x"), "ValidationException")
+    fails(lambda: streams.get_records(ShardIterator="not-an-iterator"), "ValidationException")
+    fails(lambda: create(ddb, table_name(), StreamSpecification={"StreamEnabled": True}), "ValidationException")
+    fails(lambda: create(ddb, table_name(), StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"}),
+          "ValidationException")
+    ddb.delete_table(TableName=name)
+
+
+def test_stream_iterators_expire_and_ttl_deletions_are_service_records(start_gureum):
+    server = start_gureum().start()
+    ddb = server.client("dynamodb")
+    streams = server.client("dynamodbstreams")
+    name = table_name()
+    arn = create(ddb, name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"})[
+        "TableDescription"]["LatestStreamArn"]
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "x"}, "exp": {"N": str(int(time.time()) + 60)}})
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert server.admin("/_gureum/clock", {"advance_seconds": 14 * 60})[0] == 200
+    it = streams.get_records(ShardIterator=it)["NextShardIterator"]  # still valid; a fresh one back
+    assert server.admin("/_gureum/clock", {"advance_seconds": 15 * 60 + 1})[0] == 200
+    fails(lambda: streams.get_records(ShardIterator=it), "ExpiredIteratorException")
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": {"S": "x"}})  # TTL removes it
+    records = stream_records(streams, arn)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "REMOVE"]
+    assert "userIdentity" not in records[0]
+    assert records[1]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+    assert records[1]["dynamodb"]["OldImage"]["pk"] == {"S": "x"}
+    # Records are kept 24 hours.
+    assert server.admin("/_gureum/clock", {"advance_seconds": 24 * 3600 + 1})[0] == 200
+    assert stream_records(streams, arn)["Records"] == []

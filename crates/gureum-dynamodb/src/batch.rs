@@ -16,6 +16,7 @@ use crate::ops::{
     Expressions, check_item, extract_expressions, load_table, projection, read_item, transact,
     write_item,
 };
+use crate::streams::Origin;
 use crate::table::{TableRecord, table_key};
 use crate::value::{Item, item_from_json, item_to_json};
 
@@ -110,14 +111,16 @@ fn check_update_paths(table: &TableRecord, actions: &[UpdateAction]) -> Result<(
 }
 
 /// Applies one write whose condition already held; `old` is the item before it.
-fn apply(txn: &mut dyn Txn, w: &Write, old: Option<&Item>) -> Result<(), AwsError> {
+fn apply(txn: &mut dyn Txn, w: &Write, old: Option<&Item>, origin: Origin) -> Result<(), AwsError> {
     match &w.action {
-        Action::Put(item) => write_item(txn, &w.table_k, &w.item_key, old, Some(item)),
-        Action::Delete if old.is_some() => write_item(txn, &w.table_k, &w.item_key, old, None),
+        Action::Put(item) => write_item(txn, &w.table_k, &w.item_key, old, Some(item), origin),
+        Action::Delete if old.is_some() => {
+            write_item(txn, &w.table_k, &w.item_key, old, None, origin)
+        }
         Action::Delete | Action::Check => Ok(()),
         Action::Update(actions) => {
             let new = updated(old, &w.key, actions)?;
-            write_item(txn, &w.table_k, &w.item_key, old, Some(&new))
+            write_item(txn, &w.table_k, &w.item_key, old, Some(&new), origin)
         }
     }
 }
@@ -195,7 +198,7 @@ pub fn batch_write_item(
     transact(&*db.storage.kv, |txn| {
         for w in &writes {
             let old = read_item(txn, &w.item_key)?;
-            apply(txn, w, old.as_ref())?;
+            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
         }
         Ok(())
     })?;
@@ -491,7 +494,7 @@ pub fn transact_write_items(
             return Err(cancelled(&reasons));
         }
         for (w, old) in writes.iter().zip(&olds) {
-            apply(txn, w, old.as_ref())?;
+            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
         }
         if let Some((token_key, print)) = &token {
             let record = json!({"request": print, "at": now});

@@ -7,6 +7,7 @@ mod eval;
 mod expr;
 mod number;
 mod ops;
+mod streams;
 mod table;
 mod value;
 
@@ -15,6 +16,8 @@ use gureum_core::{
 };
 use gureum_store::Storage;
 use serde_json::Value;
+
+pub use streams::DynamoDbStreams;
 
 /// The `dynamodb` service.
 pub struct DynamoDb {

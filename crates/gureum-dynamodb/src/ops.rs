@@ -15,6 +15,7 @@ use crate::errors::{
 };
 use crate::eval;
 use crate::expr::{self, Comparator, Condition, Operand, Path, PathElement, Substitutions};
+use crate::streams::{self, Origin, StreamSpecInput};
 use crate::table::{
     INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
     escaped_prefix, table_key,
@@ -123,6 +124,7 @@ struct CreateTableInput {
     provisioned_throughput: Option<ThroughputInput>,
     global_secondary_indexes: Option<Vec<Value>>,
     local_secondary_indexes: Option<Vec<Value>>,
+    stream_specification: Option<StreamSpecInput>,
 }
 
 /// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
@@ -283,17 +285,32 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         size_bytes: 0,
         indexes,
         ttl_attribute: None,
+        stream_view_type: None,
+        stream_label: None,
+        stream_seq: 0,
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let bytes = record.to_record().map_err(store_error)?;
-    transact(&*db.storage.kv, |txn| {
+    if let Some(spec) = &i.stream_specification {
+        streams::requested_view(spec)?;
+    }
+    let record = transact(&*db.storage.kv, |txn| {
         if txn.get(TABLES, &k).map_err(store_error)?.is_some() {
             return Err(resource_in_use(format!(
                 "Table already exists: {}",
                 i.table_name
             )));
         }
-        txn.put(TABLES, &k, &bytes).map_err(store_error)
+        let mut record = record.clone();
+        if let Some(spec) = i
+            .stream_specification
+            .as_ref()
+            .filter(|s| s.stream_enabled())
+        {
+            streams::apply_spec(txn, &mut record, &k, spec, ctx.clock.now_millis())?;
+        }
+        txn.put(TABLES, &k, &record.to_record().map_err(store_error)?)
+            .map_err(store_error)?;
+        Ok(record)
     })?;
     // AWS answers CREATING and turns ACTIVE shortly; gureum's tables are ready at once.
     Ok(json!({"TableDescription": record.description("ACTIVE")}))
@@ -519,6 +536,7 @@ struct UpdateTableInput {
     table_name: String,
     billing_mode: Option<String>,
     provisioned_throughput: Option<ThroughputInput>,
+    stream_specification: Option<StreamSpecInput>,
 }
 
 pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
@@ -533,7 +551,10 @@ pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             )));
         };
         let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
-        if i.billing_mode.is_none() && i.provisioned_throughput.is_none() {
+        if i.billing_mode.is_none()
+            && i.provisioned_throughput.is_none()
+            && i.stream_specification.is_none()
+        {
             return Err(validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
@@ -556,6 +577,9 @@ pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         table.billing_mode = mode;
         table.read_capacity = read;
         table.write_capacity = write;
+        if let Some(spec) = &i.stream_specification {
+            streams::apply_spec(txn, &mut table, &k, spec, ctx.clock.now_millis())?;
+        }
         txn.put(TABLES, &k, &table.to_record().map_err(store_error)?)
             .map_err(store_error)?;
         Ok(table)
@@ -696,6 +720,7 @@ pub(crate) fn write_item(
     item_key: &[u8],
     old: Option<&Item>,
     new: Option<&Item>,
+    origin: Origin,
 ) -> Result<(), AwsError> {
     match new {
         Some(item) => txn
@@ -738,6 +763,7 @@ pub(crate) fn write_item(
     table.indexes = indexes;
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
     table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
+    streams::append(txn, &mut table, table_k, old, new, origin)?;
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
         .map_err(store_error)
 }
@@ -758,7 +784,7 @@ pub(crate) fn remove_expired(
         for k in item_keys {
             if let Some(old) = read_item(txn, k)? {
                 if table.expired(&old, now) {
-                    write_item(txn, &table_k, k, Some(&old), None)?;
+                    write_item(txn, &table_k, k, Some(&old), None, Origin::ttl(ctx))?;
                 }
             }
         }
@@ -865,7 +891,14 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
                 return Err(conditional_check_failed());
             }
         }
-        write_item(txn, &table_k, &item_key, old.as_ref(), Some(&item))?;
+        write_item(
+            txn,
+            &table_k,
+            &item_key,
+            old.as_ref(),
+            Some(&item),
+            Origin::user(ctx),
+        )?;
         Ok(old)
     })?;
     Ok(returned(return_values, old.as_ref(), None, &[]))
@@ -978,7 +1011,14 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             }
         }
         if old.is_some() {
-            write_item(txn, &table_k, &item_key, old.as_ref(), None)?;
+            write_item(
+                txn,
+                &table_k,
+                &item_key,
+                old.as_ref(),
+                None,
+                Origin::user(ctx),
+            )?;
         }
         Ok(old)
     })?;
@@ -1046,7 +1086,14 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         let mut new = old.clone().unwrap_or_else(|| key.clone());
         eval::apply_update(&mut new, &actions)?;
         check_item(&new)?;
-        write_item(txn, &table_k, &item_key, old.as_ref(), Some(&new))?;
+        write_item(
+            txn,
+            &table_k,
+            &item_key,
+            old.as_ref(),
+            Some(&new),
+            Origin::user(ctx),
+        )?;
         Ok((old, new))
     })?;
     Ok(returned(return_values, old.as_ref(), Some(&new), &updated))

@@ -149,6 +149,15 @@ pub struct TableRecord {
     /// The TTL attribute, when TTL is enabled.
     #[serde(default)]
     pub ttl_attribute: Option<String>,
+    /// The stream's view type, while a stream is enabled.
+    #[serde(default)]
+    pub stream_view_type: Option<String>,
+    /// The label of the latest stream (enabled or not), once one was enabled.
+    #[serde(default)]
+    pub stream_label: Option<String>,
+    /// The sequence number of the last stream record written (monotonic across streams).
+    #[serde(default)]
+    pub stream_seq: u64,
 }
 
 impl Versioned for TableRecord {
@@ -199,6 +208,13 @@ impl TableRecord {
                 d[member] = Value::Array(list);
             }
         }
+        if let Some(view) = &self.stream_view_type {
+            d["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": view});
+        }
+        if let Some(label) = &self.stream_label {
+            d["LatestStreamLabel"] = json!(label);
+            d["LatestStreamArn"] = json!(self.stream_arn(label));
+        }
         if self.billing_mode == "PAY_PER_REQUEST" {
             d["BillingModeSummary"] = json!({
                 "BillingMode": "PAY_PER_REQUEST",
@@ -208,7 +224,20 @@ impl TableRecord {
         d
     }
 
-    fn key_elements(&self) -> impl Iterator<Item = &KeySchemaElement> {
+    /// `TABLE_ARN/stream/LABEL`.
+    pub fn stream_arn(&self, label: &str) -> String {
+        format!("{}/stream/{label}", self.arn)
+    }
+
+    /// The stream currently enabled: (label, view type).
+    pub fn enabled_stream(&self) -> Option<(&str, &str)> {
+        Some((
+            self.stream_label.as_deref()?,
+            self.stream_view_type.as_deref()?,
+        ))
+    }
+
+    pub fn key_elements(&self) -> impl Iterator<Item = &KeySchemaElement> {
         std::iter::once(&self.hash).chain(self.range.as_ref())
     }
 
@@ -425,6 +454,9 @@ mod tests {
             pay_per_request_since: None,
             indexes: Vec::new(),
             ttl_attribute: None,
+            stream_view_type: None,
+            stream_label: None,
+            stream_seq: 0,
         };
         let index = IndexRecord {
             name: "byG".into(),

@@ -64,6 +64,7 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
         Arc::new(gureum_s3::S3::new(storage.clone())),
         Arc::new(gureum_kms::Kms::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
+        Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
     Wired {
         services: list.into_iter().map(|s| (s.name(), s)).collect(),
