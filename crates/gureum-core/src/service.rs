@@ -91,6 +91,11 @@ pub trait Service: Send + Sync + 'static {
         )]
     }
 
+    /// Time-driven work (lifecycle transitions, expiries) due at the server clock's `now`.
+    /// The binary calls it every few seconds and right after `/_gureum/clock` moves the clock;
+    /// it must be idempotent and bounded in the work it does per call.
+    fn tick(&self, _clock: &crate::Clock) {}
+
     /// Wipes every resource this service holds (the admin reset).
     fn reset(&self) -> Result<(), AwsError> {
         Ok(())

@@ -414,6 +414,10 @@ impl<S: Service> Service for Invalidating<S> {
         })
     }
 
+    fn tick(&self, clock: &gureum_core::Clock) {
+        self.inner.tick(clock)
+    }
+
     fn reset(&self) -> Result<(), AwsError> {
         self.generation.bump();
         self.inner.reset()

@@ -174,6 +174,20 @@ impl Admin {
         json_response(200, self.now())
     }
 
+    /// Runs every service's time-driven work for the current server time.
+    pub fn tick_services(&self) {
+        for service in self.services.values() {
+            let service = service.clone();
+            let clock = self.clock.clone();
+            // A failing tick must not stop the others; a panic in one is contained.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.tick(&clock)))
+                .is_err()
+            {
+                tracing::error!(service = service.name(), "a service's tick panicked");
+            }
+        }
+    }
+
     fn reset(&self) -> HttpResponse {
         self.meter.discard();
         if let Err(e) = self.storage.clear() {

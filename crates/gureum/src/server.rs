@@ -172,6 +172,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                     if let Err(e) = app.admin.meter.flush() {
                         tracing::warn!(error = %e, "usage flush failed");
                     }
+                    app.admin.tick_services();
                 }
                 _ = &mut shutdown => break,
             }
