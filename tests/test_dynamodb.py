@@ -753,3 +753,52 @@ def test_stream_iterators_expire_and_ttl_deletions_are_service_records(start_gur
     # Records are kept 24 hours.
     assert server.admin("/_gureum/clock", {"advance_seconds": 24 * 3600 + 1})[0] == 200
     assert stream_records(streams, arn)["Records"] == []
+
+
+def test_concurrent_counter_with_conditional_updates(start_gureum):
+    """Many clients increment one counter: atomically with ADD, and optimistically with a
+    read-then-conditional-write loop; no increment may be lost."""
+    import threading
+
+    server = start_gureum().start()
+    ddb = server.client("dynamodb")
+    ddb.create_table(
+        TableName="counters",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="counters", Item={"id": {"S": "optimistic"}, "n": {"N": "0"}})
+    threads, per_thread = 6, 40
+    conflicts = []
+
+    def atomic():
+        client = server.client("dynamodb")
+        for _ in range(per_thread):
+            client.update_item(TableName="counters", Key={"id": {"S": "atomic"}},
+                               UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}})
+
+    def optimistic():
+        client = server.client("dynamodb")
+        done = 0
+        while done < per_thread:
+            current = client.get_item(TableName="counters", Key={"id": {"S": "optimistic"}}, ConsistentRead=True)["Item"]["n"]["N"]
+            try:
+                client.update_item(
+                    TableName="counters", Key={"id": {"S": "optimistic"}},
+                    UpdateExpression="SET n = :new", ConditionExpression="n = :old",
+                    ExpressionAttributeValues={":new": {"N": str(int(current) + 1)}, ":old": {"N": current}},
+                )
+                done += 1
+            except ddb.exceptions.ConditionalCheckFailedException:
+                conflicts.append(1)
+
+    workers = [threading.Thread(target=f) for f in (atomic, optimistic) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not any(w.is_alive() for w in workers)
+    total = threads * per_thread
+    got = {i["id"]["S"]: int(i["n"]["N"]) for i in ddb.scan(TableName="counters")["Items"]}
+    assert got == {"atomic": total, "optimistic": total}
