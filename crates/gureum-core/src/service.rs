@@ -31,6 +31,9 @@ pub struct OperationOutput {
     pub params: Value,
     /// The raw payload of a streaming blob member.
     pub payload: Option<Bytes>,
+    /// An HTTP status other than the operation's usual one (S3 RestoreObject's 202 for a new
+    /// restore), for REST protocols whose model has no status member to carry it.
+    pub status: Option<u16>,
 }
 
 impl OperationOutput {
@@ -38,7 +41,14 @@ impl OperationOutput {
         OperationOutput {
             params,
             payload: None,
+            status: None,
         }
+    }
+
+    /// The same output answered with another HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     /// Serializes a handler's output struct into the canonical value tree.

@@ -694,6 +694,7 @@ pub(crate) mod tests {
     ) -> HttpResponse {
         let model = gureum_model::service(service).unwrap();
         let out = OperationOutput {
+            status: None,
             params,
             payload: payload.map(|p| bytes::Bytes::from(p.to_vec())),
         };

@@ -188,6 +188,9 @@ pub(crate) fn encode(
     if let Some(status) = rest::encode_bindings(model, output, &out.params, &mut resp.headers)? {
         resp.status = status;
     }
+    if let Some(status) = out.status {
+        resp.status = status;
+    }
     let field = |name: &str| out.params.get(name).filter(|v| !v.is_null());
     let service_ns = service_namespace(model);
     let mut content_type = "application/xml";
