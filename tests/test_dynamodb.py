@@ -410,6 +410,12 @@ def test_transact_write_items(ddb):
     msg = fails(lambda: transfer(71), "TransactionCanceledException",
                 "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]")
     assert (bal("acct1"), bal("acct2")) == ("70", "30")
+    # The SDK reads the reasons as a structured member too.
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as e:
+        transfer(71)
+    reasons = e.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["ConditionalCheckFailed", "None"]
+    assert reasons[0]["Message"] == "The conditional request failed"
 
     # Put, Delete and ConditionCheck together; a failing check cancels everything.
     items = [

@@ -12,6 +12,16 @@ pub struct AwsError {
     pub status: u16,
     /// Whether the caller is at fault (`Sender`) or the server (`Receiver`).
     pub sender_fault: bool,
+    /// Extra members of the error shape and extra headers, when the error carries them.
+    pub details: Option<Box<ErrorDetails>>,
+}
+
+/// What some errors carry beyond code and message: members of the error shape (DynamoDB's
+/// `CancellationReasons`, S3's `BucketName`) and headers (S3's `x-amz-delete-marker`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorDetails {
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl AwsError {
@@ -25,7 +35,26 @@ impl AwsError {
             message: message.into(),
             status,
             sender_fault: status < 500,
+            details: None,
         }
+    }
+
+    /// Adds a member of the error shape to the error's body.
+    pub fn with_field(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .fields
+            .insert(name.into(), value);
+        self
+    }
+
+    /// Adds a header to the error response.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .headers
+            .push((name.into(), value.into()));
+        self
     }
 
     /// 400 with the given code.

@@ -19,7 +19,7 @@ pub use authz::{Authorizer, AuthzTarget};
 pub use clock::Clock;
 pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};
-pub use error::AwsError;
+pub use error::{AwsError, ErrorDetails};
 pub use service::{BoxFuture, OperationInput, OperationOutput, Service};
 pub use usage::{UsageEvent, UsageSink};
 

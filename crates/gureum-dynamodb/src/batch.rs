@@ -295,6 +295,17 @@ type Reason = Option<&'static str>;
 /// TransactionCanceledException with DynamoDB's message listing every item's reason.
 pub fn cancelled(reasons: &[Reason]) -> AwsError {
     let list: Vec<&str> = reasons.iter().map(|r| r.unwrap_or("None")).collect();
+    // The CancellationReasons member, one entry per item, as the SDKs read it.
+    let detail: Vec<Value> = reasons
+        .iter()
+        .map(|r| match r {
+            Some("ConditionalCheckFailed") => {
+                json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"})
+            }
+            Some(code) => json!({"Code": code}),
+            None => json!({"Code": "None"}),
+        })
+        .collect();
     AwsError::bad_request(
         "TransactionCanceledException",
         format!(
@@ -302,6 +313,7 @@ pub fn cancelled(reasons: &[Reason]) -> AwsError {
             list.join(", ")
         ),
     )
+    .with_field("CancellationReasons", Value::Array(detail))
 }
 
 fn check_transact_len(items: &[Value], member: &str) -> Result<(), AwsError> {

@@ -82,6 +82,11 @@ pub(crate) fn encode_error(
     let mut body = Map::new();
     body.insert("__type".into(), Value::String(info.type_name.to_string()));
     body.insert(info.message_key.into(), Value::String(err.message.clone()));
+    if let Some(details) = &err.details {
+        for (k, v) in &details.fields {
+            body.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     let content_type = match protocol {
         Protocol::RestJson => "application/json".to_string(),
         _ => content_type(model),

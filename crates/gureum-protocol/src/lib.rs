@@ -161,7 +161,11 @@ pub fn encode_error(
         Protocol::RestXml => rest_xml::encode_error(model, err, request_id),
         Protocol::RpcV2Cbor => cbor::encode_error(model, err),
     };
-    with_request_id(protocol, resp, request_id)
+    let mut resp = with_request_id(protocol, resp, request_id);
+    if let Some(details) = &err.details {
+        resp.headers.extend(details.headers.iter().cloned());
+    }
+    resp
 }
 
 /// Request ids travel in the headers AWS uses for each protocol family.

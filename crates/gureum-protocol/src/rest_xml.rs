@@ -317,9 +317,22 @@ pub(crate) fn encode_error(
     let code = escape(&err.code);
     let message = escape(&err.message);
     let id = escape(request_id);
+    // Extra scalar members of the error (S3's BucketName, Key, ...), after the message.
+    let mut extra = String::new();
+    if let Some(details) = &err.details {
+        for (k, v) in &details.fields {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            extra.push_str(&format!("<{k}>{}</{k}>", escape(&text)));
+        }
+    }
     let body = match model.filter(|m| m.metadata.service_id != "S3") {
         None => format!(
-            "{XML_DECL}<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{id}</RequestId></Error>"
+            "{XML_DECL}<Error><Code>{code}</Code><Message>{message}</Message>{extra}<RequestId>{id}</RequestId></Error>"
         ),
         Some(model) => {
             let ns = namespace_attr(None, service_namespace(model));
