@@ -5,16 +5,20 @@
 mod buckets;
 mod checksum;
 mod errors;
+mod glacier;
 mod http;
 mod listing;
 mod md5;
 mod model;
 mod multipart;
+mod object_lock;
 mod objects;
+mod part_copy;
 mod policy;
 mod tagging;
 mod validate;
 mod versioning;
+mod website;
 
 use std::sync::Arc;
 
@@ -103,17 +107,17 @@ type Handler = fn(&S3, &RequestContext, OperationInput) -> Result<OperationOutpu
 
 /// Every operation gureum's S3 implements, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
-    ("CreateBucket", buckets::create_bucket),
+    ("CreateBucket", object_lock::create_bucket),
     ("HeadBucket", buckets::head_bucket),
     ("DeleteBucket", buckets::delete_bucket),
     ("ListBuckets", buckets::list_buckets),
     ("GetBucketLocation", buckets::get_bucket_location),
-    ("PutObject", objects::put_object),
+    ("PutObject", object_lock::put_object),
     ("GetObject", objects::get_object),
     ("HeadObject", objects::head_object),
-    ("DeleteObject", objects::delete_object),
-    ("DeleteObjects", objects::delete_objects),
-    ("CopyObject", objects::copy_object),
+    ("DeleteObject", object_lock::delete_object),
+    ("DeleteObjects", object_lock::delete_objects),
+    ("CopyObject", object_lock::copy_object),
     ("ListObjects", objects::list_objects),
     ("ListObjectsV2", objects::list_objects_v2),
     ("GetObjectTagging", objects::get_object_tagging),
@@ -121,10 +125,11 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("DeleteObjectTagging", objects::delete_object_tagging),
     ("CreateMultipartUpload", multipart::create_multipart_upload),
     ("UploadPart", multipart::upload_part),
+    ("UploadPartCopy", part_copy::upload_part_copy),
     ("ListParts", multipart::list_parts),
     (
         "CompleteMultipartUpload",
-        multipart::complete_multipart_upload,
+        object_lock::complete_multipart_upload,
     ),
     ("AbortMultipartUpload", multipart::abort_multipart_upload),
     ("ListMultipartUploads", multipart::list_multipart_uploads),
@@ -134,9 +139,25 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("PutBucketTagging", tagging::put_bucket_tagging),
     ("GetBucketTagging", tagging::get_bucket_tagging),
     ("DeleteBucketTagging", tagging::delete_bucket_tagging),
-    ("PutBucketVersioning", versioning::put_bucket_versioning),
+    ("PutBucketVersioning", object_lock::put_bucket_versioning),
     ("GetBucketVersioning", versioning::get_bucket_versioning),
     ("ListObjectVersions", versioning::list_object_versions),
+    (
+        "PutObjectLockConfiguration",
+        object_lock::put_object_lock_configuration,
+    ),
+    (
+        "GetObjectLockConfiguration",
+        object_lock::get_object_lock_configuration,
+    ),
+    ("PutObjectRetention", object_lock::put_object_retention),
+    ("GetObjectRetention", object_lock::get_object_retention),
+    ("PutObjectLegalHold", object_lock::put_object_legal_hold),
+    ("GetObjectLegalHold", object_lock::get_object_legal_hold),
+    ("PutBucketWebsite", website::put_bucket_website),
+    ("GetBucketWebsite", website::get_bucket_website),
+    ("DeleteBucketWebsite", website::delete_bucket_website),
+    ("RestoreObject", glacier::restore_object),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -195,6 +216,25 @@ impl Service for S3 {
                 .with_resource_policy(owner.clone(), policy.clone())
         };
         match operation {
+            // Object lock (object_lock.rs): IAM's names, and the GOVERNANCE bypass.
+            "PutObjectLockConfiguration" => vec![on_bucket("PutBucketObjectLockConfiguration")],
+            "GetObjectLockConfiguration" => vec![on_bucket("GetBucketObjectLockConfiguration")],
+            "PutObjectRetention" | "DeleteObject" | "DeleteObjects"
+                if bool_param(p, "BypassGovernanceRetention") =>
+            {
+                let mut plain = OperationInput {
+                    params: p.clone(),
+                    payload: None,
+                };
+                if let Some(m) = plain.params.as_object_mut() {
+                    m.remove("BypassGovernanceRetention");
+                }
+                let mut targets = self.authz_targets(ctx, operation, &plain);
+                targets.push(on_object("BypassGovernanceRetention", key));
+                targets
+            }
+            "PutObjectRetention" | "GetObjectRetention" | "PutObjectLegalHold"
+            | "GetObjectLegalHold" => vec![on_object(operation, key)],
             "ListBuckets" => vec![AuthzTarget::new("s3:ListAllMyBuckets", "*")],
             "CreateBucket" => vec![AuthzTarget::new("s3:CreateBucket", bucket_arn(bucket))],
             "DeleteBucket" => vec![on_bucket("DeleteBucket")],
@@ -228,7 +268,7 @@ impl Service for S3 {
             "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
                 vec![on_object("PutObject", key)]
             }
-            "CopyObject" => {
+            "CopyObject" | "UploadPartCopy" => {
                 let mut targets = vec![on_object("PutObject", key)];
                 if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
@@ -286,10 +326,15 @@ impl Service for S3 {
             "GetObjectTagging" => vec![on_object("GetObjectTagging", key)],
             "PutObjectTagging" => vec![on_object("PutObjectTagging", key)],
             "DeleteObjectTagging" => vec![on_object("DeleteObjectTagging", key)],
+            "RestoreObject" => vec![on_object("RestoreObject", key)],
             // IAM has no s3:DeleteBucketTagging: removing tags is s3:PutBucketTagging.
             "DeleteBucketTagging" => vec![on_bucket("PutBucketTagging")],
             other => vec![on_bucket(other)],
         }
+    }
+
+    fn tick(&self, clock: &gureum_core::Clock) {
+        glacier::tick(self, clock);
     }
 
     fn reset(&self) -> Result<(), AwsError> {

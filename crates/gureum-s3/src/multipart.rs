@@ -60,9 +60,8 @@ pub fn create_multipart_upload(
         headers: objects::content_headers(p),
         metadata: objects::metadata(p),
         tags: objects::tagging_header(p)?,
-        storage_class: str_param(p, "StorageClass")
-            .unwrap_or("STANDARD")
-            .to_string(),
+        storage_class: crate::glacier::requested_class(p)?
+            .unwrap_or_else(|| "STANDARD".to_string()),
         checksum_algorithm: str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase),
     };
     let bytes = upload.to_record().map_err(errors::store)?;
@@ -282,7 +281,7 @@ pub fn complete_multipart_upload(
     let uploaded = load_parts(s3, upload_id)?;
     let chosen = choose_parts(&requested, &uploaded)?;
     // The object's body: the chosen parts, streamed one after another into a new blob.
-    let blob_id = model::new_blob_id();
+    let blob_id = crate::glacier::new_blob_id(&upload.storage_class);
     let mut digests = Vec::with_capacity(chosen.len());
     let mut size = 0u64;
     {

@@ -224,7 +224,9 @@ pub fn put_object(
     let digest = md5::md5(&data);
     let checksums = verify_body(p, &data, &digest)?;
     let tags = tagging_header(p)?;
-    let blob_id = model::new_blob_id();
+    let storage_class =
+        crate::glacier::requested_class(p)?.unwrap_or_else(|| "STANDARD".to_string());
+    let blob_id = crate::glacier::new_blob_id(&storage_class);
     s3.storage
         .blobs
         .put(&blob_id, &data)
@@ -239,9 +241,7 @@ pub fn put_object(
         metadata: metadata(p),
         checksums,
         tags,
-        storage_class: str_param(p, "StorageClass")
-            .unwrap_or("STANDARD")
-            .to_string(),
+        storage_class,
         parts_count: None,
         version_id: None,
     };
@@ -290,6 +290,7 @@ fn read_object(
         Some(v) => versioning::load_version_object(s3, &bucket, key, v)?,
         None => load_object(s3, bucket_name, key)?.ok_or_else(errors::no_such_key)?,
     };
+    let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -339,6 +340,7 @@ fn read_object(
     if record.storage_class != "STANDARD" {
         out.insert("StorageClass".into(), record.storage_class.clone().into());
     }
+    put_opt(&mut out, "Restore", restore);
     if !record.tags.is_empty() {
         out.insert("TagCount".into(), record.tags.len().into());
     }
@@ -565,7 +567,15 @@ pub fn copy_object(
             return Err(errors::invalid_argument("Unknown metadata directive."));
         }
     };
-    let storage_class = str_param(p, "StorageClass").map(str::to_string);
+    let storage_class = crate::glacier::requested_class(p)?;
+    if crate::glacier::is_archive(&source.storage_class)
+        && !matches!(
+            crate::glacier::state(s3, &source, ctx.clock.now_millis())?,
+            crate::glacier::State::Restored { .. }
+        )
+    {
+        return Err(crate::glacier::invalid_object_state());
+    }
     if !replace
         && src_bucket == bucket_name
         && src_key == key
@@ -582,7 +592,8 @@ pub fn copy_object(
         _ => source.tags.clone(),
     };
     // The body: a new blob with the source's bytes, streamed from one to the other.
-    let blob_id = model::new_blob_id();
+    let storage_class = storage_class.unwrap_or_else(|| source.storage_class.clone());
+    let blob_id = crate::glacier::new_blob_id(&storage_class);
     {
         let mut reader = s3
             .storage
@@ -613,7 +624,7 @@ pub fn copy_object(
         },
         checksums: source.checksums.clone(),
         tags,
-        storage_class: storage_class.unwrap_or_else(|| source.storage_class.clone()),
+        storage_class,
         parts_count: source.parts_count,
         version_id: None,
     };
