@@ -611,12 +611,16 @@ def test_versions_and_delete_markers(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket=name, Key="k")
     assert error_of(e) == ("NoSuchKey", 404)
+    headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-delete-marker"] == "true" and headers["x-amz-version-id"] == marker
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.head_object(Bucket=name, Key="k")
     assert error_of(e) == ("404", 404)
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket=name, Key="k", VersionId=marker)
     assert error_of(e) == ("MethodNotAllowed", 405)
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"
     assert "Contents" not in s3.list_objects_v2(Bucket=name)
     assert "Contents" not in s3.list_objects(Bucket=name)
     assert s3.get_object(Bucket=name, Key="k", VersionId=v2)["Body"].read() == b"two"
@@ -1242,3 +1246,184 @@ def test_put_object_with_lock_headers(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.put_object(Bucket=plain, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")
     assert error_of(e) == ("InvalidRequest", 400)
+
+
+DAY = 86400
+
+
+def _lifecycle(s3, bucket, *rules):
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": list(rules)})
+
+
+def _advance(server, days):
+    server.admin("/_gureum/clock", {"advance_seconds": int(days * DAY)})
+
+
+def _eventually(check, timeout=15):
+    """Lifecycle rules are applied by the server's tick (right after the clock moves, then every
+    5 s; one tick does bounded work): polls until `check` holds."""
+    import time
+    deadline = time.time() + timeout
+    while True:
+        try:
+            check()
+            return
+        except (AssertionError, KeyError, botocore.exceptions.ClientError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def _assert_eq(got, want):
+    assert got == want, got
+
+
+def test_lifecycle_configuration_is_validated_and_stored(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lcx")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket="lcx")
+    assert error_of(e) == ("NoSuchLifecycleConfiguration", 404)
+    rule = {"ID": "r1", "Status": "Enabled", "Filter": {"And": {"Prefix": "logs/", "Tags": [
+        {"Key": "t", "Value": "v"}], "ObjectSizeGreaterThan": 1}},
+        "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}, {"Days": 60, "StorageClass": "GLACIER"}],
+        "Expiration": {"Days": 365},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 10, "NewerNoncurrentVersions": 2}}
+    _lifecycle(s3, "lcx", rule, {"ID": "r2", "Status": "Disabled", "Filter": {"Prefix": ""},
+                               "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}})
+    got = s3.get_bucket_lifecycle_configuration(Bucket="lcx")["Rules"]
+    assert [r["ID"] for r in got] == ["r1", "r2"]
+    assert got[0]["Transitions"][1] == {"Days": 60, "StorageClass": "GLACIER"}
+    assert got[0]["Filter"]["And"]["Tags"] == [{"Key": "t", "Value": "v"}]
+    assert got[1]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    bad = [
+        ({"Status": "Enabled", "Filter": {"Prefix": ""},
+          "Transitions": [{"Days": 1, "StorageClass": "STANDARD_IA"}]}, "InvalidArgument",
+         "'Days' in Transition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'"),
+        ({"Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 0}}, "InvalidArgument", None),
+        ({"ID": "x" * 256, "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}},
+         "InvalidArgument", None),
+        ({"Status": "Enabled", "Filter": {"Prefix": ""}}, "InvalidArgument", None),
+        ({"Status": "Enabled", "Filter": {"Prefix": ""},
+          "Expiration": {"Days": 1, "ExpiredObjectDeleteMarker": True}}, "InvalidArgument", None),
+        ({"Status": "Enabled", "Filter": {"Prefix": ""},
+          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 0}}, "InvalidArgument", None),
+    ]
+    for rule, code, message in bad:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            _lifecycle(s3, "lcx", rule)
+        assert error_of(e) == (code, 400), rule
+        if message:
+            assert e.value.response["Error"]["Message"] == message
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _lifecycle(s3, "lcx", *[{"ID": "same", "Status": "Enabled", "Filter": {"Prefix": ""},
+                               "Expiration": {"Days": 1}}] * 2)
+    assert error_of(e) == ("InvalidArgument", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _lifecycle(s3, "lcx", *[{"ID": f"r{i}", "Status": "Enabled", "Filter": {"Prefix": ""},
+                               "Expiration": {"Days": 1}} for i in range(1001)])
+    assert error_of(e) == ("InvalidArgument", 400)
+    # The stored configuration is unchanged by the rejected ones.
+    assert len(s3.get_bucket_lifecycle_configuration(Bucket="lcx")["Rules"]) == 2
+    s3.delete_bucket_lifecycle(Bucket="lcx")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket="lcx")
+    assert error_of(e) == ("NoSuchLifecycleConfiguration", 404)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket="no-such-lc-bucket")
+    assert error_of(e) == ("NoSuchBucket", 404)
+
+
+def test_lifecycle_transition_to_glacier(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lct")
+    s3.put_object(Bucket="lct", Key="logs/a", Body=b"archive me")
+    s3.put_object(Bucket="lct", Key="keep/b", Body=b"stay")
+    _lifecycle(s3, "lct", {"ID": "g", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                           "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]})
+    server.admin("/_gureum/clock", {"advance_seconds": 60})
+    assert s3.get_object(Bucket="lct", Key="logs/a")["Body"].read() == b"archive me"
+    _advance(server, 2)
+    _eventually(lambda: _assert_eq(s3.head_object(Bucket="lct", Key="logs/a")["StorageClass"], "GLACIER"))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="lct", Key="logs/a")
+    assert error_of(e) == ("InvalidObjectState", 403)
+    assert "StorageClass" not in s3.head_object(Bucket="lct", Key="keep/b")
+    assert s3.get_object(Bucket="lct", Key="keep/b")["Body"].read() == b"stay"
+    # The archived body comes back through a restore.
+    s3.restore_object(Bucket="lct", Key="logs/a", RestoreRequest={
+        "Days": 1, "GlacierJobParameters": {"Tier": "Expedited"}})
+    server.admin("/_gureum/clock", {"advance_seconds": 600})
+    assert s3.get_object(Bucket="lct", Key="logs/a")["Body"].read() == b"archive me"
+
+
+def test_lifecycle_expiration_with_prefix_and_tag_filters(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lce")
+    s3.put_object(Bucket="lce", Key="tmp/a", Body=b"1")
+    s3.put_object(Bucket="lce", Key="other/a", Body=b"2")
+    s3.put_object(Bucket="lce", Key="t/tagged", Body=b"3", Tagging="kind=scratch")
+    s3.put_object(Bucket="lce", Key="t/untagged", Body=b"4")
+    s3.put_object(Bucket="lce", Key="big/x", Body=b"x" * 100)
+    s3.put_object(Bucket="lce", Key="big/y", Body=b"y")
+    _lifecycle(s3, "lce",
+               {"ID": "p", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 3}},
+               {"ID": "t", "Status": "Enabled", "Filter": {"Tag": {"Key": "kind", "Value": "scratch"}},
+                "Expiration": {"Days": 3}},
+               {"ID": "s", "Status": "Enabled", "Filter": {"And": {"Prefix": "big/", "ObjectSizeGreaterThan": 10}},
+                "Expiration": {"Days": 3}},
+               {"ID": "off", "Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}})
+    _advance(server, 2)  # the clock's move runs a tick: nothing is due before the midnight after 3 days
+    keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket="lce").get("Contents", []))
+    assert keys() == ["big/x", "big/y", "other/a", "t/tagged", "t/untagged", "tmp/a"]
+    _advance(server, 2)
+    _eventually(lambda: _assert_eq(keys(), ["big/y", "other/a", "t/untagged"]))
+
+
+def test_lifecycle_expiration_in_a_versioned_bucket(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lcv")
+    s3.put_bucket_versioning(Bucket="lcv", VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket="lcv", Key="k", Body=b"one")["VersionId"]
+    _lifecycle(s3, "lcv", {"ID": "e", "Status": "Enabled", "Filter": {"Prefix": ""},
+                           "Expiration": {"Days": 1}})
+    _advance(server, 2)
+    _eventually(lambda: _assert_eq(len(s3.list_object_versions(Bucket="lcv").get("DeleteMarkers", [])), 1))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="lcv", Key="k")
+    assert error_of(e) == ("NoSuchKey", 404)
+    listing = s3.list_object_versions(Bucket="lcv")
+    assert [m["IsLatest"] for m in listing["DeleteMarkers"]] == [True]
+    assert [v["VersionId"] for v in listing["Versions"]] == [v1]
+    # Noncurrent versions go after NoncurrentDays, then the lone delete marker.
+    _lifecycle(s3, "lcv", {"ID": "n", "Status": "Enabled", "Filter": {"Prefix": ""},
+                           "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+               {"ID": "m", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "Expiration": {"ExpiredObjectDeleteMarker": True}})
+    _advance(server, 2)
+
+    def all_gone():
+        listing = s3.list_object_versions(Bucket="lcv")
+        assert "Versions" not in listing and "DeleteMarkers" not in listing
+    _eventually(all_gone)
+
+
+def test_lifecycle_aborts_incomplete_uploads(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lcu")
+    old = s3.create_multipart_upload(Bucket="lcu", Key="up/a")["UploadId"]
+    s3.upload_part(Bucket="lcu", Key="up/a", UploadId=old, PartNumber=1, Body=b"p")
+    kept = s3.create_multipart_upload(Bucket="lcu", Key="other/b")["UploadId"]
+    _lifecycle(s3, "lcu", {"ID": "a", "Status": "Enabled", "Filter": {"Prefix": "up/"},
+                           "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}})
+    _advance(server, 3)
+    _eventually(lambda: _assert_eq(
+        [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="lcu").get("Uploads", [])], [kept]))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_parts(Bucket="lcu", Key="up/a", UploadId=old)
+    assert error_of(e) == ("NoSuchUpload", 404)

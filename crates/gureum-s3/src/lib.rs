@@ -7,6 +7,7 @@ mod checksum;
 mod errors;
 mod glacier;
 mod http;
+mod lifecycle;
 mod listing;
 mod md5;
 mod model;
@@ -158,6 +159,15 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("GetBucketWebsite", website::get_bucket_website),
     ("DeleteBucketWebsite", website::delete_bucket_website),
     ("RestoreObject", glacier::restore_object),
+    (
+        "PutBucketLifecycleConfiguration",
+        lifecycle::put_bucket_lifecycle_configuration,
+    ),
+    (
+        "GetBucketLifecycleConfiguration",
+        lifecycle::get_bucket_lifecycle_configuration,
+    ),
+    ("DeleteBucketLifecycle", lifecycle::delete_bucket_lifecycle),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -327,6 +337,10 @@ impl Service for S3 {
             "PutObjectTagging" => vec![on_object("PutObjectTagging", key)],
             "DeleteObjectTagging" => vec![on_object("DeleteObjectTagging", key)],
             "RestoreObject" => vec![on_object("RestoreObject", key)],
+            "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => {
+                vec![on_bucket("PutLifecycleConfiguration")]
+            }
+            "GetBucketLifecycleConfiguration" => vec![on_bucket("GetLifecycleConfiguration")],
             // IAM has no s3:DeleteBucketTagging: removing tags is s3:PutBucketTagging.
             "DeleteBucketTagging" => vec![on_bucket("PutBucketTagging")],
             other => vec![on_bucket(other)],
@@ -335,6 +349,7 @@ impl Service for S3 {
 
     fn tick(&self, clock: &gureum_core::Clock) {
         glacier::tick(self, clock);
+        lifecycle::tick(self, clock);
     }
 
     fn reset(&self) -> Result<(), AwsError> {

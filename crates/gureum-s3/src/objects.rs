@@ -288,7 +288,8 @@ fn read_object(
     let bucket = s3.bucket(ctx, bucket_name)?;
     let record = match str_param(p, "VersionId") {
         Some(v) => versioning::load_version_object(s3, &bucket, key, v)?,
-        None => load_object(s3, bucket_name, key)?.ok_or_else(errors::no_such_key)?,
+        None => load_object(s3, bucket_name, key)?
+            .ok_or_else(|| versioning::no_current_object(s3, bucket_name, key))?,
     };
     let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
     let conditions = Conditions {

@@ -307,7 +307,33 @@ pub(crate) fn load_version_object(
 ) -> Result<ObjectRecord, AwsError> {
     load_version(s3, bucket, key, version_id)?
         .object
-        .ok_or_else(errors::method_not_allowed)
+        .ok_or_else(|| {
+            errors::method_not_allowed()
+                .with_header("x-amz-delete-marker", "true")
+                .with_header("x-amz-version-id", version_id)
+        })
+}
+
+/// `NoSuchKey` for a key with no current object, with S3's `x-amz-delete-marker` and
+/// `x-amz-version-id` headers when its newest version is a delete marker.
+pub(crate) fn no_current_object(s3: &S3, bucket: &str, key: &str) -> AwsError {
+    let newest = s3
+        .kv()
+        .scan_prefix(
+            model::VERSIONS,
+            &model::versions_prefix(bucket, key),
+            Some(1),
+            false,
+        )
+        .ok()
+        .and_then(|entries| entries.into_iter().next())
+        .and_then(|(_, v)| ObjectVersion::from_record(&v).ok());
+    match newest {
+        Some(v) if v.object.is_none() => errors::no_such_key()
+            .with_header("x-amz-delete-marker", "true")
+            .with_header("x-amz-version-id", v.version_id),
+        _ => errors::no_such_key(),
+    }
 }
 
 pub fn put_bucket_versioning(

@@ -171,6 +171,8 @@ impl Admin {
                 &format!("could not persist the clock: {e}"),
             );
         }
+        // Whatever the new time makes due (lifecycle, expiries) happens before the answer.
+        self.tick_services();
         json_response(200, self.now())
     }
 
