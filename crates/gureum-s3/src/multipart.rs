@@ -114,36 +114,7 @@ pub fn upload_part(
         last_modified_millis: ctx.clock.now_millis(),
         checksums,
     };
-    let bytes = part.to_record().map_err(errors::store)?;
-    let ukey = model::upload_key(bucket, key, upload_id);
-    let pkey = model::part_key(upload_id, part_number);
-    let outcome = s3.kv().transaction(|txn| {
-        // The upload may have been completed or aborted meanwhile.
-        if txn.get(model::UPLOADS, &ukey)?.is_none() {
-            return Ok(Err(()));
-        }
-        let old = match txn.get(model::PARTS, &pkey)? {
-            Some(b) => Some(Part::from_record(&b)?.blob_id),
-            None => None,
-        };
-        txn.put(model::PARTS, &pkey, &bytes)?;
-        Ok(Ok(old))
-    });
-    match outcome {
-        Ok(Ok(old)) => {
-            if let Some(old) = old {
-                let _ = s3.storage.blobs.delete(&old);
-            }
-        }
-        Ok(Err(())) => {
-            let _ = s3.storage.blobs.delete(&blob_id);
-            return Err(errors::no_such_upload());
-        }
-        Err(e) => {
-            let _ = s3.storage.blobs.delete(&blob_id);
-            return Err(errors::store(e));
-        }
-    }
+    commit_part(s3, bucket, key, upload_id, &part)?;
     let mut out = Map::new();
     out.insert("ETag".into(), part.etag.into());
     for (algorithm, value) in &part.checksums {
@@ -494,6 +465,50 @@ pub fn list_multipart_uploads(
         );
     }
     Ok(OperationOutput::new(Value::Object(out)))
+}
+
+/// Records `part` (its blob already written) for the upload, replacing a previous part of the
+/// same number, whose blob is deleted after the commit. If the upload is gone (completed or
+/// aborted meanwhile) the new blob is deleted and the answer is NoSuchUpload.
+pub(crate) fn commit_part(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part: &Part,
+) -> Result<(), AwsError> {
+    let blob_id = &part.blob_id;
+    let bytes = part.to_record().map_err(errors::store)?;
+    let ukey = model::upload_key(bucket, key, upload_id);
+    let pkey = model::part_key(upload_id, part.part_number);
+    let outcome = s3.kv().transaction(|txn| {
+        // The upload may have been completed or aborted meanwhile.
+        if txn.get(model::UPLOADS, &ukey)?.is_none() {
+            return Ok(Err(()));
+        }
+        let old = match txn.get(model::PARTS, &pkey)? {
+            Some(b) => Some(Part::from_record(&b)?.blob_id),
+            None => None,
+        };
+        txn.put(model::PARTS, &pkey, &bytes)?;
+        Ok(Ok(old))
+    });
+    match outcome {
+        Ok(Ok(old)) => {
+            if let Some(old) = old {
+                let _ = s3.storage.blobs.delete(&old);
+            }
+            Ok(())
+        }
+        Ok(Err(())) => {
+            let _ = s3.storage.blobs.delete(blob_id);
+            Err(errors::no_such_upload())
+        }
+        Err(e) => {
+            let _ = s3.storage.blobs.delete(blob_id);
+            Err(errors::store(e))
+        }
+    }
 }
 
 #[cfg(test)]

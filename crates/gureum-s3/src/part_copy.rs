@@ -3,7 +3,7 @@
 //! exactly like an uploaded one, so CompleteMultipartUpload counts it the same way.
 
 use gureum_core::{AwsError, OperationInput, OperationOutput, RequestContext};
-use gureum_store::{KvStoreExt, Versioned};
+use gureum_store::Versioned;
 use serde_json::{Map, Value};
 
 use crate::http::{ByteRange, Condition, Conditions};
@@ -176,36 +176,7 @@ pub fn upload_part_copy(
         last_modified_millis: ctx.clock.now_millis(),
         checksums: Default::default(),
     };
-    let bytes = part.to_record().map_err(errors::store)?;
-    let ukey = model::upload_key(bucket, key, upload_id);
-    let pkey = model::part_key(upload_id, part_number);
-    let outcome = s3.kv().transaction(|txn| {
-        // The upload may have been completed or aborted meanwhile.
-        if txn.get(model::UPLOADS, &ukey)?.is_none() {
-            return Ok(Err(()));
-        }
-        let old = match txn.get(model::PARTS, &pkey)? {
-            Some(b) => Some(Part::from_record(&b)?.blob_id),
-            None => None,
-        };
-        txn.put(model::PARTS, &pkey, &bytes)?;
-        Ok(Ok(old))
-    });
-    match outcome {
-        Ok(Ok(old)) => {
-            if let Some(old) = old {
-                let _ = s3.storage.blobs.delete(&old);
-            }
-        }
-        Ok(Err(())) => {
-            let _ = s3.storage.blobs.delete(&blob_id);
-            return Err(errors::no_such_upload());
-        }
-        Err(e) => {
-            let _ = s3.storage.blobs.delete(&blob_id);
-            return Err(errors::store(e));
-        }
-    }
+    crate::multipart::commit_part(s3, bucket, key, upload_id, &part)?;
     let mut result = Map::new();
     result.insert("ETag".into(), part.etag.into());
     result.insert(
