@@ -22,7 +22,7 @@ pub fn check(
         return Ok(());
     };
     let mut found = Vec::new();
-    walk(model, shape, params, "", &mut found, 0);
+    walk(model, shape, params, &mut Vec::new(), &mut found, 0);
     if found.is_empty() {
         return Ok(());
     }
@@ -40,18 +40,37 @@ pub fn check(
     Err(AwsError::bad_request(code, message))
 }
 
-/// AWS names members in these messages with a lowercase first letter.
-fn path_name(parent: &str, member: &str) -> String {
-    let mut c = member.chars();
-    let lowered: String = c
-        .next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default();
-    if parent.is_empty() {
-        lowered
-    } else {
-        format!("{parent}.{lowered}")
+/// One step of the path to a value, rendered only when a violation is reported.
+enum Step<'a> {
+    Member(&'a str),
+    Index(usize),
+    Key(&'a str),
+}
+
+/// The path as AWS writes it: members with a lowercase first letter, list items as
+/// `.N.member`, map values by key (`attributeDefinitions.1.member.attributeType`).
+fn rendered(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Member(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                let mut c = name.chars();
+                if let Some(first) = c.next() {
+                    out.extend(first.to_lowercase());
+                    out.push_str(c.as_str());
+                }
+            }
+            Step::Index(i) => out.push_str(&format!(".{}.member", i + 1)),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+        }
     }
+    out
 }
 
 fn shown(v: &Value) -> String {
@@ -62,21 +81,35 @@ fn shown(v: &Value) -> String {
     }
 }
 
-fn walk(
-    model: &ServiceModel,
-    shape: &Shape,
-    v: &Value,
-    path: &str,
+/// The decoded length of standard base64 text, without decoding it.
+fn base64_len(text: &str) -> usize {
+    let t = text.trim_end();
+    let padding = t.bytes().rev().take_while(|b| *b == b'=').count().min(2);
+    (t.len() / 4) * 3
+        + match t.len() % 4 {
+            2 => 1,
+            3 => 2,
+            _ => 0,
+        }
+        - if t.len() % 4 == 0 { padding } else { 0 }
+}
+
+fn walk<'a>(
+    model: &'a ServiceModel,
+    shape: &'a Shape,
+    v: &'a Value,
+    path: &mut Vec<Step<'a>>,
     found: &mut Vec<String>,
     depth: usize,
 ) {
     if depth > crate::MAX_DEPTH {
         return;
     }
-    let fail = |found: &mut Vec<String>, what: String| {
+    let fail = |found: &mut Vec<String>, path: &[Step<'_>], what: String| {
         found.push(format!(
-            "Value {} at '{path}' failed to satisfy constraint: Member must {what}",
-            shown(v)
+            "Value {} at '{}' failed to satisfy constraint: Member must {what}",
+            shown(v),
+            rendered(path)
         ));
     };
     match (shape.kind, v) {
@@ -85,62 +118,55 @@ fn walk(
                 let Some(target) = model.shape(&m.target.shape) else {
                     continue;
                 };
-                let child_path = path_name(path, &m.name);
-                match fields.get(&m.name) {
-                    None | Some(Value::Null) if shape.is_required(&m.name) => {
+                match fields.get_key_value(&m.name) {
+                    None | Some((_, Value::Null)) if shape.is_required(&m.name) => {
+                        path.push(Step::Member(&m.name));
                         found.push(format!(
-                            "Value null at '{child_path}' failed to satisfy constraint: Member must not be null"
+                            "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                            rendered(path)
                         ));
+                        path.pop();
                     }
-                    None | Some(Value::Null) => {}
-                    Some(child) => walk(model, target, child, &child_path, found, depth + 1),
+                    None | Some((_, Value::Null)) => {}
+                    Some((name, child)) => {
+                        path.push(Step::Member(name));
+                        walk(model, target, child, path, found, depth + 1);
+                        path.pop();
+                    }
                 }
             }
         }
         (ShapeKind::List, Value::Array(items)) => {
-            check_length(shape, items.len(), |what| fail(found, what));
+            check_length(shape, items.len(), |what| fail(found, path, what));
             if let Some(target) = shape.member.as_ref().and_then(|r| model.shape(&r.shape)) {
                 for (i, item) in items.iter().enumerate() {
-                    walk(
-                        model,
-                        target,
-                        item,
-                        &format!("{path}.{}.member", i + 1),
-                        found,
-                        depth + 1,
-                    );
+                    path.push(Step::Index(i));
+                    walk(model, target, item, path, found, depth + 1);
+                    path.pop();
                 }
             }
         }
         (ShapeKind::Map, Value::Object(entries)) => {
-            check_length(shape, entries.len(), |what| fail(found, what));
+            check_length(shape, entries.len(), |what| fail(found, path, what));
             if let Some(target) = shape.value.as_ref().and_then(|r| model.shape(&r.shape)) {
                 for (k, item) in entries {
-                    walk(
-                        model,
-                        target,
-                        item,
-                        &format!("{path}.{k}"),
-                        found,
-                        depth + 1,
-                    );
+                    path.push(Step::Key(k));
+                    walk(model, target, item, path, found, depth + 1);
+                    path.pop();
                 }
             }
         }
         (ShapeKind::String, Value::String(s)) => {
-            check_length(shape, s.chars().count(), |what| fail(found, what));
+            if shape.min.is_some() || shape.max.is_some() {
+                check_length(shape, s.chars().count(), |what| fail(found, path, what));
+            }
             if !shape.enum_values.is_empty() && !shape.enum_values.iter().any(|e| e == s) {
-                fail(
-                    found,
-                    format!("satisfy enum value set: [{}]", shape.enum_values.join(", ")),
-                );
+                let what = format!("satisfy enum value set: [{}]", shape.enum_values.join(", "));
+                fail(found, path, what);
             }
         }
         (ShapeKind::Blob, Value::String(b64)) => {
-            use base64::Engine;
-            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                check_length(shape, bytes.len(), |what| fail(found, what));
-            }
+            check_length(shape, base64_len(b64), |what| fail(found, path, what));
         }
         (
             ShapeKind::Integer
@@ -155,11 +181,13 @@ fn walk(
                 if let Some(min) = shape.min.filter(|min| x < *min) {
                     fail(
                         found,
+                        path,
                         format!("have value greater than or equal to {}", min as i64),
                     );
                 } else if let Some(max) = shape.max.filter(|max| x > *max) {
                     fail(
                         found,
+                        path,
                         format!("have value less than or equal to {}", max as i64),
                     );
                 }
@@ -194,6 +222,15 @@ mod tests {
             Protocol::Query
         };
         check(protocol, model, shape, &params).map_err(|e| format!("{}: {}", e.code, e.message))
+    }
+
+    #[test]
+    fn base64_lengths_without_decoding() {
+        use base64::Engine;
+        for n in 0..20 {
+            let text = base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+            assert_eq!(base64_len(&text), n, "{text}");
+        }
     }
 
     #[test]
