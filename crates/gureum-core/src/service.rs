@@ -65,6 +65,34 @@ pub fn parse_input<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A
     serde_json::from_value(params).map_err(|e| AwsError::validation(format!("invalid input: {e}")))
 }
 
+/// A handler that takes and answers the value tree alone (every operation without a raw
+/// payload), run on the service's state `S`.
+pub type ValueHandler<S> = fn(&S, &RequestContext, Value) -> Result<Value, AwsError>;
+
+/// The handler a service's operation table holds for `operation`. Every service keeps one
+/// table of `(operation name, handler)`; `implements` and `call` both read it.
+pub fn find_handler<H: Copy>(table: &[(&'static str, H)], operation: &str) -> Option<H> {
+    table
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, h)| *h)
+}
+
+/// Runs `operation` from a table of value handlers; `NotImplemented` when the table lacks it.
+pub fn dispatch_values<S>(
+    service: &str,
+    table: &[(&'static str, ValueHandler<S>)],
+    state: &S,
+    ctx: &RequestContext,
+    operation: &str,
+    params: Value,
+) -> Result<OperationOutput, AwsError> {
+    match find_handler(table, operation) {
+        Some(handler) => handler(state, ctx, params).map(OperationOutput::new),
+        None => Err(AwsError::not_implemented(service, operation)),
+    }
+}
+
 /// One AWS service as gureum implements it.
 pub trait Service: Send + Sync + 'static {
     /// botocore's name of the service model this implements (`sts`, `s3`, ...).

@@ -30,7 +30,7 @@ impl DynamoDb {
     }
 }
 
-type Handler = fn(&DynamoDb, &RequestContext, Value) -> Result<Value, AwsError>;
+type Handler = gureum_core::service::ValueHandler<DynamoDb>;
 
 /// Every operation implemented, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
@@ -54,10 +54,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, h)| *h)
+    gureum_core::service::find_handler(OPERATIONS, operation)
 }
 
 impl Service for DynamoDb {
@@ -76,10 +73,14 @@ impl Service for DynamoDb {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
-            match handler(operation) {
-                Some(h) => h(self, ctx, input.params).map(OperationOutput::new),
-                None => Err(AwsError::not_implemented("dynamodb", operation)),
-            }
+            gureum_core::service::dispatch_values(
+                "dynamodb",
+                OPERATIONS,
+                self,
+                ctx,
+                operation,
+                input.params,
+            )
         })
     }
 

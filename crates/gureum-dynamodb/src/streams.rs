@@ -380,7 +380,7 @@ impl DynamoDbStreams {
     }
 }
 
-type Handler = fn(&crate::DynamoDb, &RequestContext, Value) -> Result<Value, AwsError>;
+type Handler = gureum_core::service::ValueHandler<crate::DynamoDb>;
 
 static OPERATIONS: &[(&str, Handler)] = &[
     ("ListStreams", list_streams),
@@ -390,10 +390,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, h)| *h)
+    gureum_core::service::find_handler(OPERATIONS, operation)
 }
 
 impl Service for DynamoDbStreams {
@@ -416,10 +413,14 @@ impl Service for DynamoDbStreams {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
-            match handler(operation) {
-                Some(h) => h(&self.db, ctx, input.params).map(OperationOutput::new),
-                None => Err(AwsError::not_implemented("dynamodbstreams", operation)),
-            }
+            gureum_core::service::dispatch_values(
+                "dynamodbstreams",
+                OPERATIONS,
+                &self.db,
+                ctx,
+                operation,
+                input.params,
+            )
         })
     }
 

@@ -43,7 +43,7 @@ impl Kms {
     }
 }
 
-type Handler = fn(&Kms, &RequestContext, Value) -> Result<Value, AwsError>;
+type Handler = gureum_core::service::ValueHandler<Kms>;
 
 /// Every operation gureum's KMS implements, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
@@ -94,10 +94,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, h)| *h)
+    gureum_core::service::find_handler(OPERATIONS, operation)
 }
 
 impl Service for Kms {

@@ -171,10 +171,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, h)| *h)
+    gureum_core::service::find_handler(OPERATIONS, operation)
 }
 
 impl Service for S3 {

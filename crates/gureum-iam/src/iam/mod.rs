@@ -45,7 +45,7 @@ impl Iam {
     }
 }
 
-type Handler = fn(&Iam, &RequestContext, Value) -> Result<Value, AwsError>;
+type Handler = gureum_core::service::ValueHandler<Iam>;
 
 /// Every operation gureum's IAM implements, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
@@ -221,10 +221,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(name, _)| *name == operation)
-        .map(|(_, h)| *h)
+    gureum_core::service::find_handler(OPERATIONS, operation)
 }
 
 impl Service for Iam {
@@ -243,10 +240,14 @@ impl Service for Iam {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
-            match handler(operation) {
-                Some(h) => h(self, ctx, input.params).map(OperationOutput::new),
-                None => Err(AwsError::not_implemented("iam", operation)),
-            }
+            gureum_core::service::dispatch_values(
+                "iam",
+                OPERATIONS,
+                self,
+                ctx,
+                operation,
+                input.params,
+            )
         })
     }
 
