@@ -291,3 +291,13 @@ def machine_info() -> dict:
     except OSError:
         pass
     return info
+
+
+def wrk_problem_lines(results, keys):
+    """The report lines for wrk runs that saw errors: `results` are target dicts holding wrk
+    results under `keys` (each with an optional `problems` list). Empty when all went well."""
+    bad = [f"{r['name']} {k}: {'; '.join(r[k]['problems'])}" for r in results for k in keys
+           if isinstance(r.get(k), dict) and r[k].get("problems")]
+    if not bad:
+        return []
+    return ["", "wrk reported errors (those figures include failed requests):"] + ["  " + b for b in bad]

@@ -28,6 +28,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (  # noqa: E402
+    wrk_problem_lines,
     PEERS,
     REPO,
     WRK,
@@ -303,10 +304,7 @@ def report(svc: Service, results: list[dict], quoted: dict, aims: Callable) -> l
                 for op in svc.ops if (r.get(f"{op.name}_c32") or {}).get("server_cpu_us_per_req")))
     lines.append("")
     lines += aims(by)
-    bad = [f"{r['name']} {k}: {'; '.join(r[k]['problems'])}" for r in results for k in keys
-           if isinstance(r.get(k), dict) and r[k].get("problems")]
-    if bad:
-        lines += ["", "wrk reported errors (those figures include failed requests):"] + ["  " + b for b in bad]
+    lines += wrk_problem_lines(results, keys)
     print("\n" + "\n".join(lines))
     return lines
 

@@ -40,6 +40,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from benchlib import (  # noqa: E402  (shared with iam_bench.py)
+    wrk_problem_lines,
     PEERS,
     REPO,
     WRK,
@@ -374,12 +375,7 @@ def print_report(results: list[dict], fakecloud_quoted: bool) -> list[str]:
         if r.get("sigterm_ignored"):
             lines.append(f"note: {r['name']} ignored SIGTERM in {r['sigterm_ignored']} of {len(r['stop_ms'])} stops "
                          "(needed SIGKILL)")
-    bad = [f"{r['name']} {c}: {'; '.join(r[c]['problems'])}" for r in results for c in ("c1", "c32")
-           if r[c].get("problems")]
-    if bad:
-        lines.append("")
-        lines.append("wrk reported errors (those figures include failed requests):")
-        lines += ["  " + b for b in bad]
+    lines += wrk_problem_lines(results, ("c1", "c32"))
     print("\n" + "\n".join(lines))
     return lines
 

@@ -42,6 +42,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from benchlib import (  # noqa: E402
+    wrk_problem_lines,
     PEERS,
     REPO,
     WRK,
@@ -613,12 +614,7 @@ def print_report(results: list[dict], quoted: dict, cp: dict | None, peak: dict 
         lines.append(f"aim: peak RSS during a {peak['size_mib']} MiB upload < {AIM_PEAK_RSS_MIB:.0f} MiB: "
                      f"{peak['peak_mib']:,.0f} MiB ({met(peak['peak_mib'] < AIM_PEAK_RSS_MIB)})")
 
-    bad = [f"{r['name']} {k}: {'; '.join(r[k]['problems'])}" for r in results
-           for k in ("get_c1", "get_c32", "put_c1", "put_c32") if isinstance(r.get(k), dict) and r[k].get("problems")]
-    if bad:
-        lines.append("")
-        lines.append("wrk reported errors (those figures include failed requests):")
-        lines += ["  " + b for b in bad]
+    lines += wrk_problem_lines(results, ("get_c1", "get_c32", "put_c1", "put_c32"))
     print("\n" + "\n".join(lines))
     return lines
 
