@@ -93,13 +93,6 @@ pub fn query_params(req: &HttpRequest) -> Vec<(String, String)> {
     params
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// Routes a request. May rewrite `req.path` (S3 virtual-hosted style becomes path style).
 pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
     let table = table();
@@ -143,9 +136,8 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
         Some(name) => table.by_signing_name.get(name).cloned().unwrap_or_default(),
         None => Vec::new(),
     };
-    let params = query_params_if_any(req);
-    let version = param(&params, "Version");
-    let action = param(&params, "Action");
+    let (action, version) = action_and_version(req);
+    let (action, version) = (action.as_deref(), version.as_deref());
     let pick = |service: &'static str| -> bool {
         let m = meta(service);
         match m.protocol.as_str() {
@@ -258,15 +250,33 @@ pub fn route(req: &mut HttpRequest) -> Result<Route, RouteError> {
     }
 }
 
-fn query_params_if_any(req: &HttpRequest) -> Vec<(String, String)> {
+/// The `Action` and `Version` parameters of a query-protocol request, read in one pass over the
+/// query string and form body without collecting the other parameters (the codec reads those).
+fn action_and_version(req: &HttpRequest) -> (Option<String>, Option<String>) {
     let form = req
         .header("content-type")
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if form || req.query.contains("Action=") {
-        query_params(req)
-    } else {
-        Vec::new()
+    if !form && !req.query.contains("Action=") {
+        return (None, None);
     }
+    let body: &[u8] =
+        if form || (req.method == http::Method::POST && req.header("content-type").is_none()) {
+            &req.body
+        } else {
+            &[]
+        };
+    let (mut action, mut version) = (None, None);
+    for (k, v) in form_urlencoded::parse(req.query.as_bytes()).chain(form_urlencoded::parse(body)) {
+        match k.as_ref() {
+            "Action" if action.is_none() => action = Some(v.into_owned()),
+            "Version" if version.is_none() => version = Some(v.into_owned()),
+            _ => {}
+        }
+        if action.is_some() && version.is_some() {
+            break;
+        }
+    }
+    (action, version)
 }
 
 fn resolve_named(service: &'static str, protocol: Protocol, op: &str) -> Result<Route, RouteError> {
