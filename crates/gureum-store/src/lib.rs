@@ -7,9 +7,13 @@
 //!
 //! Writing a blob and the record that points to it are two steps: write the blob first and delete
 //! it last, so a crash in between leaves an unreferenced blob rather than a dangling record.
+//! Durable writes share their syncs through the group commit ([`GroupCommit`]): a request
+//! runs its handler inside [`defer_durability`] and awaits the returned [`DurableWait`] before
+//! it answers.
 
 mod blob;
 mod error;
+mod group;
 pub mod key;
 mod kv;
 mod record;
@@ -22,6 +26,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter, FsBlobStore, MemoryBlobStore, check_blob_id};
 pub use error::{Result, StoreError};
+pub use group::{DurableWait, GroupCommit, defer_durability};
 pub use kv::{Entry, KeyRange, KvStore, KvStoreExt, MemoryStore, RedbStore, Txn};
 pub use record::{Versioned, decode_record, encode_record, no_migration, record_version};
 pub use seal::Sealer;
@@ -39,9 +44,11 @@ impl Storage {
     /// The durable stores under `data_dir`: `gureum.redb` and `blobs/`.
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
         let data_dir = data_dir.as_ref();
+        let kv = RedbStore::open(data_dir)?;
+        let blobs = FsBlobStore::open(data_dir)?.with_group_commit(kv.group_commit());
         Ok(Self {
-            kv: Arc::new(RedbStore::open(data_dir)?),
-            blobs: Arc::new(FsBlobStore::open(data_dir)?),
+            kv: Arc::new(kv),
+            blobs: Arc::new(blobs),
             sealer: Arc::new(Sealer::open(data_dir)?),
         })
     }

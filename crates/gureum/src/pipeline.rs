@@ -277,7 +277,20 @@ impl Pipeline {
         let Some(service) = service else {
             return Err(AwsError::not_implemented(route.service, &route.operation));
         };
-        let output = CatchUnwind(service.call(&ctx, &route.operation, input)).await?;
+        let mut handler = CatchUnwind {
+            inner: service.call(&ctx, &route.operation, input),
+            durable: None,
+        };
+        let output = (&mut handler).await;
+        // The answer waits until what the handler wrote is on disk; concurrent requests share
+        // that sync (the store's group commit).
+        if let Some(durable) = handler.durable.take() {
+            durable.await.map_err(|e| {
+                tracing::error!(error = %e, "a write could not be made durable");
+                AwsError::internal("We encountered an internal error. Please try again.")
+            })?;
+        }
+        let output = output?;
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
             region: ctx.region.clone(),
@@ -326,8 +339,12 @@ fn missing_authentication(flavor: ErrorFlavor) -> AwsError {
     }
 }
 
-/// Runs a handler future, turning a panic into `InternalError` for this request alone.
-struct CatchUnwind<F>(F);
+/// Runs a handler future, turning a panic into `InternalError` for this request alone, with
+/// durability deferred: `durable` collects the wait for what the handler committed.
+struct CatchUnwind<F> {
+    inner: F,
+    durable: Option<gureum_store::DurableWait>,
+}
 
 impl<F, T> Future for CatchUnwind<F>
 where
@@ -336,8 +353,15 @@ where
     type Output = Result<T, AwsError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+        let this = &mut *self;
+        let inner = &mut this.inner;
+        let (polled, durable) = gureum_store::defer_durability(|| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx)))
+        });
+        if durable.is_some() {
+            this.durable = durable;
+        }
+        match polled {
             Ok(poll) => poll,
             Err(panic) => {
                 let what = panic

@@ -4,10 +4,12 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Result;
 use crate::blob::{BlobReader, BlobStore, BlobWriter, check_blob_id};
+use crate::group::{self, Doomed, GroupCommit};
 
 /// Holds blobs being written; not a fan-out directory, since those are two hex digits.
 const TEMP_DIR: &str = ".tmp";
@@ -17,6 +19,8 @@ const WRITE_BUFFER: usize = 256 * 1024;
 pub struct FsBlobStore {
     root: PathBuf,
     next_temp: AtomicU64,
+    /// Where writes inside [`crate::defer_durability`] leave their syncs, if wired.
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl FsBlobStore {
@@ -39,7 +43,21 @@ impl FsBlobStore {
         Ok(Self {
             root,
             next_temp: AtomicU64::new(0),
+            group: None,
         })
+    }
+
+    /// This store with its syncs shared through `group` (the key-value store's), for writes
+    /// made inside [`crate::defer_durability`]; other writes still sync on their own.
+    pub fn with_group_commit(mut self, group: Arc<GroupCommit>) -> Self {
+        group.set_blob_root(self.root.clone());
+        self.group = Some(group);
+        self
+    }
+
+    /// The group commit, when the current thread defers durability to it.
+    fn deferring_to(&self) -> Option<&Arc<GroupCommit>> {
+        self.group.as_ref().filter(|_| group::deferring())
     }
 
     /// The blob directory.
@@ -99,6 +117,7 @@ impl BlobStore for FsBlobStore {
             target: self.path(id),
             root: self.root.clone(),
             written: 0,
+            group: self.deferring_to().cloned(),
         }))
     }
 
@@ -119,6 +138,17 @@ impl BlobStore for FsBlobStore {
     fn delete(&self, id: &str) -> Result<bool> {
         check_blob_id(id)?;
         let path = self.path(id);
+        if let Some(group) = self.deferring_to() {
+            // The record that pointed here may come back after a crash until its removal is
+            // durable: the file goes only then.
+            return match Doomed::at(path)? {
+                Some(doomed) => {
+                    group.delete_later(doomed);
+                    Ok(true)
+                }
+                None => Ok(false),
+            };
+        }
         if absent_as_none(fs::remove_file(&path))?.is_none() {
             return Ok(false);
         }
@@ -154,6 +184,8 @@ struct FsBlobWriter {
     target: PathBuf,
     root: PathBuf,
     written: u64,
+    /// Set when the sync is left to the group commit.
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl BlobWriter for FsBlobWriter {
@@ -177,7 +209,9 @@ impl BlobWriter for FsBlobWriter {
             .take()
             .ok_or_else(|| io::Error::other("blob writer already committed"))?;
         let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if self.group.is_none() {
+            file.sync_all()?;
+        }
         drop(file);
         let dir = self
             .target
@@ -188,6 +222,12 @@ impl BlobWriter for FsBlobWriter {
             fs::create_dir_all(dir)?;
         }
         fs::rename(&self.temp, &self.target)?;
+        if let Some(group) = &self.group {
+            // The group's file-system sync covers the data, the rename and any new directory
+            // before the record that points here becomes durable.
+            group.blob_written();
+            return Ok(self.written);
+        }
         sync_dir(dir)?;
         if new_dir {
             sync_dir(&self.root)?;

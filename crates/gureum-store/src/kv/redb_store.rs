@@ -1,14 +1,18 @@
 //! The durable engine: one redb database file, `<data-dir>/gureum.redb`, one redb table per
-//! store table, committed with fsync so an acknowledged write survives a crash.
+//! store table. Transactions commit without a sync and become durable through the group commit
+//! ([`crate::GroupCommit`]): `transact` returns once its commit is on disk, or, inside
+//! [`crate::defer_durability`], hands the caller the wait.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use redb::{
-    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
-    TableDefinition, TableError, TableHandle,
+    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    Table, TableDefinition, TableError, TableHandle,
 };
 
+use crate::group::{self, GroupCommit};
 use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 use crate::{Result, StoreError};
 
@@ -30,8 +34,9 @@ fn engine_error(error: impl Into<redb::Error>) -> StoreError {
 
 /// A [`KvStore`] in one redb database file.
 pub struct RedbStore {
-    db: Database,
+    db: Arc<Database>,
     path: PathBuf,
+    group: Arc<GroupCommit>,
 }
 
 impl RedbStore {
@@ -59,7 +64,20 @@ impl RedbStore {
                 other => engine_error(other),
             })?;
         tracing::debug!(path = %path.display(), "opened key-value store");
-        Ok(Self { db, path })
+        let db = Arc::new(db);
+        let syncing = Arc::clone(&db);
+        // An empty transaction committed with Durability::Immediate syncs the file and so makes
+        // every earlier non-durable commit durable.
+        let group = GroupCommit::start(Box::new(move || {
+            let write = syncing.begin_write().map_err(engine_error)?;
+            write.commit().map_err(engine_error)
+        }));
+        Ok(Self { db, path, group })
+    }
+
+    /// The group commit this store's transactions go through, to share with the blob store.
+    pub fn group_commit(&self) -> Arc<GroupCommit> {
+        Arc::clone(&self.group)
     }
 
     /// The database file.
@@ -99,7 +117,10 @@ impl KvStore for RedbStore {
 
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
         // begin_write waits for any other write transaction: writers run one at a time.
-        let write = self.db.begin_write().map_err(engine_error)?;
+        let mut write = self.db.begin_write().map_err(engine_error)?;
+        write
+            .set_durability(Durability::None)
+            .map_err(|e| StoreError::Engine(e.to_string()))?;
         let outcome = {
             let mut txn = RedbTxn {
                 write: &write,
@@ -109,8 +130,16 @@ impl KvStore for RedbStore {
             // The open tables borrow `write`; they close here, before commit or abort.
         };
         match outcome {
-            // Durability::Immediate is redb's default: commit returns after the fsync.
-            Ok(()) => write.commit().map_err(engine_error),
+            Ok(()) => {
+                write.commit().map_err(engine_error)?;
+                let seq = self.group.committed();
+                if group::deferring() {
+                    group::defer(&self.group, seq);
+                    Ok(())
+                } else {
+                    self.group.wait_blocking(seq)
+                }
+            }
             Err(e) => {
                 if let Err(abort) = write.abort() {
                     tracing::warn!(error = %abort, "aborting a redb transaction failed");

@@ -1,0 +1,197 @@
+//! Tests of the group commit: deferred waits, blob syncs and removals, crash survival.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::Storage;
+use crate::test_dir::TestDir;
+
+const T: &str = "group.test";
+
+/// Polls `f` to completion on this thread (the waits here resolve from the syncer thread).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "the durable wait never resolved");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_deferred_commit_hands_back_a_wait_and_survives_reopening() {
+    let dir = TestDir::new();
+    {
+        let storage = Storage::open(dir.path()).unwrap();
+        let (result, wait) = defer_durability(|| storage.kv.put(T, b"k", b"v"));
+        result.unwrap();
+        let wait = wait.expect("a deferred commit must be waited for");
+        block_on(wait).unwrap();
+        assert_eq!(storage.kv.get(T, b"k").unwrap().as_deref(), Some(&b"v"[..]));
+    }
+    let storage = Storage::open(dir.path()).unwrap();
+    assert_eq!(storage.kv.get(T, b"k").unwrap().as_deref(), Some(&b"v"[..]));
+}
+
+#[test]
+fn reads_and_ephemeral_stores_need_no_wait() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage.kv.put(T, b"k", b"v").unwrap();
+    let (value, wait) = defer_durability(|| storage.kv.get(T, b"k"));
+    assert_eq!(value.unwrap().as_deref(), Some(&b"v"[..]));
+    assert!(wait.is_none(), "a read made nothing to sync");
+
+    let memory = Storage::ephemeral();
+    let (result, wait) = defer_durability(|| memory.kv.put(T, b"k", b"v"));
+    result.unwrap();
+    assert!(wait.is_none(), "the in-memory store has nothing to sync");
+}
+
+#[test]
+fn waits_cover_the_newest_commit_of_the_scope() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    let (_, wait) = defer_durability(|| {
+        for i in 0..20u8 {
+            storage.kv.put(T, &[i], b"v").unwrap();
+        }
+    });
+    let wait = wait.unwrap();
+    let seq = wait.seq;
+    block_on(wait).unwrap();
+    assert!(
+        seq >= 20,
+        "the wait is for the last of the 20 commits, got {seq}"
+    );
+}
+
+#[test]
+fn many_threads_share_syncs() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8u8 {
+            let storage = &storage;
+            s.spawn(move || {
+                for i in 0..25u8 {
+                    let (result, wait) = defer_durability(|| storage.kv.put(T, &[t, i], b"v"));
+                    result.unwrap();
+                    block_on(wait.unwrap()).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        storage
+            .kv
+            .scan(T, &crate::KeyRange::all(), None, false)
+            .unwrap()
+            .len(),
+        200
+    );
+}
+
+#[test]
+fn a_deferred_blob_delete_happens_once_the_record_is_durable() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage.blobs.put("old", b"old bytes").unwrap();
+    let (result, wait) = defer_durability(|| {
+        storage.kv.delete(T, b"points-at-old")?;
+        storage.kv.put(T, b"other", b"x")?;
+        storage.blobs.delete("old")
+    });
+    assert!(result.unwrap(), "the blob existed");
+    block_on(wait.unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while storage.blobs.get("old").unwrap().is_some() {
+        assert!(Instant::now() < deadline, "the queued removal never ran");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (gone, _) = defer_durability(|| storage.blobs.delete("old"));
+    assert!(!gone.unwrap(), "a missing blob reports it was not there");
+}
+
+#[test]
+fn a_queued_removal_spares_a_file_written_to_the_same_path_since() {
+    let dir = TestDir::new();
+    let path = dir.path().join("blob");
+    std::fs::write(&path, b"first").unwrap();
+    let doomed = Doomed::at(path.clone()).unwrap().unwrap();
+    // A new file renamed over the old one, as a blob writer does.
+    let temp = dir.path().join("temp");
+    std::fs::write(&temp, b"second").unwrap();
+    std::fs::rename(&temp, &path).unwrap();
+    doomed.remove();
+    assert_eq!(std::fs::read(&path).unwrap(), b"second");
+    let doomed = Doomed::at(path.clone()).unwrap().unwrap();
+    doomed.remove();
+    assert!(!path.exists());
+    assert!(Doomed::at(path).unwrap().is_none());
+}
+
+/// Set in the child process of [`acknowledged_deferred_writes_survive_a_crash`].
+const CRASH_DIR_VAR: &str = "GUREUM_GROUP_CRASH_DIR";
+
+/// In the child process only: writes a blob and its record with durability deferred, waits,
+/// reports, and dies like `kill -9`. Run normally it does nothing.
+#[test]
+fn group_crash_child() {
+    let Some(dir) = std::env::var_os(CRASH_DIR_VAR) else {
+        return;
+    };
+    let storage = Storage::open(dir).unwrap();
+    for i in 0..50u32 {
+        let id = format!("blob-{i}");
+        let (result, wait) = defer_durability(|| {
+            let mut writer = storage.blobs.writer(&id)?;
+            writer.write_chunk(&i.to_be_bytes().repeat(1000))?;
+            writer.commit()?;
+            storage.kv.put(T, id.as_bytes(), b"points at the blob")
+        });
+        result.unwrap();
+        block_on(wait.unwrap()).unwrap();
+        println!("acknowledged {id}");
+    }
+    std::process::abort();
+}
+
+#[test]
+fn acknowledged_deferred_writes_survive_a_crash() {
+    let dir = TestDir::new();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "group::tests::group_crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_DIR_VAR, dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the child should have aborted");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let acknowledged: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("acknowledged ").nth(1))
+        .collect();
+    assert_eq!(acknowledged.len(), 50, "child output: {stdout}");
+    let storage = Storage::open(dir.path()).unwrap();
+    for (i, id) in acknowledged.iter().enumerate() {
+        assert!(storage.kv.get(T, id.as_bytes()).unwrap().is_some(), "{id}");
+        let blob = storage
+            .blobs
+            .get(id)
+            .unwrap()
+            .expect("the blob of an acknowledged record");
+        assert_eq!(blob, (i as u32).to_be_bytes().repeat(1000));
+    }
+}
