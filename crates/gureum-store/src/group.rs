@@ -6,20 +6,20 @@
 //!    dirty; a blob delete is queued instead of done;
 //! 2. the record commits in the key-value store without an fsync and takes a sequence number;
 //! 3. the request, before it answers, awaits [`DurableWait`] for that number;
-//! 4. the syncer reads the newest sequence number, syncs the blob file system (so every blob a
-//!    counted record points to is on disk first), then makes every commit so far durable with
-//!    one database sync, wakes the waiters, and only then removes the queued blobs.
+//! 4. the syncer reads the newest sequence number, syncs the blob files handed over so far (so
+//!    every blob a counted record points to is on disk first), then makes every commit so far
+//!    durable with one database sync, wakes the waiters, and only then removes the queued blobs.
 //!
 //! So an answer is sent only after its data and metadata are on disk, a crash before that leaves
 //! the old state whole (records never point at unsynced or deleted blobs), and a group of N
-//! concurrent writes costs two syncs instead of 3N. A write made outside a deferring scope (a
+//! concurrent writes costs one database sync instead of N, and no request thread waits in one. A write made outside a deferring scope (a
 //! background task, a test) waits for the syncer on its own thread before returning.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
@@ -38,14 +38,19 @@ pub struct GroupCommit {
 struct Inner {
     /// The newest sequence number handed to a commit.
     committed: AtomicU64,
-    /// Whether a blob was written since the blob file system was last synced.
-    blobs_dirty: AtomicBool,
-    /// A file descriptor's path on the blob file system, to sync it.
-    blob_root: Mutex<Option<PathBuf>>,
+    /// Blob files written (and renamed into place) without a sync, with their directories.
+    unsynced: Mutex<Unsynced>,
     state: Mutex<State>,
     /// Wakes the syncer (work to do) and blocking waiters (progress made).
     changed: Condvar,
     sync: SyncFn,
+}
+
+/// What the next sync must flush before the database: blob files and directory entries.
+#[derive(Default)]
+struct Unsynced {
+    files: Vec<std::fs::File>,
+    dirs: Vec<PathBuf>,
 }
 
 #[derive(Default)]
@@ -65,8 +70,7 @@ impl GroupCommit {
     pub(crate) fn start(sync: SyncFn) -> Arc<Self> {
         let inner = Arc::new(Inner {
             committed: AtomicU64::new(0),
-            blobs_dirty: AtomicBool::new(false),
-            blob_root: Mutex::new(None),
+            unsynced: Mutex::new(Unsynced::default()),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             sync,
@@ -82,11 +86,6 @@ impl GroupCommit {
         })
     }
 
-    /// Names a directory on the blob file system; the syncer syncs that file system.
-    pub(crate) fn set_blob_root(&self, root: PathBuf) {
-        *lock(&self.inner.blob_root) = Some(root);
-    }
-
     /// Records a commit that is not durable yet and answers its sequence number.
     pub(crate) fn committed(&self) -> u64 {
         let seq = self.inner.committed.fetch_add(1, Ordering::AcqRel) + 1;
@@ -94,9 +93,16 @@ impl GroupCommit {
         seq
     }
 
-    /// Notes that a blob was written without a sync.
-    pub(crate) fn blob_written(&self) {
-        self.inner.blobs_dirty.store(true, Ordering::Release);
+    /// Hands over a blob file written and renamed into place without a sync: the next sync
+    /// flushes its data and the entries of `dirs` (its directory, and the parent of a new one).
+    pub(crate) fn blob_written(&self, file: std::fs::File, dirs: &[&std::path::Path]) {
+        let mut unsynced = lock(&self.inner.unsynced);
+        unsynced.files.push(file);
+        for dir in dirs {
+            if !unsynced.dirs.iter().any(|d| d == dir) {
+                unsynced.dirs.push(dir.to_path_buf());
+            }
+        }
     }
 
     /// Queues the removal of a blob file until every commit made so far is durable: the record
@@ -179,8 +185,8 @@ impl Inner {
                     state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
             }
-            // Every commit counted here finished before this read, and wrote its blobs before
-            // it committed: the blob sync below covers them all.
+            // Every commit counted here finished before this read, and handed over its blobs
+            // before it committed: the blob sync below covers them all.
             let target = self.committed.load(Ordering::Acquire);
             let result = self.sync_blobs().and_then(|()| (self.sync)());
             let deletes = {
@@ -218,19 +224,26 @@ impl Inner {
         }
     }
 
-    /// Syncs the blob file system if a blob was written since the last sync.
+    /// Flushes the blobs handed over since the last sync: each file's data, then the directory
+    /// entries that name them. Only these files are synced, whatever else the file system holds.
     fn sync_blobs(&self) -> Result<()> {
-        if !self.blobs_dirty.swap(false, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let root = lock(&self.blob_root).clone();
-        match root {
-            Some(root) => sync_file_system(&root).map_err(|e| {
-                self.blobs_dirty.store(true, Ordering::Release);
-                StoreError::Io(e)
-            }),
-            None => Ok(()),
-        }
+        let Unsynced { files, dirs } = std::mem::take(&mut *lock(&self.unsynced));
+        let result = (|| {
+            for file in &files {
+                file.sync_data()?;
+            }
+            for dir in &dirs {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok::<_, std::io::Error>(())
+        })();
+        result.map_err(|e| {
+            // Handed back, so the next sync tries them again.
+            let mut unsynced = lock(&self.unsynced);
+            unsynced.files.extend(files);
+            unsynced.dirs.extend(dirs);
+            StoreError::Io(e)
+        })
     }
 }
 
@@ -266,27 +279,6 @@ impl Doomed {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-/// Flushes every written file and directory entry of the file system holding `dir`.
-#[cfg(target_os = "linux")]
-fn sync_file_system(dir: &std::path::Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let handle = std::fs::File::open(dir)?;
-    // SAFETY: syncfs takes a valid open file descriptor, which `handle` owns while it runs.
-    let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sync_file_system(_dir: &std::path::Path) -> std::io::Result<()> {
-    // SAFETY: sync takes no arguments and cannot fail.
-    unsafe { libc::sync() };
-    Ok(())
 }
 
 /// A future that resolves once a commit is durable (or its sync failed).

@@ -50,7 +50,6 @@ impl FsBlobStore {
     /// This store with its syncs shared through `group` (the key-value store's), for writes
     /// made inside [`crate::defer_durability`]; other writes still sync on their own.
     pub fn with_group_commit(mut self, group: Arc<GroupCommit>) -> Self {
-        group.set_blob_root(self.root.clone());
         self.group = Some(group);
         self
     }
@@ -212,7 +211,6 @@ impl BlobWriter for FsBlobWriter {
         if self.group.is_none() {
             file.sync_all()?;
         }
-        drop(file);
         let dir = self
             .target
             .parent()
@@ -223,11 +221,13 @@ impl BlobWriter for FsBlobWriter {
         }
         fs::rename(&self.temp, &self.target)?;
         if let Some(group) = &self.group {
-            // The group's file-system sync covers the data, the rename and any new directory
-            // before the record that points here becomes durable.
-            group.blob_written();
+            // The group's sync flushes the data, the rename and any new directory before the
+            // record that points here becomes durable.
+            let dirs: &[&Path] = if new_dir { &[dir, &self.root] } else { &[dir] };
+            group.blob_written(file, dirs);
             return Ok(self.written);
         }
+        drop(file);
         sync_dir(dir)?;
         if new_dir {
             sync_dir(&self.root)?;
