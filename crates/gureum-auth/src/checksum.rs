@@ -10,22 +10,68 @@ use crate::AuthError;
 /// The algorithms, by their lowercase names as in `x-amz-checksum-<name>`.
 pub const ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
 
+/// A checksum computed over data that arrives in pieces.
+#[derive(Clone)]
+pub enum Checksummer {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Crc64Nvme(u64),
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl Checksummer {
+    /// A checksum for `algorithm` (any case), or `None` for an unknown one.
+    pub fn new(algorithm: &str) -> Option<Self> {
+        Some(match algorithm.to_ascii_lowercase().as_str() {
+            "crc32" => Checksummer::Crc32(crc32fast::Hasher::new()),
+            "crc32c" => Checksummer::Crc32c(0),
+            "crc64nvme" => Checksummer::Crc64Nvme(!0),
+            "sha1" => Checksummer::Sha1(Sha1::new()),
+            "sha256" => Checksummer::Sha256(Sha256::new()),
+            _ => return None,
+        })
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Checksummer::Crc32(h) => h.update(data),
+            Checksummer::Crc32c(c) => *c = crc32c::crc32c_append(*c, data),
+            Checksummer::Crc64Nvme(c) => *c = crc64nvme_update(*c, data),
+            Checksummer::Sha1(h) => h.update(data),
+            Checksummer::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The base64 form of the `x-amz-checksum-*` header.
+    pub fn finish(self) -> String {
+        let raw: Vec<u8> = match self {
+            Checksummer::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
+            Checksummer::Crc32c(c) => c.to_be_bytes().to_vec(),
+            Checksummer::Crc64Nvme(c) => (!c).to_be_bytes().to_vec(),
+            Checksummer::Sha1(h) => h.finalize().to_vec(),
+            Checksummer::Sha256(h) => h.finalize().to_vec(),
+        };
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+}
+
 /// The base64 checksum of `data`, or `None` for an unknown algorithm.
 pub fn compute(algorithm: &str, data: &[u8]) -> Option<String> {
-    let raw: Vec<u8> = match algorithm.to_ascii_lowercase().as_str() {
-        "crc32" => crc32fast::hash(data).to_be_bytes().to_vec(),
-        "crc32c" => crc32c::crc32c(data).to_be_bytes().to_vec(),
-        "crc64nvme" => crc64nvme(data).to_be_bytes().to_vec(),
-        "sha1" => Sha1::digest(data).to_vec(),
-        "sha256" => Sha256::digest(data).to_vec(),
-        _ => return None,
-    };
-    Some(base64::engine::general_purpose::STANDARD.encode(raw))
+    let mut c = Checksummer::new(algorithm)?;
+    c.update(data);
+    Some(c.finish())
 }
 
 /// CRC-64/NVME: reflected, polynomial 0x9a6c9329ac4bc9b5 (reversed form of 0xad93d23594c93659),
 /// initial value and final xor all ones.
 pub fn crc64nvme(data: &[u8]) -> u64 {
+    !crc64nvme_update(!0, data)
+}
+
+/// Continues a CRC-64/NVME over `data` from the register value `crc` (start with all ones; the
+/// checksum is the final register inverted).
+pub fn crc64nvme_update(mut crc: u64, data: &[u8]) -> u64 {
     const fn table() -> [u64; 256] {
         let mut t = [0u64; 256];
         let mut i = 0;
@@ -46,11 +92,10 @@ pub fn crc64nvme(data: &[u8]) -> u64 {
         t
     }
     static TABLE: [u64; 256] = table();
-    let mut crc = !0u64;
     for &b in data {
         crc = TABLE[((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8);
     }
-    !crc
+    crc
 }
 
 /// Every `x-amz-checksum-*` trailer must match the payload.

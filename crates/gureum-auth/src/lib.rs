@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 pub use canonical::{canonical_request, uri_encode};
+pub use chunked::PayloadDecoder;
 pub use error::{AuthError, ErrorFlavor};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
@@ -53,6 +54,9 @@ pub struct SignedParts<'a> {
     pub body: &'a Bytes,
     /// S3 signs the path encoded once; every other service encodes it twice.
     pub single_encode_path: bool,
+    /// The body has not arrived yet (it streams): payload checks are left to the
+    /// [`SignedIdentity::payload`] decoder instead of run on `body`.
+    pub streamed: bool,
 }
 
 /// What verification established.
@@ -73,6 +77,8 @@ pub struct SignedIdentity {
     pub decoded_body: Option<Bytes>,
     /// Trailing headers of a chunked payload (lowercase names).
     pub trailers: Vec<(String, String)>,
+    /// For a streamed body: the decoder that checks it as it arrives.
+    pub payload: Option<PayloadDecoder>,
 }
 
 /// The parsed credential scope and signature of a request.
@@ -150,7 +156,26 @@ pub fn verify(
         }
         check_payload_digest(parts, &payload_hash)?;
     }
-    let (decoded_body, trailers) = if is_streaming(&payload_hash) {
+    let declared_len = header(parts.headers, "x-amz-decoded-content-length")
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| AuthError::IncompleteBody)
+        })
+        .transpose()?;
+    let announced: Vec<String> = match header(parts.headers, "x-amz-trailer") {
+        Some(list) => list
+            .split(',')
+            .map(|n| n.trim().to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        // No announcement: a body in memory checks whichever checksum trailer it carries.
+        None => checksum::ALGORITHMS
+            .iter()
+            .map(|a| format!("x-amz-checksum-{a}"))
+            .collect(),
+    };
+    let (decoded_body, trailers, payload) = if is_streaming(&payload_hash) {
         let seed = chunked::Seed {
             key: cached_signing_key(
                 &credential.secret_access_key,
@@ -166,16 +191,21 @@ pub fn verify(
             previous_signature: auth.signature.clone(),
         };
         let verify_chunks = mode == AuthMode::Enforce && payload_hash.starts_with(STREAMING_SIGNED);
-        let decoded = chunked::decode(parts.body, &payload_hash, verify_chunks.then_some(seed))?;
-        if let Some(len) = header(parts.headers, "x-amz-decoded-content-length") {
-            if len.trim().parse::<usize>().ok() != Some(decoded.body.len()) {
-                return Err(AuthError::IncompleteBody);
-            }
+        let seed = verify_chunks.then_some(seed);
+        if parts.streamed {
+            let decoder = PayloadDecoder::chunked(&payload_hash, seed, declared_len, &announced);
+            (None, Vec::new(), Some(decoder))
+        } else {
+            let decoded =
+                chunked::decode(parts.body, &payload_hash, seed, declared_len, &announced)?;
+            (Some(decoded.body), decoded.trailers, None)
         }
-        checksum::verify_trailers(&decoded.body, &decoded.trailers)?;
-        (Some(decoded.body), decoded.trailers)
+    } else if parts.streamed {
+        let declared =
+            (mode == AuthMode::Enforce && payload_hash.len() == 64).then(|| payload_hash.clone());
+        (None, Vec::new(), Some(PayloadDecoder::plain(declared)))
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), None)
     };
     Ok(Verified::Signed(Box::new(SignedIdentity {
         principal: credential.principal,
@@ -184,6 +214,7 @@ pub fn verify(
         service: auth.service,
         decoded_body,
         trailers,
+        payload,
     })))
 }
 
@@ -438,6 +469,10 @@ fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String,
     if auth.presigned && parts.single_encode_path {
         return Ok(UNSIGNED_PAYLOAD.to_string());
     }
+    // A body still on its way has no hash yet: such requests must declare it.
+    if parts.streamed {
+        return Err(AuthError::BadContentSha256);
+    }
     Ok(if parts.body.is_empty() {
         EMPTY_SHA256.to_string()
     } else {
@@ -461,7 +496,7 @@ impl LowerHex for str {
 
 /// A declared body hash must match the body that arrived.
 fn check_payload_digest(parts: &SignedParts<'_>, payload_hash: &str) -> Result<(), AuthError> {
-    if payload_hash.len() == 64 && !is_streaming(payload_hash) {
+    if payload_hash.len() == 64 && !is_streaming(payload_hash) && !parts.streamed {
         let actual = hex::encode(Sha256::digest(parts.body));
         if actual != payload_hash {
             return Err(AuthError::ContentSha256Mismatch {

@@ -155,6 +155,7 @@ impl Signed {
             headers: &self.headers,
             body: &self.body,
             single_encode_path: self.s3,
+            streamed: false,
         };
         verify(
             &parts,
@@ -369,6 +370,7 @@ fn unsigned_requests_are_anonymous_and_declared_hashes_checked() {
         headers: &parts_headers,
         body: &body,
         single_encode_path: true,
+        streamed: false,
     };
     assert!(matches!(
         verify(&parts, &keys(), AuthMode::Enforce, 0, 0),
@@ -422,6 +424,7 @@ fn signed_chunked_payloads_verify_chunk_by_chunk() {
             headers: &unsigned,
             body: &empty,
             single_encode_path: true,
+            streamed: false,
         },
         &signed_headers,
         STREAMING_SIGNED,
@@ -463,6 +466,7 @@ fn signed_chunked_payloads_verify_chunk_by_chunk() {
         headers: &headers,
         body: &good,
         single_encode_path: true,
+        streamed: false,
     };
     let id = ok(verify(&parts, &keys(), AuthMode::Enforce, wall, wall));
     assert_eq!(id.decoded_body.as_deref(), Some(&b"hello world"[..]));
@@ -495,6 +499,7 @@ fn permissive_mode_accepts_any_key_and_picks_the_account() {
         headers: &signed.headers,
         body: &signed.body,
         single_encode_path: false,
+        streamed: false,
     };
     let id = ok(verify(&parts, &keys(), AuthMode::Permissive, 0, 0));
     assert_eq!(id.principal.account_id, "123456789012");

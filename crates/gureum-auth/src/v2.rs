@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
+use crate::PayloadDecoder;
 use crate::{AuthError, AuthMode, SignedIdentity, SignedParts, Verified, check_session_token_v2};
 use gureum_core::CredentialProvider;
 
@@ -190,6 +191,8 @@ pub(crate) fn verify(
         service: "s3".into(),
         decoded_body: None,
         trailers: Vec::new(),
+        // Presigned URLs sign no payload: a streamed body passes through unchecked.
+        payload: parts.streamed.then(|| PayloadDecoder::plain(None)),
     })))
 }
 
@@ -209,6 +212,7 @@ mod tests {
             headers: &headers,
             body: &body,
             single_encode_path: true,
+            streamed: false,
         };
         let to_sign = string_to_sign(&parts, "1175139620");
         assert_eq!(to_sign, "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg");
@@ -236,6 +240,7 @@ mod tests {
             headers: &headers,
             body: &body,
             single_encode_path: true,
+            streamed: false,
         };
         assert_eq!(
             string_to_sign(&parts, "9"),

@@ -5,6 +5,7 @@
 
 pub mod arn;
 pub mod authz;
+pub mod body;
 pub mod clock;
 pub mod context;
 pub mod credentials;
@@ -16,6 +17,7 @@ pub mod wire;
 
 pub use arn::Arn;
 pub use authz::{Authorizer, AuthzTarget};
+pub use body::{BodyStream, ChunkSource, OutputStream};
 pub use clock::Clock;
 pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};

@@ -23,6 +23,9 @@ pub struct OperationInput {
     pub params: Value,
     /// The raw payload of a streaming blob member (S3 object bodies), kept out of `params`.
     pub payload: Option<Bytes>,
+    /// A payload too large to hold, read as it arrives (instead of `payload`). Only the
+    /// operations [`Service::streams_input`] names receive one.
+    pub stream: Option<crate::BodyStream>,
 }
 
 /// What a handler answers.
@@ -31,6 +34,8 @@ pub struct OperationOutput {
     pub params: Value,
     /// The raw payload of a streaming blob member.
     pub payload: Option<Bytes>,
+    /// A payload read from a file as it is sent (instead of `payload`).
+    pub stream: Option<crate::OutputStream>,
     /// An HTTP status other than the operation's usual one (S3 RestoreObject's 202 for a new
     /// restore), for REST protocols whose model has no status member to carry it.
     pub status: Option<u16>,
@@ -41,6 +46,7 @@ impl OperationOutput {
         OperationOutput {
             params,
             payload: None,
+            stream: None,
             status: None,
         }
     }
@@ -100,6 +106,12 @@ pub trait Service: Send + Sync + 'static {
 
     /// Whether `operation` is implemented; others answer `NotImplemented`.
     fn implements(&self, operation: &str) -> bool;
+
+    /// Whether `operation` takes a large payload as a [`crate::BodyStream`] rather than in
+    /// memory (S3 PutObject, UploadPart). Others get large bodies collected up to the limit.
+    fn streams_input(&self, _operation: &str) -> bool {
+        false
+    }
 
     /// Runs one operation. Only called for operations [`Service::implements`] accepts.
     fn call<'a>(

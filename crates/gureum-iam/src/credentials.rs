@@ -171,6 +171,7 @@ mod tests {
             OperationInput {
                 params,
                 payload: None,
+                stream: None,
             },
         );
         block_on(fut).unwrap_or_else(|e| panic!("{op}: {e}")).params

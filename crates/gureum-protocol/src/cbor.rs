@@ -30,6 +30,7 @@ pub(crate) fn decode(
     Ok(OperationInput {
         params,
         payload: None,
+        stream: None,
     })
 }
 

@@ -28,6 +28,7 @@ pub(crate) fn decode(
     Ok(OperationInput {
         params,
         payload: None,
+        stream: None,
     })
 }
 

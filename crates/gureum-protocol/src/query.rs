@@ -67,6 +67,7 @@ pub(crate) fn decode(
     Ok(OperationInput {
         params,
         payload: None,
+        stream: None,
     })
 }
 

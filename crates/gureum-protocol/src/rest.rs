@@ -697,6 +697,7 @@ pub(crate) mod tests {
             status: None,
             params,
             payload: payload.map(|p| bytes::Bytes::from(p.to_vec())),
+            stream: None,
         };
         encode(model, model.operation(op).unwrap(), out).unwrap()
     }

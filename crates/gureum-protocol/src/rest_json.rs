@@ -71,6 +71,7 @@ pub(crate) fn decode(
         return Ok(OperationInput {
             params: Value::Object(Map::new()),
             payload: None,
+            stream: None,
         });
     };
     let input = shape(model, &input_ref.shape)?;
@@ -111,6 +112,7 @@ pub(crate) fn decode(
     Ok(OperationInput {
         params: Value::Object(params),
         payload,
+        stream: None,
     })
 }
 

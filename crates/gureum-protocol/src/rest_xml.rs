@@ -38,6 +38,7 @@ pub(crate) fn decode(
         return Ok(OperationInput {
             params: Value::Object(Map::new()),
             payload: None,
+            stream: None,
         });
     };
     let input = shape(model, &input_ref.shape)?;
@@ -78,6 +79,7 @@ pub(crate) fn decode(
     Ok(OperationInput {
         params: Value::Object(params),
         payload,
+        stream: None,
     })
 }
 

@@ -143,6 +143,14 @@ pub fn key_too_long() -> AwsError {
     AwsError::new("KeyTooLongError", 400, "Your key is too long")
 }
 
+pub fn entity_too_large() -> AwsError {
+    AwsError::new(
+        "EntityTooLarge",
+        400,
+        "Your proposed upload exceeds the maximum allowed size",
+    )
+}
+
 pub fn entity_too_small() -> AwsError {
     AwsError::new(
         "EntityTooSmall",

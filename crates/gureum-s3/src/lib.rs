@@ -17,6 +17,7 @@ mod objects;
 mod part_copy;
 mod policy;
 mod tagging;
+mod upload;
 mod validate;
 mod versioning;
 mod website;
@@ -190,11 +191,25 @@ impl Service for S3 {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
+            let mut input = input;
+            if let Some(stream) = input.stream.take() {
+                return match operation {
+                    "PutObject" => objects::put_object_streamed(self, ctx, input, stream).await,
+                    "UploadPart" => multipart::upload_part_streamed(self, ctx, input, stream).await,
+                    _ => Err(AwsError::internal(
+                        "a streamed body for an operation without one",
+                    )),
+                };
+            }
             match handler(operation) {
                 Some(h) => h(self, ctx, input),
                 None => Err(AwsError::not_implemented("s3", operation)),
             }
         })
+    }
+
+    fn streams_input(&self, operation: &str) -> bool {
+        matches!(operation, "PutObject" | "UploadPart")
     }
 
     fn authz_targets(
@@ -232,6 +247,7 @@ impl Service for S3 {
                 let mut plain = OperationInput {
                     params: p.clone(),
                     payload: None,
+                    stream: None,
                 };
                 if let Some(m) = plain.params.as_object_mut() {
                     m.remove("BypassGovernanceRetention");

@@ -80,12 +80,8 @@ pub fn create_multipart_upload(
     Ok(OperationOutput::new(Value::Object(out)))
 }
 
-pub fn upload_part(
-    s3: &S3,
-    ctx: &RequestContext,
-    input: OperationInput,
-) -> Result<OperationOutput, AwsError> {
-    let p = &input.params;
+/// Checks an UploadPart before its body: the bucket, the part number, the upload.
+fn plan_part(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<u32, AwsError> {
     let bucket = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
     let upload_id = str_param(p, "UploadId").unwrap_or_default();
@@ -96,23 +92,56 @@ pub fn upload_part(
             "Part number must be an integer between 1 and 10000, inclusive",
         ));
     }
-    let part_number = part_number as u32;
     load_upload(s3, bucket, key, upload_id)?;
+    Ok(part_number as u32)
+}
+
+pub fn upload_part(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+) -> Result<OperationOutput, AwsError> {
+    let p = &input.params;
+    let part_number = plan_part(s3, ctx, p)?;
     let data = input.payload.clone().unwrap_or_default();
-    let digest = md5::md5(&data);
-    let checksums = objects::verify_body(p, &data, &digest)?;
     let blob_id = model::new_blob_id();
-    s3.storage
-        .blobs
-        .put(&blob_id, &data)
-        .map_err(errors::store)?;
+    let received = crate::upload::receive_memory(s3, p, &data, &blob_id)?;
+    finish_part(s3, ctx, p, part_number, blob_id, received)
+}
+
+/// UploadPart with a body that streams in: stored chunk by chunk, never held in memory.
+pub async fn upload_part_streamed(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+    stream: gureum_core::BodyStream,
+) -> Result<OperationOutput, AwsError> {
+    let p = &input.params;
+    let part_number = plan_part(s3, ctx, p)?;
+    let blob_id = model::new_blob_id();
+    let received =
+        crate::upload::receive_stream(s3, p, stream, &blob_id, crate::upload::MAX_PUT_SIZE).await?;
+    finish_part(s3, ctx, p, part_number, blob_id, received)
+}
+
+fn finish_part(
+    s3: &S3,
+    ctx: &RequestContext,
+    p: &Value,
+    part_number: u32,
+    blob_id: String,
+    received: crate::upload::Received,
+) -> Result<OperationOutput, AwsError> {
+    let bucket = str_param(p, "Bucket").unwrap_or_default();
+    let key = str_param(p, "Key").unwrap_or_default();
+    let upload_id = str_param(p, "UploadId").unwrap_or_default();
     let part = Part {
         part_number,
-        blob_id: blob_id.clone(),
-        size: data.len() as u64,
-        etag: format!("\"{}\"", hex::encode(digest)),
+        blob_id,
+        size: received.size,
+        etag: format!("\"{}\"", hex::encode(received.md5)),
         last_modified_millis: ctx.clock.now_millis(),
-        checksums,
+        checksums: received.checksums,
     };
     commit_part(s3, bucket, key, upload_id, &part)?;
     let mut out = Map::new();

@@ -14,8 +14,8 @@ use crate::http::{Condition, Conditions, parse_range};
 use crate::listing::{self, Cursor, Item};
 use crate::model::{self, ContentHeaders, ObjectRecord};
 use crate::{
-    S3, bool_param, checksum, errors, int_param, md5, num_param, owner_value, put_opt, str_param,
-    validate, versioning,
+    S3, bool_param, errors, int_param, num_param, owner_value, put_opt, str_param, validate,
+    versioning,
 };
 
 /// The default content type S3 answers for an object stored without one.
@@ -102,40 +102,6 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// Verifies the Content-MD5 and `x-amz-checksum-*` members of a write against `data`, and
-/// answers the checksums to store: every one sent, plus the one `ChecksumAlgorithm` names.
-pub(crate) fn verify_body(
-    p: &Value,
-    data: &[u8],
-    md5_digest: &[u8; 16],
-) -> Result<BTreeMap<String, String>, AwsError> {
-    if let Some(header) = str_param(p, "ContentMD5") {
-        checksum::verify_content_md5(header, md5_digest)?;
-    }
-    let mut checksums = BTreeMap::new();
-    for algorithm in checksum::ALGORITHMS {
-        let member = format!("Checksum{algorithm}");
-        if let Some(given) = str_param(p, &member) {
-            let computed = checksum::compute(algorithm, data).unwrap_or_default();
-            if computed != given.trim() {
-                return Err(errors::bad_checksum(&format!(
-                    "x-amz-checksum-{}",
-                    algorithm.to_ascii_lowercase()
-                )));
-            }
-            checksums.insert(algorithm.to_string(), computed);
-        }
-    }
-    if let Some(algorithm) = str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase) {
-        if !checksums.contains_key(&algorithm) {
-            if let Some(value) = checksum::compute(&algorithm, data) {
-                checksums.insert(algorithm, value);
-            }
-        }
-    }
-    Ok(checksums)
-}
-
 fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, String>) {
     for (algorithm, value) in checksums {
         out.insert(format!("Checksum{algorithm}"), value.clone().into());
@@ -210,38 +176,79 @@ pub(crate) fn commit_object(
     }
 }
 
+/// What a PutObject settles before its body: the bucket, tags, storage class and blob id.
+struct PutPlan {
+    owner: String,
+    tags: Vec<(String, String)>,
+    storage_class: String,
+    blob_id: String,
+}
+
+fn plan_put(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<PutPlan, AwsError> {
+    let bucket_name = str_param(p, "Bucket").unwrap_or_default();
+    let key = str_param(p, "Key").unwrap_or_default();
+    let bucket = s3.bucket(ctx, bucket_name)?;
+    check_key(key)?;
+    let tags = tagging_header(p)?;
+    let storage_class =
+        crate::glacier::requested_class(p)?.unwrap_or_else(|| "STANDARD".to_string());
+    let blob_id = crate::glacier::new_blob_id(&storage_class);
+    Ok(PutPlan {
+        owner: bucket.owner.clone(),
+        tags,
+        storage_class,
+        blob_id,
+    })
+}
+
 pub fn put_object(
     s3: &S3,
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
+    let plan = plan_put(s3, ctx, p)?;
+    let data = input.payload.clone().unwrap_or_default();
+    let received = crate::upload::receive_memory(s3, p, &data, &plan.blob_id)?;
+    finish_put(s3, ctx, p, plan, received)
+}
+
+/// PutObject with a body that streams in: stored chunk by chunk, never held in memory.
+pub async fn put_object_streamed(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+    stream: gureum_core::BodyStream,
+) -> Result<OperationOutput, AwsError> {
+    let p = &input.params;
+    let plan = plan_put(s3, ctx, p)?;
+    let received =
+        crate::upload::receive_stream(s3, p, stream, &plan.blob_id, crate::upload::MAX_PUT_SIZE)
+            .await?;
+    finish_put(s3, ctx, p, plan, received)
+}
+
+/// Points `Bucket/Key` at the stored body: the record, its conditions, the answer.
+fn finish_put(
+    s3: &S3,
+    ctx: &RequestContext,
+    p: &Value,
+    plan: PutPlan,
+    received: crate::upload::Received,
+) -> Result<OperationOutput, AwsError> {
     let bucket_name = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
-    let bucket = s3.bucket(ctx, bucket_name)?;
-    check_key(key)?;
-    let data = input.payload.clone().unwrap_or_default();
-    let digest = md5::md5(&data);
-    let checksums = verify_body(p, &data, &digest)?;
-    let tags = tagging_header(p)?;
-    let storage_class =
-        crate::glacier::requested_class(p)?.unwrap_or_else(|| "STANDARD".to_string());
-    let blob_id = crate::glacier::new_blob_id(&storage_class);
-    s3.storage
-        .blobs
-        .put(&blob_id, &data)
-        .map_err(errors::store)?;
     let record = ObjectRecord {
-        blob_id,
-        size: data.len() as u64,
-        etag: format!("\"{}\"", hex::encode(digest)),
+        blob_id: plan.blob_id,
+        size: received.size,
+        etag: format!("\"{}\"", hex::encode(received.md5)),
         last_modified_millis: ctx.clock.now_millis(),
-        owner: bucket.owner.clone(),
+        owner: plan.owner,
         headers: content_headers(p),
         metadata: metadata(p),
-        checksums,
-        tags,
-        storage_class,
+        checksums: received.checksums,
+        tags: plan.tags,
+        storage_class: plan.storage_class,
         parts_count: None,
         version_id: None,
     };
@@ -276,6 +283,9 @@ pub(crate) fn load_object(
         None => Ok(None),
     }
 }
+
+/// Bodies larger than this are streamed from the blob store rather than read into memory.
+const STREAM_BODY_ABOVE: u64 = 1024 * 1024;
 
 fn read_object(
     s3: &S3,
@@ -374,7 +384,22 @@ fn read_object(
     };
     out.insert("ContentLength".into(), length.into());
     let mut output = OperationOutput::new(Value::Object(out));
-    if with_body {
+    if with_body && length > STREAM_BODY_ABOVE {
+        // Large bodies are read from the blob as they are sent, never held whole.
+        let mut reader = s3
+            .storage
+            .blobs
+            .open(&record.blob_id)
+            .map_err(errors::store)?
+            .ok_or_else(|| AwsError::internal("object body missing"))?;
+        let first = range.as_ref().map_or(0, |r| r.first);
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(first))
+            .map_err(|e| errors::store(e.into()))?;
+        output.stream = Some(gureum_core::OutputStream {
+            reader: Box::new(std::io::Read::take(reader, length)),
+            len: length,
+        });
+    } else if with_body {
         let body = match range {
             Some(r) => {
                 let mut reader = s3
@@ -1009,16 +1034,16 @@ mod tests {
     #[test]
     fn body_checksums_are_verified() {
         let data = b"hello world";
-        let digest = md5::md5(data);
-        let ok = verify_body(
+        let (digest, ok) = crate::upload::digest_memory(
             &json!({"ChecksumCRC32": "DUoRhQ==", "ChecksumAlgorithm": "sha256"}),
             data,
-            &digest,
         )
         .unwrap();
+        assert_eq!(digest, crate::md5::md5(data));
         assert_eq!(ok.get("CRC32").map(String::as_str), Some("DUoRhQ=="));
         assert!(ok.contains_key("SHA256"));
-        let bad = verify_body(&json!({"ChecksumCRC32": "AAAAAA=="}), data, &digest).unwrap_err();
+        let bad =
+            crate::upload::digest_memory(&json!({"ChecksumCRC32": "AAAAAA=="}), data).unwrap_err();
         assert_eq!((bad.code.as_ref(), bad.status), ("BadDigest", 400));
     }
 }

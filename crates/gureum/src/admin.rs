@@ -91,6 +91,7 @@ impl Admin {
             headers: &req.headers,
             body: &req.body,
             single_encode_path: false,
+            streamed: false,
         };
         let wall = gureum_core::clock::wall_millis().div_euclid(1000);
         matches!(

@@ -2,6 +2,7 @@
 //! and the server's life from start to shutdown.
 
 mod admin;
+mod body;
 mod config;
 mod pipeline;
 mod server;

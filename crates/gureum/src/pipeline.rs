@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use gureum_auth::{AuthMode, ErrorFlavor, SignedParts, Verified};
 use gureum_core::{
-    Authorizer, AuthzTarget, AwsError, Clock, Credential, CredentialProvider, OperationOutput,
-    Principal, RequestContext, Service, UsageEvent, UsageSink,
+    Authorizer, AuthzTarget, AwsError, BodyStream, Clock, Credential, CredentialProvider,
+    OperationOutput, OutputStream, Principal, RequestContext, Service, UsageEvent, UsageSink,
 };
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol, Route};
 
@@ -63,6 +63,8 @@ pub struct Pipeline {
     pub meter: Arc<Meter>,
     /// IAM's evaluator; `None` allows everything (no IAM wired).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// The most a body may hold when it is collected into memory.
+    pub max_body_bytes: u64,
 }
 
 /// The IAM action prefix of a service gureum does not implement yet: its SigV4 signing name,
@@ -108,13 +110,20 @@ struct Outcome {
 }
 
 impl Pipeline {
-    pub async fn handle(&self, mut req: HttpRequest, remote: SocketAddr) -> HttpResponse {
+    /// Answers one request; `stream` is its body when it streams (then `req.body` is empty).
+    /// A response body to stream from a file comes back beside the response.
+    pub async fn handle(
+        &self,
+        mut req: HttpRequest,
+        remote: SocketAddr,
+        stream: Option<BodyStream>,
+    ) -> (HttpResponse, Option<OutputStream>) {
         let started = Instant::now();
         let request_id = gureum_core::new_request_id();
         let original_path = req.path.clone();
-        let (resp, outcome) = match gureum_protocol::route(&mut req) {
+        let (resp, out, outcome) = match gureum_protocol::route(&mut req) {
             Ok(route) => {
-                self.dispatch(route, req, &original_path, remote, &request_id)
+                self.dispatch(route, req, stream, &original_path, remote, &request_id)
                     .await
             }
             Err(e) => {
@@ -127,7 +136,7 @@ impl Pipeline {
                     status: resp.status,
                     error: Some(e.error.code.to_string()),
                 };
-                (resp, outcome)
+                (resp, None, outcome)
             }
         };
         tracing::info!(
@@ -140,17 +149,18 @@ impl Pipeline {
             latency_us = started.elapsed().as_micros() as u64,
             "request"
         );
-        resp
+        (resp, out)
     }
 
     async fn dispatch(
         &self,
         route: Route,
         mut req: HttpRequest,
+        stream: Option<BodyStream>,
         original_path: &str,
         remote: SocketAddr,
         request_id: &str,
-    ) -> (HttpResponse, Outcome) {
+    ) -> (HttpResponse, Option<OutputStream>, Outcome) {
         let model = gureum_model::service(route.service);
         let mut outcome = Outcome {
             service: route.service,
@@ -163,33 +173,50 @@ impl Pipeline {
             .run(
                 &route,
                 &mut req,
+                stream,
                 original_path,
                 remote,
                 request_id,
                 &mut outcome,
             )
             .await;
-        let resp = match result {
-            Ok(resp) => resp,
+        let (resp, out) = match result {
+            Ok(answer) => answer,
             Err(err) => {
                 outcome.error = Some(err.code.to_string());
-                gureum_protocol::encode_error(route.protocol, model, &err, request_id)
+                let resp = gureum_protocol::encode_error(route.protocol, model, &err, request_id);
+                (resp, None)
             }
         };
         outcome.status = resp.status;
-        (resp, outcome)
+        (resp, out, outcome)
     }
 
     async fn run(
         &self,
         route: &Route,
         req: &mut HttpRequest,
+        mut stream: Option<BodyStream>,
         original_path: &str,
         remote: SocketAddr,
         request_id: &str,
         outcome: &mut Outcome,
-    ) -> Result<HttpResponse, AwsError> {
+    ) -> Result<(HttpResponse, Option<OutputStream>), AwsError> {
         let flavor = flavor(Some(route.service), route.protocol);
+        // A streamed body goes on streaming only into an operation that takes a stream; any
+        // other gets it collected, as if it had not streamed.
+        let takes_stream = self
+            .services
+            .get(route.service)
+            .is_some_and(|s| s.implements(&route.operation) && s.streams_input(&route.operation));
+        if let Some(s) = stream.take_if(|_| !takes_stream) {
+            let too_large = AwsError::new(
+                "RequestEntityTooLarge",
+                413,
+                format!("request body exceeds {} bytes", self.max_body_bytes),
+            );
+            req.body = s.collect(self.max_body_bytes, too_large).await?;
+        }
         let parts = SignedParts {
             method: req.method.as_str(),
             path: original_path,
@@ -197,6 +224,7 @@ impl Pipeline {
             headers: &req.headers,
             body: &req.body,
             single_encode_path: matches!(route.service, "s3" | "s3control"),
+            streamed: stream.is_some(),
         };
         let wall = gureum_core::clock::wall_millis().div_euclid(1000);
         let verified = gureum_auth::verify(
@@ -223,6 +251,7 @@ impl Pipeline {
                     service: route.service.to_string(),
                     decoded_body: None,
                     trailers: Vec::new(),
+                    payload: None,
                 })
             }
             Verified::Anonymous => return Err(missing_authentication(flavor)),
@@ -230,6 +259,22 @@ impl Pipeline {
         if let Some(body) = identity.decoded_body.clone() {
             req.body = body;
         }
+        // The stream, decoded and checked as it arrives (an anonymous upload declares nothing
+        // to check it against).
+        let stream = stream.map(|s| {
+            let decoder = identity
+                .payload
+                .clone()
+                .unwrap_or_else(|| gureum_auth::PayloadDecoder::plain(None));
+            let declared = req
+                .header("x-amz-decoded-content-length")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .or(s.declared_len);
+            BodyStream::new(
+                Box::new(crate::body::Decoding::new(s.into_source(), decoder)),
+                declared,
+            )
+        });
         outcome.principal = identity.principal.arn.clone();
         let region = if identity.region.is_empty() {
             self.default_region.clone()
@@ -253,7 +298,11 @@ impl Pipeline {
         let op = model
             .operation(&route.operation)
             .ok_or_else(|| AwsError::internal("operation missing"))?;
-        let input = gureum_protocol::decode_input(route.protocol, model, op, req)?;
+        let mut input = gureum_protocol::decode_input(route.protocol, model, op, req)?;
+        if stream.is_some() {
+            input.payload = None;
+            input.stream = stream;
+        }
         // Authorization comes before the implementation check: a denied caller learns nothing
         // about what gureum has built.
         let service = self
@@ -290,7 +339,7 @@ impl Pipeline {
                 AwsError::internal("We encountered an internal error. Please try again.")
             })?;
         }
-        let output = output?;
+        let mut output = output?;
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
             region: ctx.region.clone(),
@@ -300,7 +349,9 @@ impl Pipeline {
             quantity: 1.0,
             unit: "Requests",
         });
-        encode(route.protocol, model, op, output, request_id)
+        let out = output.stream.take();
+        let resp = encode(route.protocol, model, op, output, request_id)?;
+        Ok((resp, out))
     }
 }
 
@@ -413,6 +464,7 @@ mod tests {
             default_region: "us-east-1".into(),
             meter: Arc::new(Meter::new(store, Clock::new())),
             authorizer: None,
+            max_body_bytes: 1 << 20,
         }
     }
 
@@ -441,7 +493,10 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_answers_internal_error() {
         let p = pipeline(Arc::new(Panicking));
-        let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
         assert_eq!(resp.status, 500);
         assert!(
             std::str::from_utf8(&resp.body)
@@ -449,7 +504,10 @@ mod tests {
                 .contains("<Code>InternalError</Code>")
         );
         // The pipeline keeps serving.
-        let again = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        let again = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
         assert_eq!(again.status, 500);
     }
 
@@ -458,7 +516,10 @@ mod tests {
         let p = pipeline(Arc::new(gureum_iam::Sts::new(
             gureum_store::Storage::ephemeral(),
         )));
-        let resp = p.handle(request(), "127.0.0.1:1".parse().unwrap()).await;
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
         assert_eq!(resp.status, 200, "{:?}", resp.body);
         let totals = p.meter.totals().unwrap();
         assert_eq!(totals.len(), 1);

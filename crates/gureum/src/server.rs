@@ -1,5 +1,5 @@
-//! The listener: accepts connections, collects bodies within the size limit, hands requests to
-//! the admin endpoints or the pipeline, and shuts down cleanly on SIGINT/SIGTERM.
+//! The listener: accepts connections, collects bodies within the size limit (or streams large
+//! uploads, see [`crate::body`]), hands requests to the admin endpoints or the pipeline, and shuts down cleanly on SIGINT/SIGTERM.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -13,7 +13,7 @@ use gureum_auth::AuthMode;
 use gureum_core::{Authorizer, Clock, Service};
 use gureum_protocol::{HttpRequest, HttpResponse};
 use gureum_store::Storage;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -21,6 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::admin::Admin;
+use crate::body::{IncomingSource, ResponseBody};
 use crate::config::{AuthSetting, Config};
 use crate::pipeline::{CredentialChain, Pipeline, RootCredentials};
 use crate::usage::Meter;
@@ -103,6 +104,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         default_region: config.region.clone(),
         meter: meter.clone(),
         authorizer: wired.authorizer,
+        max_body_bytes: config.max_body_bytes,
     };
     let admin = Admin {
         storage,
@@ -257,8 +259,23 @@ async fn handle(
     app: &App,
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
-) -> hyper::Response<Full<Bytes>> {
+) -> hyper::Response<ResponseBody> {
     let (parts, body) = req.into_parts();
+    if crate::body::should_stream(&parts) {
+        let request = HttpRequest {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or("").to_string(),
+            headers: parts.headers,
+            body: Bytes::new(),
+        };
+        let declared = request
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let stream = gureum_core::BodyStream::new(Box::new(IncomingSource::new(body)), declared);
+        let (resp, out) = app.pipeline.handle(request, remote, Some(stream)).await;
+        return into_hyper(resp, out);
+    }
     let limit = usize::try_from(app.max_body_bytes).unwrap_or(usize::MAX);
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
@@ -286,7 +303,7 @@ async fn handle(
                 &err,
                 &gureum_core::new_request_id(),
             );
-            return into_hyper(resp);
+            return into_hyper(resp, None);
         }
     };
     let request = HttpRequest {
@@ -296,16 +313,19 @@ async fn handle(
         headers: parts.headers,
         body,
     };
-    let resp = if let Some(resp) = app.admin.handle(&request, &app.pipeline).await {
-        resp
+    let (resp, out) = if let Some(resp) = app.admin.handle(&request, &app.pipeline).await {
+        (resp, None)
     } else {
-        app.pipeline.handle(request, remote).await
+        app.pipeline.handle(request, remote, None).await
     };
-    into_hyper(resp)
+    into_hyper(resp, out)
 }
 
-fn into_hyper(resp: HttpResponse) -> hyper::Response<Full<Bytes>> {
-    let mut out = hyper::Response::new(Full::new(resp.body));
+fn into_hyper(
+    resp: HttpResponse,
+    stream: Option<gureum_core::OutputStream>,
+) -> hyper::Response<ResponseBody> {
+    let mut out = hyper::Response::new(ResponseBody::new(resp.body, stream));
     *out.status_mut() =
         http::StatusCode::from_u16(resp.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = out.headers_mut();

@@ -999,7 +999,8 @@ mod tests {
             op,
             OperationInput {
                 params,
-                payload: None
+                payload: None,
+                stream: None
             }
         ));
         match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {

@@ -29,7 +29,8 @@ fn run(iam: &Iam, ctx: &RequestContext, op: &str, params: Value) -> Result<Value
         op,
         OperationInput {
             params,
-            payload: None
+            payload: None,
+            stream: None
         }
     ));
     match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
@@ -537,6 +538,7 @@ fn requests_name_the_entity_they_act_on() {
             &OperationInput {
                 params,
                 payload: None,
+                stream: None,
             },
         );
         assert_eq!(t.len(), 1);
