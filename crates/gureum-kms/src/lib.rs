@@ -9,16 +9,20 @@
 //! what each request needs permission for.
 
 mod aliases;
+pub mod asymmetric;
 mod authz;
 pub mod ciphertext;
 mod crypto;
 pub mod errors;
 mod grants;
+mod import;
 mod keys;
 mod mac;
 mod managed;
 pub mod model;
+mod multi_region;
 mod policy;
+mod signing;
 
 use gureum_core::wire::Timestamp;
 use gureum_core::{
@@ -88,6 +92,26 @@ static OPERATIONS: &[(&str, Handler)] = &[
         crypto::generate_data_key_without_plaintext,
     ),
     ("GenerateRandom", crypto::generate_random),
+    ("GenerateDataKeyPair", crypto::generate_data_key_pair),
+    (
+        "GenerateDataKeyPairWithoutPlaintext",
+        crypto::generate_data_key_pair_without_plaintext,
+    ),
+    // import.rs
+    ("GetParametersForImport", import::get_parameters_for_import),
+    ("ImportKeyMaterial", import::import_key_material),
+    (
+        "DeleteImportedKeyMaterial",
+        import::delete_imported_key_material,
+    ),
+    // multi_region.rs
+    ("ReplicateKey", multi_region::replicate_key),
+    ("UpdatePrimaryRegion", multi_region::update_primary_region),
+    // signing.rs
+    ("GetPublicKey", signing::get_public_key),
+    ("Sign", signing::sign),
+    ("Verify", signing::verify),
+    ("DeriveSharedSecret", signing::derive_shared_secret),
     // mac.rs
     ("GenerateMac", mac::generate_mac),
     ("VerifyMac", mac::verify_mac),
@@ -121,6 +145,12 @@ impl Service for Kms {
                 None => Err(AwsError::not_implemented("kms", operation)),
             }
         })
+    }
+
+    fn tick(&self, clock: &gureum_core::Clock) {
+        if let Err(e) = import::expire(self, clock) {
+            tracing::warn!(error = %e.message,"expiring imported KMS key material failed");
+        }
     }
 
     fn authz_targets(
@@ -177,10 +207,42 @@ fn unseal_material(kms: &Kms, key: &model::KeyRecord, version: u32) -> Result<Ve
         .map_err(errors::store)
 }
 
-/// How many bytes of material a key of `spec` holds: an HMAC key's are as long as its digest's
-/// output (AWS: HMAC_224 28 bytes ... HMAC_512 64 bytes); symmetric keys hold an AES-256 key.
-fn material_len(spec: &str) -> usize {
-    mac::spec_len(spec).unwrap_or(ciphertext::KEY_LEN)
+/// Fresh clear material for a key of `spec`: a PKCS#8 private key for asymmetric specs, as
+/// many random bytes as an HMAC key's digest output (AWS: HMAC_224 28 bytes ... HMAC_512 64
+/// bytes), or an AES-256 key for symmetric keys.
+fn fresh_material(spec: &str) -> Result<Vec<u8>, AwsError> {
+    if let Some(spec) = asymmetric::Spec::parse(spec) {
+        return asymmetric::generate(spec)
+            .map_err(|_| AwsError::new("KMSInternalException", 500, "key generation failed"));
+    }
+    let mut material = vec![0u8; mac::spec_len(spec).unwrap_or(ciphertext::KEY_LEN)];
+    gureum_core::ids::random_bytes(&mut material);
+    Ok(material)
+}
+
+/// Seals `clear` as version `version` of the key `(account, region, key_id)`.
+#[allow(clippy::too_many_arguments)]
+fn seal_material(
+    kms: &Kms,
+    ctx: &RequestContext,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    version: u32,
+    clear: &[u8],
+    rotation_type: Option<&str>,
+) -> Result<model::Material, AwsError> {
+    let sealed = kms
+        .storage
+        .sealer
+        .seal(clear, &material_context(account, region, key_id, version))
+        .map_err(errors::store)?;
+    Ok(model::Material {
+        version,
+        sealed: gureum_core::wire::Blob(sealed),
+        created: now_ts(ctx),
+        rotation_type: rotation_type.map(str::to_string),
+    })
 }
 
 /// Fresh material for version `version` of a key of `spec`, sealed.
@@ -195,22 +257,17 @@ fn new_material(
     version: u32,
     rotation_type: Option<&str>,
 ) -> Result<model::Material, AwsError> {
-    let mut material = vec![0u8; material_len(spec)];
-    gureum_core::ids::random_bytes(&mut material);
-    let sealed = kms
-        .storage
-        .sealer
-        .seal(
-            &material,
-            &material_context(account, region, key_id, version),
-        )
-        .map_err(errors::store)?;
-    Ok(model::Material {
+    let clear = fresh_material(spec)?;
+    seal_material(
+        kms,
+        ctx,
+        account,
+        region,
+        key_id,
         version,
-        sealed: gureum_core::wire::Blob(sealed),
-        created: now_ts(ctx),
-        rotation_type: rotation_type.map(str::to_string),
-    })
+        &clear,
+        rotation_type,
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,313 @@
+//! Imported key material (origin `EXTERNAL`): GetParametersForImport hands out a fresh RSA
+//! wrapping key and an import token valid for 24 hours on the server clock; ImportKeyMaterial
+//! unwraps the material (RSAES-OAEP), checks it against the key spec and against any material
+//! imported before, and enables the key; DeleteImportedKeyMaterial and expiry (`ValidTo`, acted
+//! on by the service's tick) take it away again, leaving the key `PendingImport`.
+
+use gureum_core::wire::{Blob, Timestamp};
+use gureum_core::{AwsError, Clock, RequestContext};
+use hmac::{KeyInit, Mac};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::asymmetric::{self, Spec};
+use crate::keys::update_key;
+use crate::model::{self, ImportParameters, ImportState, KeyRecord, KeyState};
+use crate::{Kms, errors, input, mac, now, seal_material};
+
+/// How long import parameters stay valid.
+const PARAMETERS_SECONDS: f64 = 24.0 * 3600.0;
+/// The furthest ahead `ValidTo` may be (AWS: 365 days).
+const MAX_VALID_SECONDS: f64 = 365.0 * 86_400.0;
+
+/// Refuses CreateKey with Origin EXTERNAL for specs whose material cannot be imported here.
+pub fn check_importable(spec: &str) -> Result<(), AwsError> {
+    if spec == "SYMMETRIC_DEFAULT" || mac::spec_len(spec).is_some() || Spec::parse(spec).is_some() {
+        return Ok(());
+    }
+    Err(errors::unsupported(format!(
+        "KeySpec {spec} does not support imported key material."
+    )))
+}
+
+/// Whether `material` is acceptable material for a key of `spec`.
+fn material_fits(spec: &str, material: &[u8]) -> bool {
+    let n = material.len();
+    match spec {
+        "SYMMETRIC_DEFAULT" => n == 32,
+        "HMAC_224" => (28..=64).contains(&n),
+        "HMAC_256" => (32..=64).contains(&n),
+        "HMAC_384" => (48..=128).contains(&n),
+        "HMAC_512" => (64..=128).contains(&n),
+        other => Spec::parse(other).is_some_and(|s| asymmetric::matches_spec(s, material)),
+    }
+}
+
+/// A value that tells whether two materials are the same without revealing either: HMAC-SHA-256
+/// keyed by the material over a fixed label.
+fn check_value(material: &[u8]) -> Vec<u8> {
+    match <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(material) {
+        Ok(mut m) => {
+            m.update(b"gureum-kms imported key material check");
+            m.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What the import parameters' wrapping key is sealed to.
+fn wrapping_context(key: &KeyRecord) -> Vec<u8> {
+    format!(
+        "kms-import-wrapping/{}/{}/{}",
+        key.account, key.region, key.key_id
+    )
+    .into_bytes()
+}
+
+fn require_external(key: &KeyRecord) -> Result<(), AwsError> {
+    if key.origin != "EXTERNAL" {
+        return Err(errors::unsupported(format!(
+            "{} origin is {} which is not valid for this operation.",
+            key.arn(),
+            key.origin
+        )));
+    }
+    if key.state() == KeyState::PendingDeletion {
+        return Err(model::pending_deletion(&key.arn()));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParametersInput {
+    key_id: String,
+    wrapping_algorithm: String,
+    wrapping_key_spec: String,
+}
+
+pub fn get_parameters_for_import(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: ParametersInput = input(params)?;
+    let bits = match i.wrapping_key_spec.as_str() {
+        "RSA_2048" => 2048,
+        "RSA_3072" => 3072,
+        "RSA_4096" => 4096,
+        other => {
+            return Err(errors::unsupported(format!(
+                "WrappingKeySpec {other} is not supported by gureum."
+            )));
+        }
+    };
+    if !matches!(
+        i.wrapping_algorithm.as_str(),
+        "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256"
+    ) {
+        return Err(errors::unsupported(format!(
+            "WrappingAlgorithm {} is not supported by gureum.",
+            i.wrapping_algorithm
+        )));
+    }
+    let key = crate::keys::read_key(kms, ctx, &i.key_id, false)?;
+    require_external(&key)?;
+    let wrapping = asymmetric::generate(Spec::Rsa(bits)).map_err(|_| errors::corrupt_key())?;
+    let public =
+        asymmetric::public_key(Spec::Rsa(bits), &wrapping).map_err(|_| errors::corrupt_key())?;
+    let sealed = kms
+        .storage
+        .sealer
+        .seal(&wrapping, &wrapping_context(&key))
+        .map_err(errors::store)?;
+    let mut token = vec![0u8; 64];
+    gureum_core::ids::random_bytes(&mut token);
+    let valid_to = Timestamp(now(ctx) + PARAMETERS_SECONDS);
+    let parameters = ImportParameters {
+        token: Blob(token.clone()),
+        wrapping_key: Blob(sealed),
+        wrapping_algorithm: i.wrapping_algorithm.clone(),
+        valid_to,
+    };
+    let key = update_key(kms, ctx, &i.key_id, |key| {
+        require_external(key)?;
+        key.import
+            .get_or_insert_with(ImportState::default)
+            .parameters = Some(parameters.clone());
+        Ok(key.clone())
+    })?;
+    Ok(json!({
+        "KeyId": key.arn(),
+        "ImportToken": Blob(token),
+        "PublicKey": Blob(public),
+        "ParametersValidTo": valid_to,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImportInput {
+    key_id: String,
+    import_token: Blob,
+    encrypted_key_material: Blob,
+    valid_to: Option<Timestamp>,
+    expiration_model: Option<String>,
+    import_type: Option<String>,
+}
+
+pub fn import_key_material(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: ImportInput = input(params)?;
+    let now = now(ctx);
+    let model_name = i
+        .expiration_model
+        .clone()
+        .unwrap_or_else(|| "KEY_MATERIAL_EXPIRES".into());
+    let valid_to = match (model_name.as_str(), i.valid_to) {
+        ("KEY_MATERIAL_EXPIRES", Some(t)) => {
+            if t.0 <= now || t.0 > now + MAX_VALID_SECONDS {
+                return Err(errors::validation(
+                    "ValidTo must be in the future and no more than 365 days from now.",
+                ));
+            }
+            Some(t)
+        }
+        ("KEY_MATERIAL_EXPIRES", None) => {
+            return Err(errors::validation(
+                "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(errors::validation(
+                "A validTo date can only be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",
+            ));
+        }
+        (_, None) => None,
+    };
+    if i.import_type.as_deref() == Some("NEW_KEY_MATERIAL") {
+        return Err(errors::unsupported(
+            "gureum imports one key material per key: ImportType NEW_KEY_MATERIAL is not supported.",
+        ));
+    }
+    let key = crate::keys::read_key(kms, ctx, &i.key_id, false)?;
+    require_external(&key)?;
+    let parameters = key
+        .import
+        .as_ref()
+        .and_then(|s| s.parameters.clone())
+        .ok_or_else(errors::invalid_import_token)?;
+    if parameters.token.0 != i.import_token.0 {
+        return Err(errors::invalid_import_token());
+    }
+    if parameters.valid_to.0 <= now {
+        return Err(errors::expired_import_token());
+    }
+    let wrapping = kms
+        .storage
+        .sealer
+        .unseal(&parameters.wrapping_key.0, &wrapping_context(&key))
+        .map_err(errors::store)?;
+    let material = asymmetric::decrypt(
+        &wrapping,
+        &parameters.wrapping_algorithm,
+        &i.encrypted_key_material.0,
+    )
+    .map_err(|_| errors::invalid_ciphertext())?;
+    if !material_fits(&key.key_spec, &material) {
+        return Err(errors::incorrect_key_material());
+    }
+    let check = check_value(&material);
+    let sealed = seal_material(
+        kms,
+        ctx,
+        &key.account,
+        &key.region,
+        &key.key_id,
+        1,
+        &material,
+        None,
+    )?;
+    let key = update_key(kms, ctx, &i.key_id, |key| {
+        require_external(key)?;
+        let import = key.import.get_or_insert_with(ImportState::default);
+        match &import.check {
+            Some(previous) if previous.0 != check => return Err(errors::incorrect_key_material()),
+            _ => import.check = Some(Blob(check.clone())),
+        }
+        import.valid_to = valid_to;
+        import.expiration_model = Some(model_name.clone());
+        key.materials = vec![sealed.clone()];
+        Ok(key.clone())
+    })?;
+    Ok(json!({"KeyId": key.arn()}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteInput {
+    key_id: String,
+}
+
+pub fn delete_imported_key_material(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: DeleteInput = input(params)?;
+    let key = update_key(kms, ctx, &i.key_id, |key| {
+        require_external(key)?;
+        remove_material(key);
+        Ok(key.clone())
+    })?;
+    Ok(json!({"KeyId": key.arn()}))
+}
+
+fn remove_material(key: &mut KeyRecord) {
+    key.materials.clear();
+    if let Some(import) = &mut key.import {
+        import.valid_to = None;
+        import.expiration_model = None;
+    }
+}
+
+/// Takes expired imported material away (the key becomes `PendingImport`), on the server clock.
+pub fn expire(kms: &Kms, clock: &Clock) -> Result<(), AwsError> {
+    let now = clock.now_millis() as f64 / 1000.0;
+    let entries = kms
+        .kv()
+        .scan_prefix(model::KEYS, &[], None, false)
+        .map_err(errors::store)?;
+    for (k, bytes) in entries {
+        use gureum_store::Versioned;
+        let key = KeyRecord::from_record(&bytes).map_err(errors::store)?;
+        let expired = key
+            .import
+            .as_ref()
+            .and_then(|s| s.valid_to)
+            .is_some_and(|t| t.0 <= now);
+        if !expired || key.materials.is_empty() || key.is_deleted_at(now) {
+            continue;
+        }
+        model::transact(kms.kv(), |txn| {
+            let Some(bytes) = txn.get(model::KEYS, &k).map_err(errors::store)? else {
+                return Ok(());
+            };
+            let mut key = KeyRecord::from_record(&bytes).map_err(errors::store)?;
+            let still = key
+                .import
+                .as_ref()
+                .and_then(|s| s.valid_to)
+                .is_some_and(|t| t.0 <= now);
+            if still {
+                remove_material(&mut key);
+                model::write(txn, model::KEYS, &k, &key)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
