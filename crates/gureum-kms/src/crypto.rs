@@ -98,10 +98,9 @@ fn decrypt_blob(
     key_id: Option<&str>,
     context: &EncryptionContext,
 ) -> Result<(KeyRecord, Vec<u8>), AwsError> {
-    let (header, _) = ciphertext::parse_header(blob).map_err(cipher_error)?;
     let now = now(ctx);
     let r = &mut Committed(kms.kv());
-    let (account, region) = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
+    let named = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
         Some(named) => {
             let named = model::resolve(r, &named, now)?;
             if named.key_usage != "ENCRYPT_DECRYPT" {
@@ -110,6 +109,13 @@ fn decrypt_blob(
             if named.key_spec != SYMMETRIC_DEFAULT {
                 return Err(crate::signing::incompatible(SYMMETRIC_DEFAULT, &named));
             }
+            Some(named)
+        }
+        None => None,
+    };
+    let (header, _) = ciphertext::parse_header(blob).map_err(cipher_error)?;
+    let (account, region) = match named {
+        Some(named) => {
             if named.key_id != header.key_id {
                 return Err(errors::incorrect_key());
             }
