@@ -574,8 +574,15 @@ def test_imported_material_expires_on_the_server_clock(start_gureum):
     assert meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES" and meta["KeyState"] == "Enabled"
     assert abs(meta["ValidTo"].timestamp() - valid_to.timestamp()) < 1
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"soon gone")["CiphertextBlob"]
+    # Re-importing the same material without expiry keeps this one for good.
+    kept = new_key(kms, Origin="EXTERNAL")["KeyId"]
+    material = os.urandom(32)
+    import_material(kms, kept, material, ValidTo=valid_to, ExpirationModel="KEY_MATERIAL_EXPIRES")
+    import_material(kms, kept, material)
     assert server.admin("/_gureum/clock", {"advance_seconds": 3 * 3600})[0] == 200
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
+    assert "ValidTo" not in kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "Enabled"
     fails(lambda: kms.decrypt(CiphertextBlob=blob), "KMSInvalidStateException")
 
     # Import parameters last 24 hours on the server clock.

@@ -394,13 +394,20 @@ struct DataKeyPairInput {
     recipient: Option<Value>,
 }
 
-/// A fresh key pair: the key that encrypts the private key, the pair's spec, the private key
-/// (PKCS#8 DER), its ciphertext and the public key (DER SubjectPublicKeyInfo).
-fn data_key_pair(
-    kms: &Kms,
-    ctx: &RequestContext,
-    params: Value,
-) -> Result<(KeyRecord, String, Vec<u8>, Vec<u8>, Vec<u8>), AwsError> {
+/// A fresh data key pair.
+struct DataKeyPair {
+    /// The symmetric key that encrypted the private key.
+    key: KeyRecord,
+    spec: String,
+    /// The private key, PKCS#8 DER.
+    private: Vec<u8>,
+    /// The private key's ciphertext under `key`.
+    blob: Vec<u8>,
+    /// The public key, DER SubjectPublicKeyInfo.
+    public: Vec<u8>,
+}
+
+fn data_key_pair(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<DataKeyPair, AwsError> {
     let i: DataKeyPairInput = input(params)?;
     if i.recipient.is_some() {
         return Err(errors::unsupported(
@@ -417,7 +424,13 @@ fn data_key_pair(
     let private = asymmetric::generate(spec).map_err(|_| errors::corrupt_key())?;
     let public = asymmetric::public_key(spec, &private).map_err(|_| errors::corrupt_key())?;
     let blob = encrypt_with(kms, &key, &private, &i.encryption_context)?;
-    Ok((key, i.key_pair_spec, private, blob, public))
+    Ok(DataKeyPair {
+        key,
+        spec: i.key_pair_spec,
+        private,
+        blob,
+        public,
+    })
 }
 
 pub fn generate_data_key_pair(
@@ -425,13 +438,13 @@ pub fn generate_data_key_pair(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
-    let (key, spec, private, blob, public) = data_key_pair(kms, ctx, params)?;
+    let pair = data_key_pair(kms, ctx, params)?;
     Ok(json!({
-        "PrivateKeyCiphertextBlob": Blob(blob),
-        "PrivateKeyPlaintext": Blob(private),
-        "PublicKey": Blob(public),
-        "KeyId": key.arn(),
-        "KeyPairSpec": spec,
+        "PrivateKeyCiphertextBlob": Blob(pair.blob),
+        "PrivateKeyPlaintext": Blob(pair.private),
+        "PublicKey": Blob(pair.public),
+        "KeyId": pair.key.arn(),
+        "KeyPairSpec": pair.spec,
     }))
 }
 
@@ -440,12 +453,12 @@ pub fn generate_data_key_pair_without_plaintext(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
-    let (key, spec, _, blob, public) = data_key_pair(kms, ctx, params)?;
+    let pair = data_key_pair(kms, ctx, params)?;
     Ok(json!({
-        "PrivateKeyCiphertextBlob": Blob(blob),
-        "PublicKey": Blob(public),
-        "KeyId": key.arn(),
-        "KeyPairSpec": spec,
+        "PrivateKeyCiphertextBlob": Blob(pair.blob),
+        "PublicKey": Blob(pair.public),
+        "KeyId": pair.key.arn(),
+        "KeyPairSpec": pair.spec,
     }))
 }
 

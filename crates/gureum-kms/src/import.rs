@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::asymmetric::{self, Spec};
 use crate::keys::update_key;
-use crate::model::{self, ImportParameters, ImportState, KeyRecord, KeyState};
+use crate::model::{self, ImportParameters, ImportState, KeyRecord, KeyRef, KeyState};
 use crate::{Kms, errors, input, mac, now, seal_material};
 
 /// How long import parameters stay valid.
@@ -231,7 +231,7 @@ pub fn import_key_material(
         &material,
         None,
     )?;
-    let key = update_key(kms, ctx, &i.key_id, |key| {
+    let key = update_indexed(kms, ctx, &i.key_id, |key| {
         require_external(key)?;
         let import = key.import.get_or_insert_with(ImportState::default);
         match &import.check {
@@ -258,12 +258,68 @@ pub fn delete_imported_key_material(
     params: Value,
 ) -> Result<Value, AwsError> {
     let i: DeleteInput = input(params)?;
-    let key = update_key(kms, ctx, &i.key_id, |key| {
+    let key = update_indexed(kms, ctx, &i.key_id, |key| {
         require_external(key)?;
         remove_material(key);
         Ok(key.clone())
     })?;
     Ok(json!({"KeyId": key.arn()}))
+}
+
+/// Imported material that expires, by expiry: `(millis zero-padded, account, region, key id)`,
+/// so the tick reads only what is due.
+pub const EXPIRIES: &str = "kms.import_expiries";
+
+/// The expiry index entry of a key holding material that expires.
+fn expiry_entry(key: &KeyRecord) -> Option<Vec<u8>> {
+    let valid_to = key.import.as_ref()?.valid_to?;
+    if key.materials.is_empty() {
+        return None;
+    }
+    let millis = (valid_to.0 * 1000.0).max(0.0) as u64;
+    Some(gureum_store::key::join([
+        format!("{millis:020}").as_str(),
+        &key.account,
+        &key.region,
+        &key.key_id,
+    ]))
+}
+
+/// Changes the key `id` names in one transaction, keeping its expiry index entry in step.
+fn update_indexed<T>(
+    kms: &Kms,
+    ctx: &RequestContext,
+    id: &str,
+    mut f: impl FnMut(&mut KeyRecord) -> Result<T, AwsError>,
+) -> Result<T, AwsError> {
+    let key_ref = KeyRef::parse(ctx, id, false)?;
+    let now = now(ctx);
+    model::transact(kms.kv(), |txn| {
+        let mut key = model::resolve(txn, &key_ref, now)?;
+        let before = expiry_entry(&key);
+        let out = f(&mut key)?;
+        reindex(txn, before, expiry_entry(&key))?;
+        let k = model::key_key(&key.account, &key.region, &key.key_id);
+        model::write(txn, model::KEYS, &k, &key)?;
+        Ok(out)
+    })
+}
+
+fn reindex(
+    txn: &mut dyn gureum_store::Txn,
+    before: Option<Vec<u8>>,
+    after: Option<Vec<u8>>,
+) -> Result<(), AwsError> {
+    if before == after {
+        return Ok(());
+    }
+    if let Some(k) = before {
+        txn.delete(EXPIRIES, &k).map_err(errors::store)?;
+    }
+    if let Some(k) = after {
+        txn.put(EXPIRIES, &k, &[]).map_err(errors::store)?;
+    }
+    Ok(())
 }
 
 fn remove_material(key: &mut KeyRecord) {
@@ -274,35 +330,45 @@ fn remove_material(key: &mut KeyRecord) {
     }
 }
 
+/// How many due expiries one tick handles; the rest wait for the next tick.
+const TICK_BATCH: usize = 256;
+
 /// Takes expired imported material away (the key becomes `PendingImport`), on the server clock.
 pub fn expire(kms: &Kms, clock: &Clock) -> Result<(), AwsError> {
-    let now = clock.now_millis() as f64 / 1000.0;
+    let now_ms = u64::try_from(clock.now_millis()).unwrap_or(0);
     let entries = kms
         .kv()
-        .scan_prefix(model::KEYS, &[], None, false)
+        .scan(
+            EXPIRIES,
+            &gureum_store::KeyRange::all(),
+            Some(TICK_BATCH),
+            false,
+        )
         .map_err(errors::store)?;
-    for (k, bytes) in entries {
-        use gureum_store::Versioned;
-        let key = KeyRecord::from_record(&bytes).map_err(errors::store)?;
-        let expired = key
-            .import
-            .as_ref()
-            .and_then(|s| s.valid_to)
-            .is_some_and(|t| t.0 <= now);
-        if !expired || key.materials.is_empty() || key.is_deleted_at(now) {
+    for (entry, _) in entries {
+        let parts = gureum_store::key::split(&entry).map_err(errors::store)?;
+        let [at, account, region, key_id] = parts.as_slice() else {
+            kms.kv().delete(EXPIRIES, &entry).map_err(errors::store)?;
             continue;
+        };
+        let due = std::str::from_utf8(at)
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok())
+            .is_none_or(|t| t <= now_ms);
+        if !due {
+            break;
         }
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let (account, region, key_id) = (text(account), text(region), text(key_id));
         model::transact(kms.kv(), |txn| {
+            txn.delete(EXPIRIES, &entry).map_err(errors::store)?;
+            let k = model::key_key(&account, &region, &key_id);
             let Some(bytes) = txn.get(model::KEYS, &k).map_err(errors::store)? else {
                 return Ok(());
             };
+            use gureum_store::Versioned;
             let mut key = KeyRecord::from_record(&bytes).map_err(errors::store)?;
-            let still = key
-                .import
-                .as_ref()
-                .and_then(|s| s.valid_to)
-                .is_some_and(|t| t.0 <= now);
-            if still {
+            if expiry_entry(&key).as_deref() == Some(entry.as_slice()) {
                 remove_material(&mut key);
                 model::write(txn, model::KEYS, &k, &key)?;
             }
