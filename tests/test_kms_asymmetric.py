@@ -682,3 +682,60 @@ def test_multi_region_asymmetric_key_signs_in_every_region(gureum):
     assert east.get_public_key(KeyId=key_id)["PublicKey"] == west.get_public_key(KeyId=key_id)["PublicKey"]
     sig = west.sign(KeyId=key_id, Message=b"m", SigningAlgorithm="ECDSA_SHA_384")["Signature"]
     assert east.verify(KeyId=key_id, Message=b"m", Signature=sig, SigningAlgorithm="ECDSA_SHA_384")["SignatureValid"]
+
+
+# --- who may ---------------------------------------------------------------------------------
+
+
+def make_user(gureum, statements):
+    iam = gureum.client("iam")
+    name = "kms-asym-" + uuid.uuid4().hex[:10]
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return lambda region="us-east-1": gureum.client(
+        "kms", key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=region
+    )
+
+
+def test_iam_decides_signing_replication_and_primary_moves(gureum, kms):
+    signer = new_key(kms, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    user = make_user(gureum, [{"Effect": "Allow", "Action": ["kms:Sign", "kms:GetPublicKey"], "Resource": signer["Arn"]}])
+    sig = user().sign(KeyId=signer["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+    local_verify(user().get_public_key(KeyId=signer["KeyId"])["PublicKey"], "ECDSA_SHA_256", b"m", sig)
+    msg = fails(
+        lambda: user().verify(KeyId=signer["KeyId"], Message=b"m", Signature=sig, SigningAlgorithm="ECDSA_SHA_256"),
+        "AccessDeniedException",
+    )
+    assert "kms:Verify" in msg
+
+    mrk = new_key(kms, MultiRegion=True)
+    east_arn = mrk["Arn"]
+    west_arn = east_arn.replace("us-east-1", "us-west-1")
+    only_replicate = make_user(gureum, [{"Effect": "Allow", "Action": "kms:ReplicateKey", "Resource": east_arn}])
+    msg = fails(
+        lambda: only_replicate().replicate_key(KeyId=mrk["KeyId"], ReplicaRegion="us-west-1"), "AccessDeniedException"
+    )
+    assert "kms:CreateKey" in msg
+    replicator = make_user(
+        gureum,
+        [
+            {"Effect": "Allow", "Action": "kms:ReplicateKey", "Resource": east_arn},
+            {"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*"},
+            {"Effect": "Allow", "Action": "kms:UpdatePrimaryRegion", "Resource": east_arn},
+        ],
+    )
+    replicator().replicate_key(KeyId=mrk["KeyId"], ReplicaRegion="us-west-1")
+    msg = fails(
+        lambda: replicator().update_primary_region(KeyId=mrk["KeyId"], PrimaryRegion="us-west-1"),
+        "AccessDeniedException",
+    )
+    assert west_arn in msg
+    mover = make_user(
+        gureum, [{"Effect": "Allow", "Action": "kms:UpdatePrimaryRegion", "Resource": [east_arn, west_arn]}]
+    )
+    mover().update_primary_region(KeyId=mrk["KeyId"], PrimaryRegion="us-west-1")
+    assert kms.describe_key(KeyId=mrk["KeyId"])["KeyMetadata"]["MultiRegionConfiguration"]["PrimaryKey"]["Region"] == (
+        "us-west-1"
+    )
