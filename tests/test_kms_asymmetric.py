@@ -563,6 +563,44 @@ def test_imported_hmac_and_ecc_material_computes_like_local(kms):
     private.public_key().verify(sig, b"imported signer", ec.ECDSA(hashes.SHA256()))
 
 
+@pytest.mark.parametrize("algorithm", ["RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"])
+def test_import_an_rsa_key_with_aes_key_wrap(kms, algorithm):
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    key_id = new_key(kms, Origin="EXTERNAL", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyId"]
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pkcs8 = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_3072")
+    wrapping = serialization.load_der_public_key(params["PublicKey"])
+    aes_key = os.urandom(32)
+    oaep_name = "RSAES_OAEP_SHA_1" if algorithm.endswith("SHA_1") else "RSAES_OAEP_SHA_256"
+    wrapped = wrapping.encrypt(aes_key, oaep(oaep_name)) + aes_key_wrap_with_padding(aes_key, pkcs8)
+    # RSA keys are too long for plain OAEP, and a corrupted wrap does not open.
+    fails(
+        lambda: kms.import_key_material(
+            KeyId=key_id,
+            ImportToken=params["ImportToken"],
+            EncryptedKeyMaterial=wrapped[:-1] + bytes([wrapped[-1] ^ 1]),
+            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+        ),
+        "InvalidCiphertextException",
+    )
+    kms.import_key_material(
+        KeyId=key_id,
+        ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=wrapped,
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
+    assert kms.get_public_key(KeyId=key_id)["PublicKey"] == private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    sig = kms.sign(KeyId=key_id, Message=b"imported rsa", SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
+    # PKCS#1 v1.5 is deterministic: the same key signs the same bytes locally.
+    assert sig == private.sign(b"imported rsa", padding.PKCS1v15(), hashes.SHA256())
+
+
 def test_imported_material_expires_on_the_server_clock(start_gureum):
     server = start_gureum().start()
     kms = server.client("kms")

@@ -221,6 +221,12 @@ pub fn public_key(spec: Spec, pkcs8: &[u8]) -> Result<Vec<u8>, AsymError> {
     }
 }
 
+/// The modulus length in bytes of an RSA private key.
+pub fn rsa_modulus_len(pkcs8: &[u8]) -> Result<usize, AsymError> {
+    use rsa::traits::PublicKeyParts;
+    Ok(rsa_key(pkcs8)?.size())
+}
+
 /// Whether `pkcs8` is a private key of `spec` (imported material is checked with this).
 pub fn matches_spec(spec: Spec, pkcs8: &[u8]) -> bool {
     match spec {

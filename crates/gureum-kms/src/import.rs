@@ -1,6 +1,7 @@
 //! Imported key material (origin `EXTERNAL`): GetParametersForImport hands out a fresh RSA
 //! wrapping key and an import token valid for 24 hours on the server clock; ImportKeyMaterial
-//! unwraps the material (RSAES-OAEP), checks it against the key spec and against any material
+//! unwraps the material (RSAES-OAEP, or RSA-OAEP of an ephemeral AES-256 key followed by AES key
+//! wrap with padding, RFC 5649, for the `RSA_AES_KEY_WRAP_*` algorithms), checks it against the key spec and against any material
 //! imported before, and enables the key; DeleteImportedKeyMaterial and expiry (`ValidTo`, acted
 //! on by the service's tick) take it away again, leaving the key `PendingImport`.
 
@@ -104,7 +105,10 @@ pub fn get_parameters_for_import(
     };
     if !matches!(
         i.wrapping_algorithm.as_str(),
-        "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256"
+        "RSAES_OAEP_SHA_1"
+            | "RSAES_OAEP_SHA_256"
+            | "RSA_AES_KEY_WRAP_SHA_1"
+            | "RSA_AES_KEY_WRAP_SHA_256"
     ) {
         return Err(errors::unsupported(format!(
             "WrappingAlgorithm {} is not supported by gureum.",
@@ -143,6 +147,30 @@ pub fn get_parameters_for_import(
         "PublicKey": Blob(public),
         "ParametersValidTo": valid_to,
     }))
+}
+
+/// Unwraps imported material with the wrapping private key; `None` when it does not unwrap.
+fn unwrap(wrapping: &[u8], algorithm: &str, encrypted: &[u8]) -> Option<Vec<u8>> {
+    let oaep = if algorithm.ends_with("SHA_1") {
+        "RSAES_OAEP_SHA_1"
+    } else {
+        "RSAES_OAEP_SHA_256"
+    };
+    if algorithm.starts_with("RSAES_OAEP_") {
+        return asymmetric::decrypt(wrapping, oaep, encrypted).ok();
+    }
+    // RSA_AES_KEY_WRAP_*: the OAEP-encrypted AES-256 key, as long as the modulus, then the
+    // material wrapped under it with AES-KWP.
+    let k = asymmetric::rsa_modulus_len(wrapping).ok()?;
+    if encrypted.len() <= k {
+        return None;
+    }
+    let (head, wrapped) = encrypted.split_at(k);
+    let aes_key = asymmetric::decrypt(wrapping, oaep, head).ok()?;
+    use aes_kw::KeyInit;
+    let kwp = aes_kw::KwpAes256::new_from_slice(&aes_key).ok()?;
+    let mut buf = vec![0u8; wrapped.len()];
+    kwp.unwrap_key(wrapped, &mut buf).ok().map(<[u8]>::to_vec)
 }
 
 #[derive(Deserialize)]
@@ -211,12 +239,12 @@ pub fn import_key_material(
         .sealer
         .unseal(&parameters.wrapping_key.0, &wrapping_context(&key))
         .map_err(errors::store)?;
-    let material = asymmetric::decrypt(
+    let material = unwrap(
         &wrapping,
         &parameters.wrapping_algorithm,
         &i.encrypted_key_material.0,
     )
-    .map_err(|_| errors::invalid_ciphertext())?;
+    .ok_or_else(errors::invalid_ciphertext)?;
     if !material_fits(&key.key_spec, &material) {
         return Err(errors::incorrect_key_material());
     }
