@@ -777,3 +777,21 @@ def test_iam_decides_signing_replication_and_primary_moves(gureum, kms):
     assert kms.describe_key(KeyId=mrk["KeyId"])["KeyMetadata"]["MultiRegionConfiguration"]["PrimaryKey"]["Region"] == (
         "us-west-1"
     )
+
+
+def test_a_deleted_replica_can_be_made_again(start_gureum):
+    server = start_gureum().start()
+    east = server.client("kms", region="us-east-1")
+    west = server.client("kms", region="eu-central-1")
+    key_id = new_key(east, MultiRegion=True)["KeyId"]
+    east.replicate_key(KeyId=key_id, ReplicaRegion="eu-central-1")
+    blob = east.encrypt(KeyId=key_id, Plaintext=b"kept")["CiphertextBlob"]
+    west.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    fails(lambda: west.decrypt(CiphertextBlob=blob), "KMSInvalidStateException")
+    assert server.admin("/_gureum/clock", {"advance_seconds": 8 * 86400})[0] == 200
+    fails(lambda: west.describe_key(KeyId=key_id), "NotFoundException")
+    out = east.replicate_key(KeyId=key_id, ReplicaRegion="eu-central-1")
+    assert [r["Region"] for r in out["ReplicaKeyMetadata"]["MultiRegionConfiguration"]["ReplicaKeys"]] == [
+        "eu-central-1"
+    ]
+    assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"

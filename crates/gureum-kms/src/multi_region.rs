@@ -31,12 +31,23 @@ fn multi_region_key(
 ) -> Result<(KeyRecord, MultiRegion), AwsError> {
     let key_ref = KeyRef::parse(ctx, id, true)?;
     let key = model::resolve(txn, &key_ref, now(ctx))?;
-    let Some(mr) = key.multi_region.clone() else {
+    let Some(mut mr) = key.multi_region.clone() else {
         return Err(errors::unsupported(format!(
             "{} is not a multi-Region key.",
             key.arn()
         )));
     };
+    // Replicas whose deletion date has passed are gone from the set.
+    let now = now(ctx);
+    let mut live = Vec::with_capacity(mr.replica_regions.len());
+    for region in mr.replica_regions {
+        if region == key.region
+            || model::get_key(txn, &key.account, &region, &key.key_id, now)?.is_some()
+        {
+            live.push(region);
+        }
+    }
+    mr.replica_regions = live;
     Ok((key, mr))
 }
 
