@@ -795,3 +795,17 @@ def test_a_deleted_replica_can_be_made_again(start_gureum):
         "eu-central-1"
     ]
     assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"
+
+
+def test_imported_multi_region_replicas_wait_for_the_same_material(gureum):
+    east = gureum.client("kms", region="us-east-1")
+    west = gureum.client("kms", region="ca-central-1")
+    key_id = new_key(east, MultiRegion=True, Origin="EXTERNAL")["KeyId"]
+    material = os.urandom(32)
+    import_material(east, key_id, material)
+    blob = east.encrypt(KeyId=key_id, Plaintext=b"byok")["CiphertextBlob"]
+    replica = east.replicate_key(KeyId=key_id, ReplicaRegion="ca-central-1")["ReplicaKeyMetadata"]
+    assert replica["KeyState"] == "PendingImport" and replica["Origin"] == "EXTERNAL"
+    fails(lambda: import_material(west, key_id, os.urandom(32)), "IncorrectKeyMaterialException")
+    import_material(west, key_id, material)
+    assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"byok"

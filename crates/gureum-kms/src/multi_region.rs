@@ -120,8 +120,11 @@ pub fn replicate_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<V
             }
             None => keys::default_policy(&account),
         };
+        // Imported material is imported into each replica on its own (the same material, which
+        // the copied check value enforces); material KMS made travels with the replica.
+        let external = primary.origin == "EXTERNAL";
         let mut materials = Vec::with_capacity(primary.materials.len());
-        for m in &primary.materials {
+        for m in primary.materials.iter().filter(|_| !external) {
             let clear = unseal_material(kms, &primary, m.version)?;
             let mut copy = seal_material(
                 kms,
@@ -161,9 +164,7 @@ pub fn replicate_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<V
             grants: Vec::new(),
             import: primary.import.as_ref().map(|import| model::ImportState {
                 check: import.check.clone(),
-                valid_to: import.valid_to,
-                expiration_model: import.expiration_model.clone(),
-                parameters: None,
+                ..Default::default()
             }),
             multi_region: Some(mr.clone()),
         };
