@@ -809,3 +809,38 @@ def test_imported_multi_region_replicas_wait_for_the_same_material(gureum):
     fails(lambda: import_material(west, key_id, os.urandom(32)), "IncorrectKeyMaterialException")
     import_material(west, key_id, material)
     assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"byok"
+
+
+def test_a_primary_waits_for_its_replicas_to_be_deleted(start_gureum):
+    server = start_gureum().start()
+    east = server.client("kms", region="us-east-1")
+    west = server.client("kms", region="us-west-2")
+    key_id = new_key(east, MultiRegion=True)["KeyId"]
+    east.replicate_key(KeyId=key_id, ReplicaRegion="us-west-2")
+    out = east.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert out["KeyState"] == "PendingReplicaDeletion" and "DeletionDate" not in out
+    meta = east.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "PendingReplicaDeletion" and meta["PendingDeletionWindowInDays"] == 7
+    assert "DeletionDate" not in meta
+    fails(lambda: east.encrypt(KeyId=key_id, Plaintext=b"x"), "KMSInvalidStateException")
+    fails(lambda: east.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-3"), "KMSInvalidStateException")
+    # The replica keeps working and the primary waits as long as it lives.
+    assert server.admin("/_gureum/clock", {"advance_seconds": 40 * 86400})[0] == 200
+    assert east.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingReplicaDeletion"
+    west.encrypt(KeyId=key_id, Plaintext=b"still here")
+    replica_out = west.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=10)
+    assert replica_out["KeyState"] == "PendingDeletion"
+    assert server.admin("/_gureum/clock", {"advance_seconds": 11 * 86400})[0] == 200
+    fails(lambda: west.describe_key(KeyId=key_id), "NotFoundException")
+    meta = east.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "PendingDeletion"
+    assert abs(meta["DeletionDate"].timestamp() - (replica_out["DeletionDate"].timestamp() + 7 * 86400)) < 2
+    assert server.admin("/_gureum/clock", {"advance_seconds": 7 * 86400})[0] == 200
+    fails(lambda: east.describe_key(KeyId=key_id), "NotFoundException")
+
+    # Cancelling while replicas live leaves the primary disabled, as any cancelled deletion.
+    other = new_key(east, MultiRegion=True)["KeyId"]
+    east.replicate_key(KeyId=other, ReplicaRegion="us-west-2")
+    east.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)
+    east.cancel_key_deletion(KeyId=other)
+    assert east.describe_key(KeyId=other)["KeyMetadata"]["KeyState"] == "Disabled"

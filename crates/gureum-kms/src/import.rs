@@ -73,7 +73,10 @@ fn require_external(key: &KeyRecord) -> Result<(), AwsError> {
             key.origin
         )));
     }
-    if key.state() == KeyState::PendingDeletion {
+    if matches!(
+        key.state(),
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
         return Err(model::pending_deletion(&key.arn()));
     }
     Ok(())

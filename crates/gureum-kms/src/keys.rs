@@ -122,7 +122,9 @@ pub fn metadata(key: &KeyRecord) -> Value {
     }
     if let (Some(date), Some(fields)) = (key.deletion_date, m.as_object_mut()) {
         fields.insert("DeletionDate".into(), json!(date));
-        if let Some(days) = key.pending_window_days {
+    }
+    if let (Some(days), Some(fields)) = (key.pending_window_days, m.as_object_mut()) {
+        if key.deletion_date.is_some() || key.replica_deletion_pending {
             fields.insert("PendingDeletionWindowInDays".into(), json!(days));
         }
     }
@@ -246,6 +248,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         materials,
         grants: Vec::new(),
         import: external.then(Default::default),
+        replica_deletion_pending: false,
         multi_region: multi_region.then(|| model::MultiRegion {
             primary_region: ctx.region.clone(),
             replica_regions: Vec::new(),
@@ -349,7 +352,10 @@ pub fn list_keys(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value
 }
 
 fn refuse_pending(key: &KeyRecord) -> Result<(), AwsError> {
-    if key.state() == KeyState::PendingDeletion {
+    if matches!(
+        key.state(),
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
         return Err(model::pending_deletion(&key.arn()));
     }
     Ok(())
@@ -400,18 +406,28 @@ pub fn schedule_key_deletion(
         )));
     }
     let date = gureum_core::wire::Timestamp(now(ctx) + f64::from(days) * SECONDS_PER_DAY);
+    // A multi-region primary with replicas waits for them (PendingReplicaDeletion).
+    let waits =
+        crate::multi_region::has_live_replicas(kms, ctx, &read_key(kms, ctx, &i.key_id, false)?)?;
     let key = update_key(kms, ctx, &i.key_id, |key| {
         refuse_pending(key)?;
-        key.deletion_date = Some(date);
+        if waits {
+            key.replica_deletion_pending = true;
+        } else {
+            key.deletion_date = Some(date);
+        }
         key.pending_window_days = Some(days);
         Ok(key.clone())
     })?;
-    Ok(json!({
+    let mut out = json!({
         "KeyId": key.arn(),
-        "DeletionDate": date,
-        "KeyState": "PendingDeletion",
+        "KeyState": key.state().as_str(),
         "PendingWindowInDays": days,
-    }))
+    });
+    if let (Some(date), Some(fields)) = (key.deletion_date, out.as_object_mut()) {
+        fields.insert("DeletionDate".into(), json!(date));
+    }
+    Ok(out)
 }
 
 pub fn cancel_key_deletion(
@@ -421,7 +437,7 @@ pub fn cancel_key_deletion(
 ) -> Result<Value, AwsError> {
     let i: KeyIdInput = input(params)?;
     let key = update_key(kms, ctx, &i.key_id, |key| {
-        if key.deletion_date.is_none() {
+        if key.deletion_date.is_none() && !key.replica_deletion_pending {
             return Err(errors::invalid_state(format!(
                 "{} is not pending deletion.",
                 key.arn()
@@ -429,6 +445,7 @@ pub fn cancel_key_deletion(
         }
         // AWS leaves a key whose deletion was cancelled disabled.
         key.deletion_date = None;
+        key.replica_deletion_pending = false;
         key.pending_window_days = None;
         key.enabled = false;
         Ok(key.clone())

@@ -123,6 +123,7 @@ pub fn ensure(kms: &Kms, ctx: &RequestContext, key_ref: &KeyRef) -> Result<(), A
         materials: vec![material],
         grants: Vec::new(),
         import: None,
+        replica_deletion_pending: false,
         multi_region: None,
     };
     model::transact(kms.kv(), |txn| {

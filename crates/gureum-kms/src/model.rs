@@ -66,6 +66,10 @@ pub struct KeyRecord {
     /// For multi-region keys (`mrk-` ids): where the primary and the replicas live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_region: Option<MultiRegion>,
+    /// A multi-region primary scheduled for deletion while it still has replicas: its waiting
+    /// period (`pending_window_days`) starts when the last replica is deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replica_deletion_pending: bool,
 }
 
 /// What an `EXTERNAL` key knows about importing its material.
@@ -138,6 +142,7 @@ pub enum KeyState {
     Disabled,
     PendingDeletion,
     PendingImport,
+    PendingReplicaDeletion,
 }
 
 impl KeyState {
@@ -147,6 +152,7 @@ impl KeyState {
             KeyState::Disabled => "Disabled",
             KeyState::PendingDeletion => "PendingDeletion",
             KeyState::PendingImport => "PendingImport",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
         }
     }
 }
@@ -159,6 +165,8 @@ impl KeyRecord {
     pub fn state(&self) -> KeyState {
         if self.deletion_date.is_some() {
             KeyState::PendingDeletion
+        } else if self.replica_deletion_pending {
+            KeyState::PendingReplicaDeletion
         } else if self.materials.is_empty() {
             KeyState::PendingImport
         } else if self.enabled {
@@ -187,7 +195,9 @@ impl KeyRecord {
         match self.state() {
             KeyState::Enabled => Ok(()),
             KeyState::Disabled => Err(errors::disabled(&self.arn())),
-            KeyState::PendingDeletion => Err(pending_deletion(&self.arn())),
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+                Err(pending_deletion(&self.arn()))
+            }
             KeyState::PendingImport => Err(errors::invalid_state(format!(
                 "{} is pending import.",
                 self.arn()
@@ -376,7 +386,41 @@ pub fn get_key<R: Reader + ?Sized>(
     now: f64,
 ) -> Result<Option<KeyRecord>, AwsError> {
     let key: Option<KeyRecord> = read(r, KEYS, &key_key(account, region, key_id))?;
+    let key = match key {
+        Some(k) if k.replica_deletion_pending => Some(after_replicas(r, k, now)?),
+        other => other,
+    };
     Ok(key.filter(|k| !k.is_deleted_at(now)))
+}
+
+/// A primary waiting for its replicas' deletion, as of `now`: once every replica is deleted, its
+/// own waiting period runs from the last replica's deletion date.
+fn after_replicas<R: Reader + ?Sized>(
+    r: &mut R,
+    mut key: KeyRecord,
+    now: f64,
+) -> Result<KeyRecord, AwsError> {
+    let replicas = key
+        .multi_region
+        .as_ref()
+        .map(|mr| mr.replica_regions.clone())
+        .unwrap_or_default();
+    let mut last = 0.0_f64;
+    for region in replicas.iter().filter(|region| **region != key.region) {
+        let replica: Option<KeyRecord> =
+            read(r, KEYS, &key_key(&key.account, region, &key.key_id))?;
+        if let Some(replica) = replica {
+            match replica.deletion_date {
+                Some(d) if d.0 <= now => last = last.max(d.0),
+                // A replica still lives (or is only scheduled): the primary keeps waiting.
+                _ => return Ok(key),
+            }
+        }
+    }
+    let days = f64::from(key.pending_window_days.unwrap_or(30));
+    key.replica_deletion_pending = false;
+    key.deletion_date = Some(Timestamp(last.max(key.created.0) + days * 86_400.0));
+    Ok(key)
 }
 
 /// An alias, or `None` when absent or its key is gone.

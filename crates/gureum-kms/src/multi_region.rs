@@ -102,7 +102,9 @@ pub fn replicate_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<V
             )));
         }
         match primary.state() {
-            KeyState::PendingDeletion => return Err(model::pending_deletion(&primary.arn())),
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+                return Err(model::pending_deletion(&primary.arn()));
+            }
             KeyState::Enabled | KeyState::Disabled | KeyState::PendingImport => {}
         }
         if region == mr.primary_region || mr.replica_regions.contains(&region) {
@@ -166,6 +168,7 @@ pub fn replicate_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<V
                 check: import.check.clone(),
                 ..Default::default()
             }),
+            replica_deletion_pending: false,
             multi_region: Some(mr.clone()),
         };
         // A deleted replica of the same id may linger in the table; it is replaced.
@@ -246,6 +249,28 @@ pub fn update_primary_region(
         write_regions(txn, &key.account, &key.key_id, &regions, &updated, now)
     })?;
     Ok(empty())
+}
+
+/// Whether `key` is a multi-region primary with replicas that still exist.
+pub fn has_live_replicas(
+    kms: &Kms,
+    ctx: &RequestContext,
+    key: &KeyRecord,
+) -> Result<bool, AwsError> {
+    let Some(mr) = key
+        .multi_region
+        .as_ref()
+        .filter(|mr| mr.primary_region == key.region)
+    else {
+        return Ok(false);
+    };
+    let r = &mut model::Committed(kms.kv());
+    for region in mr.replica_regions.iter().filter(|r| **r != key.region) {
+        if model::get_key(r, &key.account, region, &key.key_id, now(ctx))?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// After the primary gains material version `version` (a rotation), every replica gets the same
