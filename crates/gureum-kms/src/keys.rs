@@ -123,10 +123,10 @@ pub fn metadata(key: &KeyRecord) -> Value {
     if let (Some(date), Some(fields)) = (key.deletion_date, m.as_object_mut()) {
         fields.insert("DeletionDate".into(), json!(date));
     }
-    if let (Some(days), Some(fields)) = (key.pending_window_days, m.as_object_mut()) {
-        if key.deletion_date.is_some() || key.replica_deletion_pending {
-            fields.insert("PendingDeletionWindowInDays".into(), json!(days));
-        }
+    let pending = key.deletion_date.is_some() || key.replica_deletion_pending;
+    if let (Some(days), Some(fields), true) = (key.pending_window_days, m.as_object_mut(), pending)
+    {
+        fields.insert("PendingDeletionWindowInDays".into(), json!(days));
     }
     m
 }
