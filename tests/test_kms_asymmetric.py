@@ -110,6 +110,18 @@ def test_describe_and_get_public_key(kms, spec, usage, member, algorithms):
         assert isinstance(public.curve, EC_SPECS[spec][1])
 
 
+def test_update_key_description(kms):
+    key_id = new_key(kms, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Description="before")["KeyId"]
+    kms.update_key_description(KeyId=key_id, Description="after")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "after"
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    fails(lambda: kms.update_key_description(KeyId=key_id, Description="x"), "KMSInvalidStateException")
+    fails(
+        lambda: kms.update_key_description(KeyId="alias/nope", Description="x"),
+        "NotFoundException",
+    )
+
+
 def test_incompatible_specs_and_usages(kms):
     for spec, usage in [
         ("ECC_NIST_P256", "ENCRYPT_DECRYPT"),

@@ -1,4 +1,4 @@
-//! Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, ScheduleKeyDeletion and
+//! Key management: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, ScheduleKeyDeletion and
 //! CancelKeyDeletion, tags, rotation (Enable/Disable/GetKeyRotationStatus, RotateKeyOnDemand,
 //! ListKeyRotations).
 
@@ -359,6 +359,27 @@ fn refuse_pending(key: &KeyRecord) -> Result<(), AwsError> {
         return Err(model::pending_deletion(&key.arn()));
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescriptionInput {
+    key_id: String,
+    description: String,
+}
+
+pub fn update_key_description(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: DescriptionInput = input(params)?;
+    update_key(kms, ctx, &i.key_id, |key| {
+        refuse_pending(key)?;
+        key.description = i.description.clone();
+        Ok(())
+    })?;
+    Ok(empty())
 }
 
 pub fn enable_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {

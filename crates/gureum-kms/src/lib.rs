@@ -55,6 +55,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("CreateKey", keys::create_key),
     ("DescribeKey", keys::describe_key),
     ("ListKeys", keys::list_keys),
+    ("UpdateKeyDescription", keys::update_key_description),
     ("EnableKey", keys::enable_key),
     ("DisableKey", keys::disable_key),
     ("ScheduleKeyDeletion", keys::schedule_key_deletion),
