@@ -856,3 +856,32 @@ def test_a_primary_waits_for_its_replicas_to_be_deleted(start_gureum):
     east.schedule_key_deletion(KeyId=other, PendingWindowInDays=7)
     east.cancel_key_deletion(KeyId=other)
     assert east.describe_key(KeyId=other)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def test_dry_runs_answer_dry_run_operation_and_change_nothing(gureum, kms):
+    key_id = new_key(kms, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyId"]
+    fails(
+        lambda: kms.sign(KeyId=key_id, Message=b"m", SigningAlgorithm="ECDSA_SHA_256", DryRun=True),
+        "DryRunOperationException",
+        412,
+    )
+    # A dry run that would fail fails as the real call would.
+    fails(
+        lambda: kms.sign(KeyId=key_id, Message=b"m", SigningAlgorithm="ECDSA_SHA_384", DryRun=True),
+        "InvalidKeyUsageException",
+    )
+    symmetric = new_key(kms)["KeyId"]
+    fails(lambda: kms.encrypt(KeyId=symmetric, Plaintext=b"x", DryRun=True), "DryRunOperationException", 412)
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    grantee = f"arn:aws:iam::{account}:root"
+    fails(
+        lambda: kms.create_grant(KeyId=key_id, GranteePrincipal=grantee, Operations=["Sign"], DryRun=True),
+        "DryRunOperationException",
+        412,
+    )
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    grant_id = kms.create_grant(KeyId=key_id, GranteePrincipal=grantee, Operations=["Sign"])["GrantId"]
+    fails(lambda: kms.revoke_grant(KeyId=key_id, GrantId=grant_id, DryRun=True), "DryRunOperationException", 412)
+    assert [g["GrantId"] for g in kms.list_grants(KeyId=key_id)["Grants"]] == [grant_id]
+    kms.revoke_grant(KeyId=key_id, GrantId=grant_id)
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []

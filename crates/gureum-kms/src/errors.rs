@@ -144,3 +144,12 @@ pub fn corrupt_key() -> AwsError {
         "stored key material is corrupt",
     )
 }
+
+/// `DryRunOperationException` (412): the request would have succeeded, but `DryRun` was set.
+pub fn dry_run() -> AwsError {
+    AwsError::new(
+        "DryRunOperationException",
+        412,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}

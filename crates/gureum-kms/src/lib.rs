@@ -141,7 +141,14 @@ impl Service for Kms {
             match handler(operation) {
                 Some(h) => {
                     grants::check_tokens(&input.params)?;
-                    h(self, ctx, input.params).map(OperationOutput::new)
+                    // A dry run does all the work and answers DryRunOperationException instead
+                    // of the result; the grant operations, which write, stop before writing.
+                    let dry_run = input.params.get("DryRun").and_then(Value::as_bool) == Some(true);
+                    let out = h(self, ctx, input.params)?;
+                    if dry_run {
+                        return Err(errors::dry_run());
+                    }
+                    Ok(OperationOutput::new(out))
                 }
                 None => Err(AwsError::not_implemented("kms", operation)),
             }
