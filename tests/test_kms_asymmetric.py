@@ -885,3 +885,24 @@ def test_dry_runs_answer_dry_run_operation_and_change_nothing(gureum, kms):
     assert [g["GrantId"] for g in kms.list_grants(KeyId=key_id)["Grants"]] == [grant_id]
     kms.revoke_grant(KeyId=key_id, GrantId=grant_id)
     assert kms.list_grants(KeyId=key_id)["Grants"] == []
+
+
+def test_asymmetric_and_imported_keys_survive_a_restart(start_gureum):
+    server = start_gureum().start()
+    kms = server.client("kms")
+    signer = new_key(kms, KeySpec="ECC_NIST_P384", KeyUsage="SIGN_VERIFY")["KeyId"]
+    public = kms.get_public_key(KeyId=signer)["PublicKey"]
+    imported = new_key(kms, Origin="EXTERNAL")["KeyId"]
+    valid_to = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5)
+    import_material(kms, imported, os.urandom(32), ValidTo=valid_to, ExpirationModel="KEY_MATERIAL_EXPIRES")
+    blob = kms.encrypt(KeyId=imported, Plaintext=b"durable")["CiphertextBlob"]
+    server.kill()
+    server.start()
+    kms = server.client("kms")
+    assert kms.get_public_key(KeyId=signer)["PublicKey"] == public
+    sig = kms.sign(KeyId=signer, Message=b"after restart", SigningAlgorithm="ECDSA_SHA_384")["Signature"]
+    local_verify(public, "ECDSA_SHA_384", b"after restart", sig)
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"durable"
+    # The expiry is remembered across the restart too.
+    assert server.admin("/_gureum/clock", {"advance_seconds": 6 * 3600})[0] == 200
+    assert kms.describe_key(KeyId=imported)["KeyMetadata"]["KeyState"] == "PendingImport"
