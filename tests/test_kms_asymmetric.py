@@ -573,6 +573,31 @@ def test_imported_hmac_and_ecc_material_computes_like_local(kms):
     import_material(kms, ecc, pkcs8, spec="RSA_4096")
     sig = kms.sign(KeyId=ecc, Message=b"imported signer", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
     private.public_key().verify(sig, b"imported signer", ec.ECDSA(hashes.SHA256()))
+    # With the private key known, gureum's Verify meets signatures made locally.
+    local = private.sign(b"signed locally", ec.ECDSA(hashes.SHA256()))
+    v = kms.verify(KeyId=ecc, Message=b"signed locally", Signature=local, SigningAlgorithm="ECDSA_SHA_256")
+    assert v["SignatureValid"] is True
+    fails(
+        lambda: kms.verify(KeyId=ecc, Message=b"signed locally!", Signature=local, SigningAlgorithm="ECDSA_SHA_256"),
+        "KMSInvalidSignatureException",
+    )
+
+    # An imported key-agreement key derives what the same private key derives locally.
+    agree = new_key(kms, Origin="EXTERNAL", KeySpec="ECC_NIST_P521", KeyUsage="KEY_AGREEMENT")["KeyId"]
+    mine = ec.generate_private_key(ec.SECP521R1())
+    import_material(
+        kms,
+        agree,
+        mine.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        spec="RSA_4096",
+    )
+    peer = ec.generate_private_key(ec.SECP521R1())
+    peer_der = peer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    out = kms.derive_shared_secret(KeyId=agree, KeyAgreementAlgorithm="ECDH", PublicKey=peer_der)
+    assert out["SharedSecret"] == mine.exchange(ec.ECDH(), peer.public_key())
+    assert out["KeyOrigin"] == "EXTERNAL"
 
 
 @pytest.mark.parametrize("algorithm", ["RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"])
@@ -611,6 +636,15 @@ def test_import_an_rsa_key_with_aes_key_wrap(kms, algorithm):
     sig = kms.sign(KeyId=key_id, Message=b"imported rsa", SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
     # PKCS#1 v1.5 is deterministic: the same key signs the same bytes locally.
     assert sig == private.sign(b"imported rsa", padding.PKCS1v15(), hashes.SHA256())
+    # gureum's Verify meets PSS signatures made locally with the same key.
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+    local = private.sign(b"local pss", pss, hashes.SHA384())
+    v = kms.verify(KeyId=key_id, Message=b"local pss", Signature=local, SigningAlgorithm="RSASSA_PSS_SHA_384")
+    assert v["SignatureValid"] is True
+    fails(
+        lambda: kms.verify(KeyId=key_id, Message=b"local pss", Signature=local, SigningAlgorithm="RSASSA_PSS_SHA_512"),
+        "KMSInvalidSignatureException",
+    )
 
 
 def test_imported_material_expires_on_the_server_clock(start_gureum):
