@@ -408,3 +408,51 @@ pub fn expire(kms: &Kms, clock: &Clock) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwraps_oaep_and_rsa_aes_key_wrap() {
+        let wrapping = asymmetric::generate(Spec::Rsa(2048)).unwrap();
+        let material = [7u8; 32];
+        for algorithm in ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] {
+            let wrapped = asymmetric::encrypt(&wrapping, algorithm, &material).unwrap();
+            assert_eq!(unwrap(&wrapping, algorithm, &wrapped).unwrap(), material);
+        }
+        // RSA_AES_KEY_WRAP: OAEP of an AES-256 key, then AES-KWP of material of any length.
+        let long = vec![9u8; 1217];
+        let aes_key = [3u8; 32];
+        let kwp = <aes_kw::KwpAes256 as aes_kw::KeyInit>::new_from_slice(&aes_key).unwrap();
+        let mut buf = vec![0u8; long.len() + 16];
+        let sealed = kwp.wrap_key(&long, &mut buf).unwrap().to_vec();
+        for (algorithm, oaep) in [
+            ("RSA_AES_KEY_WRAP_SHA_1", "RSAES_OAEP_SHA_1"),
+            ("RSA_AES_KEY_WRAP_SHA_256", "RSAES_OAEP_SHA_256"),
+        ] {
+            let mut wrapped = asymmetric::encrypt(&wrapping, oaep, &aes_key).unwrap();
+            assert_eq!(wrapped.len(), 256);
+            wrapped.extend_from_slice(&sealed);
+            assert_eq!(unwrap(&wrapping, algorithm, &wrapped).unwrap(), long);
+            let last = wrapped.len() - 1;
+            wrapped[last] ^= 1;
+            assert!(unwrap(&wrapping, algorithm, &wrapped).is_none());
+            assert!(unwrap(&wrapping, algorithm, &wrapped[..256]).is_none());
+        }
+    }
+
+    #[test]
+    fn material_must_fit_the_spec() {
+        assert!(material_fits("SYMMETRIC_DEFAULT", &[0; 32]));
+        assert!(!material_fits("SYMMETRIC_DEFAULT", &[0; 16]));
+        assert!(material_fits("HMAC_384", &[0; 48]));
+        assert!(!material_fits("HMAC_384", &[0; 47]));
+        assert!(!material_fits("ECC_NIST_P256", &[0; 32]));
+        let p256 = asymmetric::generate(Spec::Ec(asymmetric::Curve::P256)).unwrap();
+        assert!(material_fits("ECC_NIST_P256", &p256));
+        assert!(!material_fits("ECC_NIST_P384", &p256));
+        assert_eq!(check_value(&[1; 32]), check_value(&[1; 32]));
+        assert_ne!(check_value(&[1; 32]), check_value(&[2; 32]));
+    }
+}
