@@ -162,10 +162,10 @@ fn grant_statements(grant: &GrantRecord) -> Vec<Value> {
                 );
             }
         }
-        if !condition.is_empty() {
-            if let Some(fields) = allow.as_object_mut() {
-                fields.insert("Condition".into(), Value::Object(condition));
-            }
+        if !condition.is_empty()
+            && let Some(fields) = allow.as_object_mut()
+        {
+            fields.insert("Condition".into(), Value::Object(condition));
         }
     }
     let mut out = vec![allow];
@@ -279,16 +279,16 @@ pub fn create_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
     let (grant_id, token) = update_key(kms, ctx, &i.key_id, |key| {
         key.require_usable()?;
         // The same Name with the same grant answers the existing grant, as AWS does.
-        if let Some(name) = &i.name {
-            if let Some(same) = key.grants.iter().find(|g| {
+        if let Some(name) = &i.name
+            && let Some(same) = key.grants.iter().find(|g| {
                 g.name.as_deref() == Some(name)
                     && g.grantee == i.grantee_principal
                     && g.retiring == i.retiring_principal
                     && g.operations == operations
                     && g.constraints == constraints
-            }) {
-                return Ok((same.grant_id.clone(), same.token.clone()));
-            }
+            })
+        {
+            return Ok((same.grant_id.clone(), same.token.clone()));
         }
         if key.grants.len() >= GRANTS_PER_KEY {
             return Err(AwsError::new(
