@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 
@@ -88,6 +88,7 @@ def local_verify(public_der, algorithm, message, signature, prehashed=False):
         ("ECC_NIST_P521", "SIGN_VERIFY", "SigningAlgorithms", ["ECDSA_SHA_512"]),
         ("ECC_SECG_P256K1", "SIGN_VERIFY", "SigningAlgorithms", ["ECDSA_SHA_256"]),
         ("ECC_NIST_P384", "KEY_AGREEMENT", "KeyAgreementAlgorithms", ["ECDH"]),
+        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY", "SigningAlgorithms", ["ED25519_PH_SHA_512", "ED25519_SHA_512"]),
     ],
 )
 def test_describe_and_get_public_key(kms, spec, usage, member, algorithms):
@@ -105,6 +106,8 @@ def test_describe_and_get_public_key(kms, spec, usage, member, algorithms):
     public = serialization.load_der_public_key(out["PublicKey"])
     if spec.startswith("RSA"):
         assert isinstance(public, rsa.RSAPublicKey) and public.key_size == int(spec[4:])
+    elif spec == "ECC_NIST_EDWARDS25519":
+        assert isinstance(public, ed25519.Ed25519PublicKey)
     else:
         assert isinstance(public, ec.EllipticCurvePublicKey)
         assert isinstance(public.curve, EC_SPECS[spec][1])
@@ -237,6 +240,62 @@ def test_rsa_signing_algorithms_verify_locally(kms):
     )
 
 
+def test_ed25519_signs_messages_and_digests(kms):
+    key_id = new_key(kms, KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyId"]
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    message = b"pure EdDSA over the whole message"
+    sig = kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ED25519_SHA_512")["Signature"]
+    assert len(sig) == 64
+    public.verify(sig, message)
+    # Ed25519 is deterministic: the same message signs the same.
+    assert kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ED25519_SHA_512")["Signature"] == sig
+    assert kms.verify(KeyId=key_id, Message=message, Signature=sig, SigningAlgorithm="ED25519_SHA_512")[
+        "SignatureValid"
+    ]
+    fails(
+        lambda: kms.verify(KeyId=key_id, Message=message + b".", Signature=sig, SigningAlgorithm="ED25519_SHA_512"),
+        "KMSInvalidSignatureException",
+    )
+    digest = hashlib.sha512(message).digest()
+    ph = kms.sign(KeyId=key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm="ED25519_PH_SHA_512")
+    assert len(ph["Signature"]) == 64 and ph["Signature"] != sig
+    assert kms.verify(
+        KeyId=key_id, Message=digest, MessageType="DIGEST", Signature=ph["Signature"], SigningAlgorithm="ED25519_PH_SHA_512"
+    )["SignatureValid"]
+    fails(
+        lambda: kms.verify(
+            KeyId=key_id, Message=digest, MessageType="DIGEST", Signature=sig, SigningAlgorithm="ED25519_PH_SHA_512"
+        ),
+        "KMSInvalidSignatureException",
+    )
+    # Each algorithm takes one message type only, and a digest is 64 bytes.
+    fails(
+        lambda: kms.sign(KeyId=key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm="ED25519_SHA_512"),
+        "ValidationException",
+    )
+    fails(lambda: kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ED25519_PH_SHA_512"), "ValidationException")
+    fails(
+        lambda: kms.sign(KeyId=key_id, Message=digest[:32], MessageType="DIGEST", SigningAlgorithm="ED25519_PH_SHA_512"),
+        "ValidationException",
+    )
+    fails(lambda: kms.sign(KeyId=key_id, Message=message, SigningAlgorithm="ECDSA_SHA_256"), "InvalidKeyUsageException")
+    fails(lambda: kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="KEY_AGREEMENT"), "ValidationException")
+
+    # Imported Ed25519 material verifies signatures made locally.
+    imported = new_key(kms, Origin="EXTERNAL", KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyId"]
+    mine = ed25519.Ed25519PrivateKey.generate()
+    import_material(
+        kms,
+        imported,
+        mine.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+    local = mine.sign(b"made here")
+    assert kms.verify(KeyId=imported, Message=b"made here", Signature=local, SigningAlgorithm="ED25519_SHA_512")[
+        "SignatureValid"
+    ]
+    assert kms.sign(KeyId=imported, Message=b"made here", SigningAlgorithm="ED25519_SHA_512")["Signature"] == local
+
+
 @pytest.mark.parametrize("spec", ["RSA_3072", "RSA_4096"])
 def test_larger_rsa_keys_sign(kms, spec):
     key_id = new_key(kms, KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyId"]
@@ -334,7 +393,9 @@ def test_rsa_oaep_decrypts_local_ciphertexts(kms):
 # --- data key pairs ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", ["RSA_2048", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1"])
+@pytest.mark.parametrize(
+    "spec", ["RSA_2048", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519"]
+)
 def test_generate_data_key_pair(kms, spec):
     key_id = new_key(kms)["KeyId"]
     context = {"purpose": "pair"}

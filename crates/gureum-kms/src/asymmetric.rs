@@ -1,10 +1,12 @@
 //! Asymmetric key material: what each key spec can do, key generation, and the operations on a
 //! private key held as PKCS#8 DER (RSA from the `rsa` crate; NIST P-256/384/521 and secp256k1
-//! from `p256`/`p384`/`p521`/`k256`). Pure: no storage, no clock.
+//! from `p256`/`p384`/`p521`/`k256`; Ed25519 from `ed25519-dalek`). Pure: no storage, no clock.
 //!
 //! KMS's choices kept here: RSA-PSS uses a salt as long as the digest, with MGF1 over the same
 //! digest; ECDSA signatures are DER `Ecdsa-Sig-Value`; OAEP uses one digest for both the label
-//! hash and MGF1 with an empty label; ECDH answers the raw shared x-coordinate (Z).
+//! hash and MGF1 with an empty label; ECDH answers the raw shared x-coordinate (Z); Ed25519 signs
+//! the whole message (`ED25519_SHA_512`, PureEdDSA) or a SHA-512 digest (`ED25519_PH_SHA_512`,
+//! Ed25519ph of RFC 8032 with an empty context).
 
 use std::convert::Infallible;
 
@@ -52,6 +54,7 @@ pub enum Curve {
 pub enum Spec {
     Rsa(usize),
     Ec(Curve),
+    Ed25519,
 }
 
 impl Spec {
@@ -64,6 +67,7 @@ impl Spec {
             "ECC_NIST_P384" => Spec::Ec(Curve::P384),
             "ECC_NIST_P521" => Spec::Ec(Curve::P521),
             "ECC_SECG_P256K1" => Spec::Ec(Curve::Secp256k1),
+            "ECC_NIST_EDWARDS25519" => Spec::Ed25519,
             _ => return None,
         })
     }
@@ -72,7 +76,7 @@ impl Spec {
     pub fn usages(self) -> &'static [&'static str] {
         match self {
             Spec::Rsa(_) => &["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-            Spec::Ec(Curve::Secp256k1) => &["SIGN_VERIFY"],
+            Spec::Ec(Curve::Secp256k1) | Spec::Ed25519 => &["SIGN_VERIFY"],
             Spec::Ec(_) => &["SIGN_VERIFY", "KEY_AGREEMENT"],
         }
     }
@@ -91,6 +95,7 @@ impl Spec {
             Spec::Ec(Curve::P256 | Curve::Secp256k1) => &["ECDSA_SHA_256"],
             Spec::Ec(Curve::P384) => &["ECDSA_SHA_384"],
             Spec::Ec(Curve::P521) => &["ECDSA_SHA_512"],
+            Spec::Ed25519 => &[ED25519_PH, ED25519],
         }
     }
 
@@ -98,7 +103,7 @@ impl Spec {
     pub fn encryption_algorithms(self) -> &'static [&'static str] {
         match self {
             Spec::Rsa(_) => &["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"],
-            Spec::Ec(_) => &[],
+            Spec::Ec(_) | Spec::Ed25519 => &[],
         }
     }
 
@@ -113,6 +118,41 @@ impl Spec {
         };
         Some(bits / 8 - 2 * h - 2)
     }
+}
+
+/// PureEdDSA over the whole message (MessageType RAW only).
+pub const ED25519: &str = "ED25519_SHA_512";
+/// Ed25519ph over a SHA-512 digest (MessageType DIGEST only).
+pub const ED25519_PH: &str = "ED25519_PH_SHA_512";
+
+/// A SHA-512 digest computed elsewhere, handed to `ed25519-dalek`'s Ed25519ph as the digest
+/// state it expects: it "finalizes" to the bytes it was given.
+#[derive(Clone, Default)]
+struct GivenSha512 {
+    bytes: Vec<u8>,
+}
+
+impl sha2::digest::HashMarker for GivenSha512 {}
+
+impl sha2::digest::OutputSizeUser for GivenSha512 {
+    type OutputSize = sha2::digest::consts::U64;
+}
+
+impl sha2::digest::Update for GivenSha512 {
+    fn update(&mut self, data: &[u8]) {
+        self.bytes.extend_from_slice(data);
+    }
+}
+
+impl sha2::digest::FixedOutput for GivenSha512 {
+    fn finalize_into(self, out: &mut sha2::digest::Output<Self>) {
+        let n = self.bytes.len().min(out.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+    }
+}
+
+fn ed25519_key(pkcs8: &[u8]) -> Result<ed25519_dalek::SigningKey, AsymError> {
+    ed25519_dalek::SigningKey::from_pkcs8_der(pkcs8).map_err(|_| AsymError::BadKey)
 }
 
 /// Why an asymmetric operation failed.
@@ -187,6 +227,18 @@ pub fn generate(spec: Spec) -> Result<Vec<u8>, AsymError> {
             let der = key.to_pkcs8_der().map_err(|_| AsymError::BadKey)?;
             Ok(der.as_bytes().to_vec())
         }
+        Spec::Ed25519 => {
+            let mut seed = [0u8; 32];
+            gureum_core::ids::random_bytes(&mut seed);
+            // RFC 8410's PKCS#8 v1 (no public key), the form every PKCS#8 reader takes.
+            let der = ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: seed,
+                public_key: None,
+            }
+            .to_pkcs8_der()
+            .map_err(|_| AsymError::BadKey)?;
+            Ok(der.as_bytes().to_vec())
+        }
         Spec::Ec(curve) => ec!(curve, |c| {
             let key = <c::SecretKey as rsa::Generate>::try_generate_from_rng(&mut SystemRng)
                 .map_err(|_| AsymError::BadKey)?;
@@ -206,6 +258,13 @@ pub fn public_key(spec: Spec, pkcs8: &[u8]) -> Result<Vec<u8>, AsymError> {
         Spec::Rsa(_) => {
             let der = rsa_key(pkcs8)?
                 .to_public_key()
+                .to_public_key_der()
+                .map_err(|_| AsymError::BadKey)?;
+            Ok(der.as_bytes().to_vec())
+        }
+        Spec::Ed25519 => {
+            let der = ed25519_key(pkcs8)?
+                .verifying_key()
                 .to_public_key_der()
                 .map_err(|_| AsymError::BadKey)?;
             Ok(der.as_bytes().to_vec())
@@ -235,6 +294,7 @@ pub fn matches_spec(spec: Spec, pkcs8: &[u8]) -> bool {
             k.size() * 8 == bits
         }),
         Spec::Ec(curve) => ec!(curve, |c| c::SecretKey::from_pkcs8_der(pkcs8).is_ok()),
+        Spec::Ed25519 => ed25519_key(pkcs8).is_ok(),
     }
 }
 
@@ -257,14 +317,15 @@ macro_rules! with_sha {
     };
 }
 
-/// Signs `digest` (already hashed with `algorithm`'s digest) with the private key.
+/// Signs `digest` (already hashed with `algorithm`'s digest) with the private key. For
+/// `ED25519_SHA_512` it is the whole message instead.
 pub fn sign(
     spec: Spec,
     pkcs8: &[u8],
     algorithm: &str,
     digest: &[u8],
 ) -> Result<Vec<u8>, AsymError> {
-    if digest_len(algorithm) != Some(digest.len()) {
+    if spec != Spec::Ed25519 && digest_len(algorithm) != Some(digest.len()) {
         return Err(AsymError::BadDigest);
     }
     match spec {
@@ -286,10 +347,49 @@ pub fn sign(
                 .map_err(|_| AsymError::BadKey)?;
             Ok(sig.to_der().as_bytes().to_vec())
         }),
+        Spec::Ed25519 => ed25519_sign(pkcs8, algorithm, digest),
     }
 }
 
-/// Verifies `signature` over `digest` with the public half of the private key.
+/// Ed25519 signing: PureEdDSA over `message`, or Ed25519ph over a 64-byte SHA-512 digest.
+fn ed25519_sign(pkcs8: &[u8], algorithm: &str, message: &[u8]) -> Result<Vec<u8>, AsymError> {
+    use ed25519_dalek::Signer;
+    let key = ed25519_key(pkcs8)?;
+    let signature = if algorithm == ED25519 {
+        key.sign(message)
+    } else {
+        if message.len() != 64 {
+            return Err(AsymError::BadDigest);
+        }
+        key.sign_prehashed(given_sha512(message), None)
+            .map_err(|_| AsymError::BadKey)?
+    };
+    Ok(signature.to_bytes().to_vec())
+}
+
+/// Ed25519 verification, strict (no small-order keys or malleable signatures).
+fn ed25519_verify(
+    pkcs8: &[u8],
+    algorithm: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), AsymError> {
+    let key = ed25519_key(pkcs8)?.verifying_key();
+    let signature =
+        ed25519_dalek::Signature::from_slice(signature).map_err(|_| AsymError::InvalidSignature)?;
+    let out = if algorithm == ED25519 {
+        key.verify_strict(message, &signature)
+    } else {
+        if message.len() != 64 {
+            return Err(AsymError::BadDigest);
+        }
+        key.verify_prehashed_strict(given_sha512(message), None, &signature)
+    };
+    out.map_err(|_| AsymError::InvalidSignature)
+}
+
+/// Verifies `signature` over `digest` (the whole message for `ED25519_SHA_512`) with the public
+/// half of the private key.
 pub fn verify(
     spec: Spec,
     pkcs8: &[u8],
@@ -297,7 +397,7 @@ pub fn verify(
     digest: &[u8],
     signature: &[u8],
 ) -> Result<(), AsymError> {
-    if digest_len(algorithm) != Some(digest.len()) {
+    if spec != Spec::Ed25519 && digest_len(algorithm) != Some(digest.len()) {
         return Err(AsymError::BadDigest);
     }
     match spec {
@@ -324,6 +424,13 @@ pub fn verify(
                 .verify_prehash(digest, &sig)
                 .map_err(|_| AsymError::InvalidSignature)
         }),
+        Spec::Ed25519 => ed25519_verify(pkcs8, algorithm, digest, signature),
+    }
+}
+
+fn given_sha512(digest: &[u8]) -> GivenSha512 {
+    GivenSha512 {
+        bytes: digest.to_vec(),
     }
 }
 
@@ -394,6 +501,59 @@ mod tests {
             let ba = derive_shared_secret(curve, &peer, &public_key(spec, &key).unwrap()).unwrap();
             assert_eq!(ab, ba, "{name}");
         }
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 8032 section 7.1 TEST 1 (Ed25519) and section 7.3 TEST abc (Ed25519ph).
+    #[test]
+    fn ed25519_rfc8032_vectors() {
+        let pure = ed25519_dalek::SigningKey::from_bytes(
+            &hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .try_into()
+                .unwrap(),
+        );
+        let pkcs8 = pure.to_pkcs8_der().unwrap().as_bytes().to_vec();
+        let want = hex(
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        );
+        assert_eq!(sign(Spec::Ed25519, &pkcs8, ED25519, b"").unwrap(), want);
+        assert_eq!(verify(Spec::Ed25519, &pkcs8, ED25519, b"", &want), Ok(()));
+        assert_eq!(
+            verify(Spec::Ed25519, &pkcs8, ED25519, b"x", &want),
+            Err(AsymError::InvalidSignature)
+        );
+
+        let ph = ed25519_dalek::SigningKey::from_bytes(
+            &hex("833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42")
+                .try_into()
+                .unwrap(),
+        );
+        let pkcs8 = ph.to_pkcs8_der().unwrap().as_bytes().to_vec();
+        let want = hex(
+            "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae4131f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406",
+        );
+        let digest = sha2::Sha512::digest(b"abc").to_vec();
+        assert_eq!(
+            sign(Spec::Ed25519, &pkcs8, ED25519_PH, &digest).unwrap(),
+            want
+        );
+        assert_eq!(
+            verify(Spec::Ed25519, &pkcs8, ED25519_PH, &digest, &want),
+            Ok(())
+        );
+        assert_eq!(
+            sign(Spec::Ed25519, &pkcs8, ED25519_PH, &digest[1..]),
+            Err(AsymError::BadDigest)
+        );
+        let fresh = generate(Spec::Ed25519).unwrap();
+        assert!(matches_spec(Spec::Ed25519, &fresh));
+        assert_eq!(public_key(Spec::Ed25519, &fresh).unwrap().len(), 44);
     }
 
     #[test]

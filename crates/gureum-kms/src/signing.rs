@@ -107,13 +107,34 @@ pub fn get_public_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<
 }
 
 /// The digest a Sign or Verify request signs: the message hashed with the algorithm's digest
-/// (`RAW`), or the message itself (`DIGEST`), whose length must be the digest's.
+/// (`RAW`), or the message itself (`DIGEST`), whose length must be the digest's. Ed25519 takes
+/// the message itself: whole for ED25519_SHA_512 (RAW only), a SHA-512 digest for
+/// ED25519_PH_SHA_512 (DIGEST only).
 fn digest_of(
     algorithm: &str,
     message: &[u8],
     message_type: Option<&str>,
 ) -> Result<Vec<u8>, AwsError> {
-    match message_type.unwrap_or("RAW") {
+    let message_type = message_type.unwrap_or("RAW");
+    let ed25519 = match algorithm {
+        asymmetric::ED25519 => Some("RAW"),
+        asymmetric::ED25519_PH => Some("DIGEST"),
+        _ => None,
+    };
+    if let Some(required) = ed25519 {
+        if message_type != required {
+            return Err(errors::validation(format!(
+                "The signing algorithm {algorithm} requires MessageType {required}."
+            )));
+        }
+        if required == "DIGEST" && message.len() != 64 {
+            return Err(errors::validation(format!(
+                "Digest is invalid length for algorithm {algorithm}."
+            )));
+        }
+        return Ok(message.to_vec());
+    }
+    match message_type {
         "RAW" => asymmetric::digest(algorithm, message)
             .ok_or_else(|| errors::validation(format!("Unknown algorithm {algorithm}"))),
         "DIGEST" => {
