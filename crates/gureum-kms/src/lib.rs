@@ -1,12 +1,16 @@
-//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys, aliases, tags,
-//! scheduled deletion on the server clock, and key policies evaluated by IAM's authorizer.
+//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys,
+//! asymmetric keys (RSA, NIST curves, secp256k1, Ed25519), imported key material, multi-region
+//! keys, aliases, tags, scheduled deletion on the server clock, and key policies evaluated by
+//! IAM's authorizer.
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
-//! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the cryptographic
-//! operations over the blob format of `ciphertext.rs`, `mac.rs` GenerateMac/VerifyMac, `policy.rs` key policies (validated as
-//! IAM resource policies, with the lockout safety check), `grants.rs` grants and grant tokens,
-//! `managed.rs` AWS managed keys (`alias/aws/<service>`, created on first use), and `authz.rs`
-//! what each request needs permission for.
+//! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the encryption operations
+//! (over the blob format of `ciphertext.rs` for symmetric keys, RSAES-OAEP for RSA keys),
+//! `signing.rs` GetPublicKey/Sign/Verify/DeriveSharedSecret over `asymmetric.rs`, `import.rs`
+//! imported key material, `multi_region.rs` replicas, `mac.rs` GenerateMac/VerifyMac,
+//! `policy.rs` key policies (validated as IAM resource policies, with the lockout safety check),
+//! `grants.rs` grants and grant tokens, `managed.rs` AWS managed keys (`alias/aws/<service>`,
+//! created on first use), and `authz.rs` what each request needs permission for.
 
 mod aliases;
 pub mod asymmetric;
