@@ -6,7 +6,9 @@
 //! destination. The encryption context travels as `kms:EncryptionContext:<key>` condition keys
 //! (and its keys as `kms:EncryptionContextKeys`). The policy attached is the key policy with the
 //! key's grants written in as extra statements (`grants::policy_with_grants`); RetireGrant is
-//! authorized on the key its grant token names.
+//! authorized on the key its grant token names. ReplicateKey also needs `kms:CreateKey` (and
+//! `kms:TagResource` with tags); UpdatePrimaryRegion needs its action on the primary and on the
+//! replica that becomes primary.
 
 use std::sync::Arc;
 
@@ -119,6 +121,29 @@ pub fn targets(
                 alias_target(ctx, &action, name),
                 key_target(kms, ctx, &action, name),
             ]
+        }
+        // Replicating creates a key in the replica region as well.
+        "ReplicateKey" => {
+            let mut out = vec![key_target(kms, ctx, &action, s("KeyId").unwrap_or(""))];
+            out.push(AuthzTarget::new("kms:CreateKey", "*"));
+            if params.get("Tags").is_some_and(|t| !t.is_null()) {
+                out.push(AuthzTarget::new("kms:TagResource", "*"));
+            }
+            out
+        }
+        // Moving the primary needs permission on the primary and on the replica that takes over.
+        "UpdatePrimaryRegion" => {
+            let id = s("KeyId").unwrap_or("");
+            let mut out = vec![key_target(kms, ctx, &action, id)];
+            let replica = KeyRef::parse(ctx, id, true)
+                .ok()
+                .and_then(|r| model::resolve(&mut Committed(kms.kv()), &r, now(ctx)).ok())
+                .zip(s("PrimaryRegion"));
+            if let Some((key, region)) = replica {
+                let arn = model::key_arn(region, &key.account, &key.key_id);
+                out.push(key_target(kms, ctx, &action, &arn));
+            }
+            out
         }
         "RetireGrant" => match crate::grants::retire_target(ctx, params) {
             Some((key, _)) => vec![key_target(kms, ctx, &action, &key)],

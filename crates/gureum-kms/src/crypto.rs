@@ -1,13 +1,15 @@
-//! The cryptographic operations on symmetric keys: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-//! GenerateDataKeyWithoutPlaintext and GenerateRandom. Ciphertexts are the blobs of
-//! [`crate::ciphertext`], encrypted under the key's newest material and decrypted with the
-//! material version their header names.
+//! The encryption operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext),
+//! GenerateDataKeyPair(WithoutPlaintext) and GenerateRandom. Symmetric ciphertexts are the
+//! blobs of [`crate::ciphertext`], encrypted under the key's newest material and decrypted with
+//! the material version their header names. RSA keys encrypt with RSAES-OAEP and their
+//! ciphertext is the raw OAEP output, so decrypting one needs the key id and the algorithm.
 
 use gureum_core::wire::Blob;
 use gureum_core::{AwsError, RequestContext};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::asymmetric::{self, Spec};
 use crate::ciphertext::{self, CiphertextError, EncryptionContext};
 use crate::model::{self, Committed, KeyRecord, KeyRef};
 use crate::{Kms, errors, input, now, unseal_material};
@@ -50,6 +52,19 @@ fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, Aw
     Ok(key)
 }
 
+/// A symmetric encryption key, usable now: data keys and data key pairs are encrypted under one.
+fn symmetric_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, AwsError> {
+    let key = usable_key(kms, ctx, id)?;
+    if key.key_spec != SYMMETRIC_DEFAULT {
+        return Err(errors::invalid_key_usage(format!(
+            "{} key spec {} is not valid for this operation: it needs a symmetric encryption key.",
+            key.arn(),
+            key.key_spec
+        )));
+    }
+    Ok(key)
+}
+
 /// `InvalidKeyUsageException` for a key (an HMAC key, say) that does not encrypt.
 fn wrong_usage(key: &KeyRecord) -> AwsError {
     errors::invalid_key_usage(format!(
@@ -83,15 +98,24 @@ fn decrypt_blob(
     key_id: Option<&str>,
     context: &EncryptionContext,
 ) -> Result<(KeyRecord, Vec<u8>), AwsError> {
-    let (header, _) = ciphertext::parse_header(blob).map_err(cipher_error)?;
     let now = now(ctx);
     let r = &mut Committed(kms.kv());
-    let (account, region) = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
+    let named = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
         Some(named) => {
             let named = model::resolve(r, &named, now)?;
             if named.key_usage != "ENCRYPT_DECRYPT" {
                 return Err(wrong_usage(&named));
             }
+            if named.key_spec != SYMMETRIC_DEFAULT {
+                return Err(crate::signing::incompatible(SYMMETRIC_DEFAULT, &named));
+            }
+            Some(named)
+        }
+        None => None,
+    };
+    let (header, _) = ciphertext::parse_header(blob).map_err(cipher_error)?;
+    let (account, region) = match named {
+        Some(named) => {
             if named.key_id != header.key_id {
                 return Err(errors::incorrect_key());
             }
@@ -108,6 +132,90 @@ fn decrypt_blob(
     let clear = unseal_material(kms, &key, header.material_version)?;
     let plaintext = ciphertext::open(&clear, blob, context).map_err(cipher_error)?;
     Ok((key, plaintext))
+}
+
+/// Encrypts `plaintext` under `key` with `algorithm` (`None` is SYMMETRIC_DEFAULT): the
+/// ciphertext and the algorithm used.
+fn encrypt_any(
+    kms: &Kms,
+    key: &KeyRecord,
+    algorithm: Option<&str>,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+) -> Result<(Vec<u8>, String), AwsError> {
+    let Some(spec) = Spec::parse(&key.key_spec) else {
+        check_algorithm(algorithm)?;
+        let blob = encrypt_with(kms, key, plaintext, context)?;
+        return Ok((blob, SYMMETRIC_DEFAULT.to_string()));
+    };
+    let algorithm = asymmetric_algorithm(key, spec, algorithm, context)?;
+    let max = spec.max_plaintext(algorithm).unwrap_or(0);
+    if plaintext.len() > max {
+        return Err(errors::validation(format!(
+            "Plaintext of {} bytes is too long for {} with {algorithm}: at most {max} bytes.",
+            plaintext.len(),
+            key.key_spec
+        )));
+    }
+    let (_, pkcs8) = crate::signing::material_of(kms, key)?;
+    let blob =
+        asymmetric::encrypt(&pkcs8, algorithm, plaintext).map_err(|_| errors::corrupt_key())?;
+    Ok((blob, algorithm.to_string()))
+}
+
+/// The RSAES algorithm a request names for an asymmetric key, checked against the key.
+fn asymmetric_algorithm<'a>(
+    key: &KeyRecord,
+    spec: Spec,
+    algorithm: Option<&'a str>,
+    context: &EncryptionContext,
+) -> Result<&'a str, AwsError> {
+    let algorithm = algorithm.unwrap_or(SYMMETRIC_DEFAULT);
+    if !spec.encryption_algorithms().contains(&algorithm) {
+        return Err(crate::signing::incompatible(algorithm, key));
+    }
+    if !context.is_empty() {
+        return Err(errors::validation(
+            "EncryptionContext is not supported with asymmetric KMS keys.",
+        ));
+    }
+    Ok(algorithm)
+}
+
+/// Decrypts `blob`: a symmetric blob (its header names the key) or, for an RSAES algorithm, the
+/// raw OAEP ciphertext of the RSA key `key_id` names. The key, the plaintext and the algorithm.
+fn decrypt_any(
+    kms: &Kms,
+    ctx: &RequestContext,
+    blob: &[u8],
+    key_id: Option<&str>,
+    algorithm: Option<&str>,
+    context: &EncryptionContext,
+) -> Result<(KeyRecord, Vec<u8>, String), AwsError> {
+    let Some(algorithm) = algorithm.filter(|a| *a != SYMMETRIC_DEFAULT) else {
+        let (key, plaintext) = decrypt_blob(kms, ctx, blob, key_id, context)?;
+        return Ok((key, plaintext, SYMMETRIC_DEFAULT.to_string()));
+    };
+    let id = key_id.ok_or_else(|| {
+        errors::validation(format!(
+            "KeyId is required to decrypt with {algorithm}: asymmetric ciphertexts do not name their key."
+        ))
+    })?;
+    let key = crate::signing::usable(kms, ctx, id)?;
+    if key.key_usage != "ENCRYPT_DECRYPT" {
+        return Err(wrong_usage(&key));
+    }
+    let Some(spec) = Spec::parse(&key.key_spec) else {
+        return Err(errors::invalid_key_usage(format!(
+            "The requested algorithm {algorithm} is not compatible with a {} key.",
+            key.key_spec
+        )));
+    };
+    let algorithm = asymmetric_algorithm(&key, spec, Some(algorithm), context)?;
+    let (_, pkcs8) = crate::signing::material_of(kms, &key)?;
+    let plaintext =
+        asymmetric::decrypt(&pkcs8, algorithm, blob).map_err(|_| errors::invalid_ciphertext())?;
+    Ok((key, plaintext, algorithm.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -127,13 +235,18 @@ pub fn encrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, 
             "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to {MAX_PLAINTEXT}"
         )));
     }
-    check_algorithm(i.encryption_algorithm.as_deref())?;
     let key = usable_key(kms, ctx, &i.key_id)?;
-    let blob = encrypt_with(kms, &key, &i.plaintext.0, &i.encryption_context)?;
+    let (blob, algorithm) = encrypt_any(
+        kms,
+        &key,
+        i.encryption_algorithm.as_deref(),
+        &i.plaintext.0,
+        &i.encryption_context,
+    )?;
     Ok(json!({
         "CiphertextBlob": Blob(blob),
         "KeyId": key.arn(),
-        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+        "EncryptionAlgorithm": algorithm,
     }))
 }
 
@@ -149,18 +262,18 @@ struct DecryptInput {
 
 pub fn decrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: DecryptInput = input(params)?;
-    check_algorithm(i.encryption_algorithm.as_deref())?;
-    let (key, plaintext) = decrypt_blob(
+    let (key, plaintext, algorithm) = decrypt_any(
         kms,
         ctx,
         &i.ciphertext_blob.0,
         i.key_id.as_deref(),
+        i.encryption_algorithm.as_deref(),
         &i.encryption_context,
     )?;
     Ok(json!({
         "KeyId": key.arn(),
         "Plaintext": Blob(plaintext),
-        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
+        "EncryptionAlgorithm": algorithm,
     }))
 }
 
@@ -180,19 +293,19 @@ struct ReEncryptInput {
 
 pub fn re_encrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: ReEncryptInput = input(params)?;
-    check_algorithm(i.source_encryption_algorithm.as_deref())?;
-    check_algorithm(i.destination_encryption_algorithm.as_deref())?;
-    let (source, plaintext) = decrypt_blob(
+    let (source, plaintext, source_algorithm) = decrypt_any(
         kms,
         ctx,
         &i.ciphertext_blob.0,
         i.source_key_id.as_deref(),
+        i.source_encryption_algorithm.as_deref(),
         &i.source_encryption_context,
     )?;
     let destination = usable_key(kms, ctx, &i.destination_key_id)?;
-    let blob = encrypt_with(
+    let (blob, destination_algorithm) = encrypt_any(
         kms,
         &destination,
+        i.destination_encryption_algorithm.as_deref(),
         &plaintext,
         &i.destination_encryption_context,
     )?;
@@ -200,8 +313,8 @@ pub fn re_encrypt(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         "CiphertextBlob": Blob(blob),
         "SourceKeyId": source.arn(),
         "KeyId": destination.arn(),
-        "SourceEncryptionAlgorithm": SYMMETRIC_DEFAULT,
-        "DestinationEncryptionAlgorithm": SYMMETRIC_DEFAULT,
+        "SourceEncryptionAlgorithm": source_algorithm,
+        "DestinationEncryptionAlgorithm": destination_algorithm,
     }))
 }
 
@@ -242,7 +355,7 @@ fn data_key(
             "1 validation error detected: Value '{len}' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
         )));
     }
-    let key = usable_key(kms, ctx, &i.key_id)?;
+    let key = symmetric_key(kms, ctx, &i.key_id)?;
     let mut plaintext = vec![0u8; len];
     gureum_core::ids::random_bytes(&mut plaintext);
     let blob = encrypt_with(kms, &key, &plaintext, &i.encryption_context)?;
@@ -269,6 +382,84 @@ pub fn generate_data_key_without_plaintext(
 ) -> Result<Value, AwsError> {
     let (key, _, blob) = data_key(kms, ctx, params)?;
     Ok(json!({"CiphertextBlob": Blob(blob), "KeyId": key.arn()}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DataKeyPairInput {
+    key_id: String,
+    key_pair_spec: String,
+    #[serde(default)]
+    encryption_context: EncryptionContext,
+    recipient: Option<Value>,
+}
+
+/// A fresh data key pair.
+struct DataKeyPair {
+    /// The symmetric key that encrypted the private key.
+    key: KeyRecord,
+    spec: String,
+    /// The private key, PKCS#8 DER.
+    private: Vec<u8>,
+    /// The private key's ciphertext under `key`.
+    blob: Vec<u8>,
+    /// The public key, DER SubjectPublicKeyInfo.
+    public: Vec<u8>,
+}
+
+fn data_key_pair(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<DataKeyPair, AwsError> {
+    let i: DataKeyPairInput = input(params)?;
+    if i.recipient.is_some() {
+        return Err(errors::unsupported(
+            "gureum has no Nitro Enclaves: Recipient is not supported.",
+        ));
+    }
+    let spec = Spec::parse(&i.key_pair_spec).ok_or_else(|| {
+        errors::unsupported(format!(
+            "KeyPairSpec {} is not supported by gureum.",
+            i.key_pair_spec
+        ))
+    })?;
+    let key = symmetric_key(kms, ctx, &i.key_id)?;
+    let private = asymmetric::generate(spec).map_err(|_| errors::corrupt_key())?;
+    let public = asymmetric::public_key(spec, &private).map_err(|_| errors::corrupt_key())?;
+    let blob = encrypt_with(kms, &key, &private, &i.encryption_context)?;
+    Ok(DataKeyPair {
+        key,
+        spec: i.key_pair_spec,
+        private,
+        blob,
+        public,
+    })
+}
+
+pub fn generate_data_key_pair(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let pair = data_key_pair(kms, ctx, params)?;
+    Ok(json!({
+        "PrivateKeyCiphertextBlob": Blob(pair.blob),
+        "PrivateKeyPlaintext": Blob(pair.private),
+        "PublicKey": Blob(pair.public),
+        "KeyId": pair.key.arn(),
+        "KeyPairSpec": pair.spec,
+    }))
+}
+
+pub fn generate_data_key_pair_without_plaintext(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let pair = data_key_pair(kms, ctx, params)?;
+    Ok(json!({
+        "PrivateKeyCiphertextBlob": Blob(pair.blob),
+        "PublicKey": Blob(pair.public),
+        "KeyId": pair.key.arn(),
+        "KeyPairSpec": pair.spec,
+    }))
 }
 
 #[derive(Deserialize)]

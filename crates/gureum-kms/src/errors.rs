@@ -102,3 +102,54 @@ pub fn store(e: StoreError) -> AwsError {
         format!("KMS storage failed: {e}"),
     )
 }
+
+/// `KMSInvalidSignatureException`: Verify was given a signature the key and message do not
+/// produce (the message is the exception's description in botocore's model).
+pub fn invalid_signature() -> AwsError {
+    client(
+        "KMSInvalidSignatureException",
+        "The request was rejected because the signature verification failed. Signature verification fails when it cannot confirm that signature was produced by signing the provided message with the provided KMS key and signing algorithm.",
+    )
+}
+
+/// `InvalidImportTokenException`: the import token is not the key's current one.
+pub fn invalid_import_token() -> AwsError {
+    client(
+        "InvalidImportTokenException",
+        "The import token is invalid or is associated with a different KMS key.",
+    )
+}
+
+/// `ExpiredImportTokenException`: the import token's 24 hours have passed.
+pub fn expired_import_token() -> AwsError {
+    client(
+        "ExpiredImportTokenException",
+        "The import token has expired. Use GetParametersForImport to get a new import token and public key.",
+    )
+}
+
+/// `IncorrectKeyMaterialException`: the material is not the one the key had before.
+pub fn incorrect_key_material() -> AwsError {
+    client(
+        "IncorrectKeyMaterialException",
+        "The key material in the request is, expired, invalid, or is not the same key material that was previously imported into this KMS key.",
+    )
+}
+
+/// `KMSInternalException` for a stored private key that does not parse.
+pub fn corrupt_key() -> AwsError {
+    AwsError::new(
+        "KMSInternalException",
+        500,
+        "stored key material is corrupt",
+    )
+}
+
+/// `DryRunOperationException` (412): the request would have succeeded, but `DryRun` was set.
+pub fn dry_run() -> AwsError {
+    AwsError::new(
+        "DryRunOperationException",
+        412,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}

@@ -162,10 +162,10 @@ fn grant_statements(grant: &GrantRecord) -> Vec<Value> {
                 );
             }
         }
-        if !condition.is_empty() {
-            if let Some(fields) = allow.as_object_mut() {
-                fields.insert("Condition".into(), Value::Object(condition));
-            }
+        if !condition.is_empty()
+            && let Some(fields) = allow.as_object_mut()
+        {
+            fields.insert("Condition".into(), Value::Object(condition));
         }
     }
     let mut out = vec![allow];
@@ -217,6 +217,7 @@ struct CreateGrantInput {
     operations: Vec<String>,
     constraints: Option<ConstraintsIn>,
     name: Option<String>,
+    dry_run: Option<bool>,
 }
 
 /// Checks a principal the way a key policy would carry it.
@@ -278,16 +279,16 @@ pub fn create_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
     let (grant_id, token) = update_key(kms, ctx, &i.key_id, |key| {
         key.require_usable()?;
         // The same Name with the same grant answers the existing grant, as AWS does.
-        if let Some(name) = &i.name {
-            if let Some(same) = key.grants.iter().find(|g| {
+        if let Some(name) = &i.name
+            && let Some(same) = key.grants.iter().find(|g| {
                 g.name.as_deref() == Some(name)
                     && g.grantee == i.grantee_principal
                     && g.retiring == i.retiring_principal
                     && g.operations == operations
                     && g.constraints == constraints
-            }) {
-                return Ok((same.grant_id.clone(), same.token.clone()));
-            }
+            })
+        {
+            return Ok((same.grant_id.clone(), same.token.clone()));
         }
         if key.grants.len() >= GRANTS_PER_KEY {
             return Err(AwsError::new(
@@ -313,6 +314,10 @@ pub fn create_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
         let mut probe = key.clone();
         probe.grants = vec![grant.clone()];
         crate::policy::parse(&policy_with_grants(&probe))?;
+        // A dry run stops here: the error aborts the transaction.
+        if i.dry_run == Some(true) {
+            return Err(errors::dry_run());
+        }
         key.grants.push(grant);
         Ok((grant_id, token))
     })?;
@@ -408,6 +413,7 @@ fn remove_grant(
     key_id: &str,
     grant_id: &str,
     token: Option<&str>,
+    dry_run: bool,
 ) -> Result<(), AwsError> {
     if grant_id.len() != 64 || !grant_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid_grant_id());
@@ -422,6 +428,10 @@ fn remove_grant(
                 None => grant_not_found(grant_id),
             });
         }
+        // A dry run stops here: the error aborts the transaction.
+        if dry_run {
+            return Err(errors::dry_run());
+        }
         Ok(())
     })
 }
@@ -432,6 +442,7 @@ struct RetireInput {
     grant_token: Option<String>,
     key_id: Option<String>,
     grant_id: Option<String>,
+    dry_run: Option<bool>,
 }
 
 /// The key and grant RetireGrant names: by token, or by key and grant id.
@@ -447,6 +458,7 @@ pub fn retire_target(ctx: &RequestContext, params: &Value) -> Option<(String, St
 
 pub fn retire_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: RetireInput = input(params)?;
+    let dry_run = i.dry_run == Some(true);
     match (&i.grant_token, &i.key_id, &i.grant_id) {
         (Some(token), _, _) => {
             let t = parse_token(token)?;
@@ -461,10 +473,10 @@ pub fn retire_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
                     return Err(invalid_token());
                 }
             }
-            remove_grant(kms, ctx, &arn, &t.grant_id, Some(token))?;
+            remove_grant(kms, ctx, &arn, &t.grant_id, Some(token), dry_run)?;
         }
         (None, Some(key_id), Some(grant_id)) => {
-            remove_grant(kms, ctx, key_id, grant_id, None)?;
+            remove_grant(kms, ctx, key_id, grant_id, None, dry_run)?;
         }
         _ => {
             return Err(errors::validation(
@@ -480,11 +492,19 @@ pub fn retire_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
 struct RevokeInput {
     key_id: String,
     grant_id: String,
+    dry_run: Option<bool>,
 }
 
 pub fn revoke_grant(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: RevokeInput = input(params)?;
-    remove_grant(kms, ctx, &i.key_id, &i.grant_id, None)?;
+    remove_grant(
+        kms,
+        ctx,
+        &i.key_id,
+        &i.grant_id,
+        None,
+        i.dry_run == Some(true),
+    )?;
     Ok(empty())
 }
 

@@ -1,4 +1,4 @@
-//! Key management: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, ScheduleKeyDeletion and
+//! Key management: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, Enable/DisableKey, ScheduleKeyDeletion and
 //! CancelKeyDeletion, tags, rotation (Enable/Disable/GetKeyRotationStatus, RotateKeyOnDemand,
 //! ListKeyRotations).
 
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::model::{self, Committed, KeyRecord, KeyRef, KeyState, Tag};
-use crate::{Kms, empty, errors, input, mac, new_material, now, now_ts};
+use crate::{Kms, asymmetric, empty, errors, input, mac, new_material, now, now_ts};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// AWS's quota of tags per key.
@@ -47,7 +47,7 @@ fn check_tags(tags: &[TagIn]) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn apply_tags(existing: &mut Vec<Tag>, tags: Vec<TagIn>) -> Result<(), AwsError> {
+pub fn apply_tags(existing: &mut Vec<Tag>, tags: Vec<TagIn>) -> Result<(), AwsError> {
     check_tags(&tags)?;
     for t in tags {
         match existing.iter_mut().find(|e| e.key == t.tag_key) {
@@ -84,16 +84,49 @@ pub fn metadata(key: &KeyRecord) -> Value {
         "MultiRegion": false,
     });
     if let Some(fields) = m.as_object_mut() {
-        match mac::algorithm_of(&key.key_spec) {
-            Some(algorithm) => fields.insert("MacAlgorithms".into(), json!([algorithm])),
-            None => fields.insert("EncryptionAlgorithms".into(), json!(["SYMMETRIC_DEFAULT"])),
-        };
+        if let Some(algorithm) = mac::algorithm_of(&key.key_spec) {
+            fields.insert("MacAlgorithms".into(), json!([algorithm]));
+        } else if let Some(spec) = asymmetric::Spec::parse(&key.key_spec) {
+            match key.key_usage.as_str() {
+                "SIGN_VERIFY" => {
+                    fields.insert("SigningAlgorithms".into(), json!(spec.signing_algorithms()));
+                }
+                "KEY_AGREEMENT" => {
+                    fields.insert("KeyAgreementAlgorithms".into(), json!(["ECDH"]));
+                }
+                _ => {
+                    fields.insert(
+                        "EncryptionAlgorithms".into(),
+                        json!(spec.encryption_algorithms()),
+                    );
+                }
+            }
+        } else {
+            fields.insert("EncryptionAlgorithms".into(), json!(["SYMMETRIC_DEFAULT"]));
+        }
+        if let Some(import) = &key.import {
+            if let Some(model) = &import.expiration_model {
+                fields.insert("ExpirationModel".into(), json!(model));
+            }
+            if let Some(valid_to) = import.valid_to {
+                fields.insert("ValidTo".into(), json!(valid_to));
+            }
+        }
+        if let Some(mr) = &key.multi_region {
+            fields.insert("MultiRegion".into(), json!(true));
+            fields.insert(
+                "MultiRegionConfiguration".into(),
+                crate::multi_region::configuration(key, mr),
+            );
+        }
     }
     if let (Some(date), Some(fields)) = (key.deletion_date, m.as_object_mut()) {
         fields.insert("DeletionDate".into(), json!(date));
-        if let Some(days) = key.pending_window_days {
-            fields.insert("PendingDeletionWindowInDays".into(), json!(days));
-        }
+    }
+    let pending = key.deletion_date.is_some() || key.replica_deletion_pending;
+    if let (Some(days), Some(fields), true) = (key.pending_window_days, m.as_object_mut(), pending)
+    {
+        fields.insert("PendingDeletionWindowInDays".into(), json!(days));
     }
     m
 }
@@ -125,12 +158,15 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
     let compatible = match spec.as_str() {
         "SYMMETRIC_DEFAULT" => usage == "ENCRYPT_DECRYPT",
         s if mac::spec_len(s).is_some() => usage == mac::GENERATE_VERIFY_MAC,
-        _ => {
-            return Err(AwsError::not_implemented(
-                "kms",
-                &format!("CreateKey with KeySpec {spec}"),
-            ));
-        }
+        s => match asymmetric::Spec::parse(s) {
+            Some(asym) => asym.usages().contains(&usage.as_str()),
+            None => {
+                return Err(AwsError::not_implemented(
+                    "kms",
+                    &format!("CreateKey with KeySpec {spec}"),
+                ));
+            }
+        },
     };
     if !compatible {
         return Err(errors::validation(format!(
@@ -138,20 +174,32 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         )));
     }
     let origin = i.origin.unwrap_or_else(|| "AWS_KMS".into());
-    if origin != "AWS_KMS" || i.custom_key_store_id.is_some() {
+    let external = match origin.as_str() {
+        "AWS_KMS" => false,
+        "EXTERNAL" => {
+            crate::import::check_importable(&spec)?;
+            true
+        }
+        _ => {
+            return Err(AwsError::not_implemented(
+                "kms",
+                &format!("CreateKey with Origin {origin}"),
+            ));
+        }
+    };
+    if i.custom_key_store_id.is_some() {
         return Err(AwsError::not_implemented(
             "kms",
-            &format!("CreateKey with Origin {origin}"),
+            "CreateKey with CustomKeyStoreId",
         ));
     }
-    if i.multi_region == Some(true) {
-        return Err(AwsError::not_implemented(
-            "kms",
-            "CreateKey with MultiRegion",
-        ));
-    }
+    let multi_region = i.multi_region == Some(true);
     let account = ctx.account_id().to_string();
-    let key_id = model::new_key_id();
+    let key_id = if multi_region {
+        model::new_multi_region_key_id()
+    } else {
+        model::new_key_id()
+    };
     let policy = match i.policy {
         Some(p) => {
             crate::policy::check(
@@ -166,7 +214,20 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
     };
     let mut tags = Vec::new();
     apply_tags(&mut tags, i.tags)?;
-    let material = new_material(kms, ctx, &account, &ctx.region, &key_id, &spec, 1, None)?;
+    let materials = if external {
+        Vec::new()
+    } else {
+        vec![new_material(
+            kms,
+            ctx,
+            &account,
+            &ctx.region,
+            &key_id,
+            &spec,
+            1,
+            None,
+        )?]
+    };
     let key = KeyRecord {
         key_id: key_id.clone(),
         account: account.clone(),
@@ -184,8 +245,14 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         tags,
         rotation_enabled: false,
         rotation_period_days: None,
-        materials: vec![material],
+        materials,
         grants: Vec::new(),
+        import: external.then(Default::default),
+        replica_deletion_pending: false,
+        multi_region: multi_region.then(|| model::MultiRegion {
+            primary_region: ctx.region.clone(),
+            replica_regions: Vec::new(),
+        }),
     };
     let k = model::key_key(&account, &ctx.region, &key_id);
     model::transact(kms.kv(), |txn| model::write(txn, model::KEYS, &k, &key))?;
@@ -285,10 +352,34 @@ pub fn list_keys(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value
 }
 
 fn refuse_pending(key: &KeyRecord) -> Result<(), AwsError> {
-    if key.state() == KeyState::PendingDeletion {
+    if matches!(
+        key.state(),
+        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+    ) {
         return Err(model::pending_deletion(&key.arn()));
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescriptionInput {
+    key_id: String,
+    description: String,
+}
+
+pub fn update_key_description(
+    kms: &Kms,
+    ctx: &RequestContext,
+    params: Value,
+) -> Result<Value, AwsError> {
+    let i: DescriptionInput = input(params)?;
+    update_key(kms, ctx, &i.key_id, |key| {
+        refuse_pending(key)?;
+        key.description = i.description.clone();
+        Ok(())
+    })?;
+    Ok(empty())
 }
 
 pub fn enable_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
@@ -336,18 +427,28 @@ pub fn schedule_key_deletion(
         )));
     }
     let date = gureum_core::wire::Timestamp(now(ctx) + f64::from(days) * SECONDS_PER_DAY);
+    // A multi-region primary with replicas waits for them (PendingReplicaDeletion).
+    let waits =
+        crate::multi_region::has_live_replicas(kms, ctx, &read_key(kms, ctx, &i.key_id, false)?)?;
     let key = update_key(kms, ctx, &i.key_id, |key| {
         refuse_pending(key)?;
-        key.deletion_date = Some(date);
+        if waits {
+            key.replica_deletion_pending = true;
+        } else {
+            key.deletion_date = Some(date);
+        }
         key.pending_window_days = Some(days);
         Ok(key.clone())
     })?;
-    Ok(json!({
+    let mut out = json!({
         "KeyId": key.arn(),
-        "DeletionDate": date,
-        "KeyState": "PendingDeletion",
+        "KeyState": key.state().as_str(),
         "PendingWindowInDays": days,
-    }))
+    });
+    if let (Some(date), Some(fields)) = (key.deletion_date, out.as_object_mut()) {
+        fields.insert("DeletionDate".into(), json!(date));
+    }
+    Ok(out)
 }
 
 pub fn cancel_key_deletion(
@@ -357,7 +458,7 @@ pub fn cancel_key_deletion(
 ) -> Result<Value, AwsError> {
     let i: KeyIdInput = input(params)?;
     let key = update_key(kms, ctx, &i.key_id, |key| {
-        if key.deletion_date.is_none() {
+        if key.deletion_date.is_none() && !key.replica_deletion_pending {
             return Err(errors::invalid_state(format!(
                 "{} is not pending deletion.",
                 key.arn()
@@ -365,6 +466,7 @@ pub fn cancel_key_deletion(
         }
         // AWS leaves a key whose deletion was cancelled disabled.
         key.deletion_date = None;
+        key.replica_deletion_pending = false;
         key.pending_window_days = None;
         key.enabled = false;
         Ok(key.clone())
@@ -433,6 +535,22 @@ pub fn list_resource_tags(
 /// Only symmetric encryption keys rotate: AWS refuses rotation of HMAC (and asymmetric) keys
 /// with `UnsupportedOperationException`.
 fn refuse_rotation(key: &KeyRecord) -> Result<(), AwsError> {
+    if key.origin == "EXTERNAL" {
+        return Err(errors::unsupported(format!(
+            "{} origin is EXTERNAL which is not valid for this operation.",
+            key.arn()
+        )));
+    }
+    if key
+        .multi_region
+        .as_ref()
+        .is_some_and(|mr| mr.primary_region != key.region)
+    {
+        return Err(errors::unsupported(format!(
+            "{} is a multi-Region replica key: rotate its primary key.",
+            key.arn()
+        )));
+    }
     if key.key_spec != "SYMMETRIC_DEFAULT" {
         return Err(errors::unsupported(format!(
             "{} key spec {} does not support key rotation.",
@@ -553,6 +671,9 @@ pub fn rotate_key_on_demand(
         key.materials.push(material);
         Ok(key.clone())
     })?;
+    if let Some(material) = key.current_material() {
+        crate::multi_region::propagate_material(kms, ctx, &key, material.version)?;
+    }
     Ok(json!({"KeyId": key.key_id}))
 }
 

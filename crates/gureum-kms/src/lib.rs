@@ -1,24 +1,32 @@
-//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys, aliases, tags,
-//! scheduled deletion on the server clock, and key policies evaluated by IAM's authorizer.
+//! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys,
+//! asymmetric keys (RSA, NIST curves, secp256k1, Ed25519), imported key material, multi-region
+//! keys, aliases, tags, scheduled deletion on the server clock, and key policies evaluated by
+//! IAM's authorizer.
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
-//! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the cryptographic
-//! operations over the blob format of `ciphertext.rs`, `mac.rs` GenerateMac/VerifyMac, `policy.rs` key policies (validated as
-//! IAM resource policies, with the lockout safety check), `grants.rs` grants and grant tokens,
-//! `managed.rs` AWS managed keys (`alias/aws/<service>`, created on first use), and `authz.rs`
-//! what each request needs permission for.
+//! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the encryption operations
+//! (over the blob format of `ciphertext.rs` for symmetric keys, RSAES-OAEP for RSA keys),
+//! `signing.rs` GetPublicKey/Sign/Verify/DeriveSharedSecret over `asymmetric.rs`, `import.rs`
+//! imported key material, `multi_region.rs` replicas, `mac.rs` GenerateMac/VerifyMac,
+//! `policy.rs` key policies (validated as IAM resource policies, with the lockout safety check),
+//! `grants.rs` grants and grant tokens, `managed.rs` AWS managed keys (`alias/aws/<service>`,
+//! created on first use), and `authz.rs` what each request needs permission for.
 
 mod aliases;
+pub mod asymmetric;
 mod authz;
 pub mod ciphertext;
 mod crypto;
 pub mod errors;
 mod grants;
+mod import;
 mod keys;
 mod mac;
 mod managed;
 pub mod model;
+mod multi_region;
 mod policy;
+mod signing;
 
 use gureum_core::wire::Timestamp;
 use gureum_core::{
@@ -51,6 +59,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("CreateKey", keys::create_key),
     ("DescribeKey", keys::describe_key),
     ("ListKeys", keys::list_keys),
+    ("UpdateKeyDescription", keys::update_key_description),
     ("EnableKey", keys::enable_key),
     ("DisableKey", keys::disable_key),
     ("ScheduleKeyDeletion", keys::schedule_key_deletion),
@@ -88,6 +97,26 @@ static OPERATIONS: &[(&str, Handler)] = &[
         crypto::generate_data_key_without_plaintext,
     ),
     ("GenerateRandom", crypto::generate_random),
+    ("GenerateDataKeyPair", crypto::generate_data_key_pair),
+    (
+        "GenerateDataKeyPairWithoutPlaintext",
+        crypto::generate_data_key_pair_without_plaintext,
+    ),
+    // import.rs
+    ("GetParametersForImport", import::get_parameters_for_import),
+    ("ImportKeyMaterial", import::import_key_material),
+    (
+        "DeleteImportedKeyMaterial",
+        import::delete_imported_key_material,
+    ),
+    // multi_region.rs
+    ("ReplicateKey", multi_region::replicate_key),
+    ("UpdatePrimaryRegion", multi_region::update_primary_region),
+    // signing.rs
+    ("GetPublicKey", signing::get_public_key),
+    ("Sign", signing::sign),
+    ("Verify", signing::verify),
+    ("DeriveSharedSecret", signing::derive_shared_secret),
     // mac.rs
     ("GenerateMac", mac::generate_mac),
     ("VerifyMac", mac::verify_mac),
@@ -116,11 +145,24 @@ impl Service for Kms {
             match handler(operation) {
                 Some(h) => {
                     grants::check_tokens(&input.params)?;
-                    h(self, ctx, input.params).map(OperationOutput::new)
+                    // A dry run does all the work and answers DryRunOperationException instead
+                    // of the result; the grant operations, which write, stop before writing.
+                    let dry_run = input.params.get("DryRun").and_then(Value::as_bool) == Some(true);
+                    let out = h(self, ctx, input.params)?;
+                    if dry_run {
+                        return Err(errors::dry_run());
+                    }
+                    Ok(OperationOutput::new(out))
                 }
                 None => Err(AwsError::not_implemented("kms", operation)),
             }
         })
+    }
+
+    fn tick(&self, clock: &gureum_core::Clock) {
+        if let Err(e) = import::expire(self, clock) {
+            tracing::warn!(error = %e.message,"expiring imported KMS key material failed");
+        }
     }
 
     fn authz_targets(
@@ -177,10 +219,42 @@ fn unseal_material(kms: &Kms, key: &model::KeyRecord, version: u32) -> Result<Ve
         .map_err(errors::store)
 }
 
-/// How many bytes of material a key of `spec` holds: an HMAC key's are as long as its digest's
-/// output (AWS: HMAC_224 28 bytes ... HMAC_512 64 bytes); symmetric keys hold an AES-256 key.
-fn material_len(spec: &str) -> usize {
-    mac::spec_len(spec).unwrap_or(ciphertext::KEY_LEN)
+/// Fresh clear material for a key of `spec`: a PKCS#8 private key for asymmetric specs, as
+/// many random bytes as an HMAC key's digest output (AWS: HMAC_224 28 bytes ... HMAC_512 64
+/// bytes), or an AES-256 key for symmetric keys.
+fn fresh_material(spec: &str) -> Result<Vec<u8>, AwsError> {
+    if let Some(spec) = asymmetric::Spec::parse(spec) {
+        return asymmetric::generate(spec)
+            .map_err(|_| AwsError::new("KMSInternalException", 500, "key generation failed"));
+    }
+    let mut material = vec![0u8; mac::spec_len(spec).unwrap_or(ciphertext::KEY_LEN)];
+    gureum_core::ids::random_bytes(&mut material);
+    Ok(material)
+}
+
+/// Seals `clear` as version `version` of the key `(account, region, key_id)`.
+#[allow(clippy::too_many_arguments)]
+fn seal_material(
+    kms: &Kms,
+    ctx: &RequestContext,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    version: u32,
+    clear: &[u8],
+    rotation_type: Option<&str>,
+) -> Result<model::Material, AwsError> {
+    let sealed = kms
+        .storage
+        .sealer
+        .seal(clear, &material_context(account, region, key_id, version))
+        .map_err(errors::store)?;
+    Ok(model::Material {
+        version,
+        sealed: gureum_core::wire::Blob(sealed),
+        created: now_ts(ctx),
+        rotation_type: rotation_type.map(str::to_string),
+    })
 }
 
 /// Fresh material for version `version` of a key of `spec`, sealed.
@@ -195,22 +269,17 @@ fn new_material(
     version: u32,
     rotation_type: Option<&str>,
 ) -> Result<model::Material, AwsError> {
-    let mut material = vec![0u8; material_len(spec)];
-    gureum_core::ids::random_bytes(&mut material);
-    let sealed = kms
-        .storage
-        .sealer
-        .seal(
-            &material,
-            &material_context(account, region, key_id, version),
-        )
-        .map_err(errors::store)?;
-    Ok(model::Material {
+    let clear = fresh_material(spec)?;
+    seal_material(
+        kms,
+        ctx,
+        account,
+        region,
+        key_id,
         version,
-        sealed: gureum_core::wire::Blob(sealed),
-        created: now_ts(ctx),
-        rotation_type: rotation_type.map(str::to_string),
-    })
+        &clear,
+        rotation_type,
+    )
 }
 
 #[cfg(test)]

@@ -122,6 +122,9 @@ pub fn ensure(kms: &Kms, ctx: &RequestContext, key_ref: &KeyRef) -> Result<(), A
         rotation_period_days: Some(365),
         materials: vec![material],
         grants: Vec::new(),
+        import: None,
+        replica_deletion_pending: false,
+        multi_region: None,
     };
     model::transact(kms.kv(), |txn| {
         // Another request may have created it meanwhile: keep the first.

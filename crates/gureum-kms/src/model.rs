@@ -59,6 +59,52 @@ pub struct KeyRecord {
     /// The key's grants (see `grants.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<GrantRecord>,
+    /// For keys of origin `EXTERNAL`: the import parameters and the imported material's terms
+    /// (see `import.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportState>,
+    /// For multi-region keys (`mrk-` ids): where the primary and the replicas live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<MultiRegion>,
+    /// A multi-region primary scheduled for deletion while it still has replicas: its waiting
+    /// period (`pending_window_days`) starts when the last replica is deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replica_deletion_pending: bool,
+}
+
+/// What an `EXTERNAL` key knows about importing its material.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportState {
+    /// The parameters of the newest GetParametersForImport, while they are the ones to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<ImportParameters>,
+    /// HMAC-SHA-256 of the first material imported, keyed by that material, over a fixed
+    /// label: later imports must carry the same material (`IncorrectKeyMaterialException`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Blob>,
+    /// When the imported material expires (`KEY_MATERIAL_EXPIRES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`, once material is imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+}
+
+/// One GetParametersForImport answer: a wrapping key pair and the token that goes with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportParameters {
+    pub token: Blob,
+    /// The wrapping private key (PKCS#8), sealed like key material.
+    pub wrapping_key: Blob,
+    pub wrapping_algorithm: String,
+    pub valid_to: Timestamp,
+}
+
+/// The regions of a multi-region key, kept the same on the primary and on every replica.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MultiRegion {
+    pub primary_region: String,
+    pub replica_regions: Vec<String>,
 }
 
 /// The constraints of a grant: the encryption context a request must carry.
@@ -95,6 +141,8 @@ pub enum KeyState {
     Enabled,
     Disabled,
     PendingDeletion,
+    PendingImport,
+    PendingReplicaDeletion,
 }
 
 impl KeyState {
@@ -103,6 +151,8 @@ impl KeyState {
             KeyState::Enabled => "Enabled",
             KeyState::Disabled => "Disabled",
             KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
         }
     }
 }
@@ -115,6 +165,10 @@ impl KeyRecord {
     pub fn state(&self) -> KeyState {
         if self.deletion_date.is_some() {
             KeyState::PendingDeletion
+        } else if self.replica_deletion_pending {
+            KeyState::PendingReplicaDeletion
+        } else if self.materials.is_empty() {
+            KeyState::PendingImport
         } else if self.enabled {
             KeyState::Enabled
         } else {
@@ -141,7 +195,13 @@ impl KeyRecord {
         match self.state() {
             KeyState::Enabled => Ok(()),
             KeyState::Disabled => Err(errors::disabled(&self.arn())),
-            KeyState::PendingDeletion => Err(pending_deletion(&self.arn())),
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
+                Err(pending_deletion(&self.arn()))
+            }
+            KeyState::PendingImport => Err(errors::invalid_state(format!(
+                "{} is pending import.",
+                self.arn()
+            ))),
         }
     }
 }
@@ -200,8 +260,15 @@ pub fn new_key_id() -> String {
     )
 }
 
+/// A fresh multi-region key id: `mrk-` and 32 hex digits, as AWS writes them.
+pub fn new_multi_region_key_id() -> String {
+    format!("mrk-{}", new_key_id().replace('-', ""))
+}
+
 fn is_key_id(s: &str) -> bool {
-    let s = s.strip_prefix("mrk-").unwrap_or(s);
+    if let Some(hex) = s.strip_prefix("mrk-") {
+        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
     s.len() == 36
         && s.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
@@ -319,7 +386,41 @@ pub fn get_key<R: Reader + ?Sized>(
     now: f64,
 ) -> Result<Option<KeyRecord>, AwsError> {
     let key: Option<KeyRecord> = read(r, KEYS, &key_key(account, region, key_id))?;
+    let key = match key {
+        Some(k) if k.replica_deletion_pending => Some(after_replicas(r, k, now)?),
+        other => other,
+    };
     Ok(key.filter(|k| !k.is_deleted_at(now)))
+}
+
+/// A primary waiting for its replicas' deletion, as of `now`: once every replica is deleted, its
+/// own waiting period runs from the last replica's deletion date.
+fn after_replicas<R: Reader + ?Sized>(
+    r: &mut R,
+    mut key: KeyRecord,
+    now: f64,
+) -> Result<KeyRecord, AwsError> {
+    let replicas = key
+        .multi_region
+        .as_ref()
+        .map(|mr| mr.replica_regions.clone())
+        .unwrap_or_default();
+    let mut last = 0.0_f64;
+    for region in replicas.iter().filter(|region| **region != key.region) {
+        let replica: Option<KeyRecord> =
+            read(r, KEYS, &key_key(&key.account, region, &key.key_id))?;
+        if let Some(replica) = replica {
+            match replica.deletion_date {
+                Some(d) if d.0 <= now => last = last.max(d.0),
+                // A replica still lives (or is only scheduled): the primary keeps waiting.
+                _ => return Ok(key),
+            }
+        }
+    }
+    let days = f64::from(key.pending_window_days.unwrap_or(30));
+    key.replica_deletion_pending = false;
+    key.deletion_date = Some(Timestamp(last.max(key.created.0) + days * 86_400.0));
+    Ok(key)
 }
 
 /// An alias, or `None` when absent or its key is gone.
@@ -432,5 +533,8 @@ mod tests {
         assert_eq!(&id[14..15], "4");
         assert!(!is_key_id("alias/x"));
         assert!(!is_key_id("not-a-key"));
+        let mrk = new_multi_region_key_id();
+        assert!(is_key_id(&mrk), "{mrk}");
+        assert_eq!(mrk.len(), 36);
     }
 }
