@@ -5,6 +5,7 @@ mod batch;
 mod errors;
 mod eval;
 mod expr;
+mod legacy;
 mod number;
 mod ops;
 mod streams;

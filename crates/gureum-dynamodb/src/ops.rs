@@ -15,6 +15,7 @@ use crate::errors::{
 };
 use crate::eval;
 use crate::expr::{self, Comparator, Condition, Operand, Path, PathElement, Substitutions};
+use crate::legacy;
 use crate::streams::{self, Origin, StreamSpecInput};
 use crate::table::{
     INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
@@ -866,6 +867,12 @@ pub(crate) fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Ite
 }
 
 pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: PutItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -876,7 +883,8 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let item = item_from_json(&i.item)?;
     let table = load_table(db, ctx, &i.table_name)?;
@@ -986,6 +994,12 @@ struct DeleteItemInput {
 }
 
 pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: DeleteItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -996,7 +1010,8 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
@@ -1036,6 +1051,13 @@ struct UpdateItemInput {
 }
 
 pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        &["UpdateExpression", "ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
+    let attribute_updates = legacy::attribute_updates(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: UpdateItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -1053,12 +1075,14 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         .as_deref()
         .map(|u| expr::parse_update(u, &mut subs))
         .transpose()?
+        .or(attribute_updates)
         .unwrap_or_default();
     let condition = i
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
@@ -1276,6 +1300,32 @@ fn read(
     params: Value,
     is_query: bool,
 ) -> Result<Value, AwsError> {
+    let (legacy_filter_name, other_filter) = if is_query {
+        ("QueryFilter", "ScanFilter")
+    } else {
+        ("ScanFilter", "QueryFilter")
+    };
+    let _ = other_filter;
+    legacy::reject_mixing(
+        &params,
+        &[
+            "AttributesToGet",
+            legacy_filter_name,
+            "ConditionalOperator",
+            "KeyConditions",
+        ],
+        &[
+            "KeyConditionExpression",
+            "FilterExpression",
+            "ProjectionExpression",
+        ],
+    )?;
+    let legacy_keys = if is_query {
+        legacy::key_conditions(&params)?
+    } else {
+        None
+    };
+    let legacy_filter = legacy::filter(&params, legacy_filter_name)?;
     let exprs_in = extract_expressions(&params);
     let i: ReadInput = input(params)?;
     let exprs = Expressions::new(
@@ -1291,18 +1341,19 @@ fn read(
             "KeyConditionExpression",
             &mut subs,
         )?),
-        (None, true) => {
-            return Err(validation(
+        (None, true) => Some(legacy_keys.ok_or_else(|| {
+            validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
-            ));
-        }
+            )
+        })?),
         _ => None,
     };
     let filter = i
         .filter_expression
         .as_deref()
         .map(|f| expr::parse_condition(f, "FilterExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(legacy_filter);
     let projection = projection(
         i.projection_expression.as_deref(),
         i.attributes_to_get.clone(),

@@ -1,0 +1,332 @@
+"""DynamoDB beyond the basics, through boto3 and the aws CLI: the legacy (pre-expression)
+parameters, consumed capacity, UpdateTable's index changes, per-table authorization of batches
+and transactions.
+
+Tests share one server, so each works in tables of its own (see `table_name`)."""
+import json
+import uuid
+
+import botocore.exceptions
+import pytest
+
+
+def fails(call, code, message=None, status=400):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    err = e.value.response
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), err["Error"]
+    if message is not None:
+        assert err["Error"]["Message"] == message
+    return err["Error"]["Message"]
+
+
+def table_name():
+    return "m-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def ddb(gureum):
+    return gureum.client("dynamodb")
+
+
+def create(ddb, name, sk_type=None, **kw):
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if sk_type:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": sk_type})
+    attrs += kw.pop("extra_attrs", [])
+    kw.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return ddb.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs, **kw)
+
+
+S = lambda v: {"S": v}  # noqa: E731
+N = lambda v: {"N": str(v)}  # noqa: E731
+
+
+# ---------------------------------------------------------------------------------------------
+# Legacy parameters
+
+
+def test_expected_guards_put_delete_and_update(ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": N(1)}, Expected={"pk": {"Exists": False}})
+    fails(
+        lambda: ddb.put_item(TableName=name, Item={"pk": S("a"), "v": N(2)}, Expected={"pk": {"Exists": False}}),
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": N(2)}, Expected={"v": {"Value": N(1)}})
+    fails(
+        lambda: ddb.delete_item(TableName=name, Key={"pk": S("a")}, Expected={"v": {"Value": N(1)}}),
+        "ConditionalCheckFailedException",
+    )
+    # OR: one of two holds.
+    ddb.update_item(
+        TableName=name,
+        Key={"pk": S("a")},
+        AttributeUpdates={"w": {"Value": S("x"), "Action": "PUT"}},
+        Expected={
+            "v": {"ComparisonOperator": "GT", "AttributeValueList": [N(10)]},
+            "nope": {"ComparisonOperator": "NULL"},
+        },
+        ConditionalOperator="OR",
+    )
+    fails(
+        lambda: ddb.update_item(
+            TableName=name,
+            Key={"pk": S("a")},
+            AttributeUpdates={"w": {"Value": S("y")}},
+            Expected={
+                "v": {"ComparisonOperator": "GT", "AttributeValueList": [N(10)]},
+                "nope": {"ComparisonOperator": "NULL"},
+            },
+        ),
+        "ConditionalCheckFailedException",
+    )
+    assert ddb.get_item(TableName=name, Key={"pk": S("a")})["Item"]["w"] == S("x")
+    ddb.delete_item(
+        TableName=name,
+        Key={"pk": S("a")},
+        Expected={"v": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(1), N(3)]}},
+    )
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": S("a")})
+
+
+@pytest.mark.parametrize(
+    "operator,values,holds",
+    [
+        ("EQ", [S("hello")], True),
+        ("NE", [S("hello")], False),
+        ("LE", [S("hello")], True),
+        ("LT", [S("hello")], False),
+        ("GE", [S("hellp")], False),
+        ("GT", [S("a")], True),
+        ("NOT_NULL", [], True),
+        ("NULL", [], False),
+        ("CONTAINS", [S("ell")], True),
+        ("NOT_CONTAINS", [S("ell")], False),
+        ("BEGINS_WITH", [S("he")], True),
+        ("IN", [S("x"), S("hello")], True),
+        ("BETWEEN", [S("a"), S("z")], True),
+    ],
+)
+def test_every_comparison_operator_in_expected(ddb, gureum, operator, values, holds):
+    name = "m-ops-" + operator.lower().replace("_", "-")
+    try:
+        create(ddb, name)
+    except botocore.exceptions.ClientError:
+        pass
+    ddb.put_item(TableName=name, Item={"pk": S("k"), "s": S("hello")})
+    cond = {"s": {"ComparisonOperator": operator, "AttributeValueList": values}}
+    call = lambda: ddb.put_item(TableName=name, Item={"pk": S("k"), "s": S("hello")}, Expected=cond)  # noqa: E731
+    if holds:
+        call()
+    else:
+        fails(call, "ConditionalCheckFailedException")
+
+
+def test_attribute_updates_put_add_delete(ddb):
+    name = table_name()
+    create(ddb, name)
+    key = {"pk": S("u")}
+    out = ddb.update_item(
+        TableName=name,
+        Key=key,
+        AttributeUpdates={
+            "count": {"Value": N(5), "Action": "ADD"},
+            "tags": {"Value": {"SS": ["a", "b", "c"]}, "Action": "ADD"},
+            "list": {"Value": {"L": [S("x")]}, "Action": "ADD"},
+            "name": {"Value": S("n1")},
+        },
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
+    assert out["count"] == N(5) and sorted(out["tags"]["SS"]) == ["a", "b", "c"] and out["list"] == {"L": [S("x")]}
+    out = ddb.update_item(
+        TableName=name,
+        Key=key,
+        AttributeUpdates={
+            "count": {"Value": N(-2), "Action": "ADD"},
+            "tags": {"Value": {"SS": ["b"]}, "Action": "DELETE"},
+            "list": {"Value": {"L": [S("y")]}, "Action": "ADD"},
+            "name": {"Action": "DELETE"},
+        },
+        ReturnValues="UPDATED_NEW",
+    )["Attributes"]
+    assert out["count"] == N(3) and sorted(out["tags"]["SS"]) == ["a", "c"]
+    assert out["list"] == {"L": [S("x"), S("y")]} and "name" not in out
+    item = ddb.get_item(TableName=name, Key=key)["Item"]
+    assert "name" not in item and item["count"] == N(3)
+    fails(
+        lambda: ddb.update_item(TableName=name, Key=key, AttributeUpdates={"pk": {"Value": S("z")}}),
+        "ValidationException",
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+    )
+    fails(
+        lambda: ddb.update_item(TableName=name, Key=key, AttributeUpdates={"x": {"Action": "ADD"}}),
+        "ValidationException",
+    )
+    fails(
+        lambda: ddb.update_item(TableName=name, Key=key, AttributeUpdates={"x": {"Value": S("s"), "Action": "ADD"}}),
+        "ValidationException",
+    )
+
+
+def test_key_conditions_query_filter_and_attributes_to_get(ddb):
+    name = table_name()
+    create(ddb, name, "N")
+    for i in range(10):
+        ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": N(i), "odd": {"BOOL": i % 2 == 1}, "x": S(f"v{i}")})
+    ddb.put_item(TableName=name, Item={"pk": S("q"), "sk": N(1)})
+    got = ddb.query(
+        TableName=name,
+        KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]},
+            "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(2), N(7)]},
+        },
+        QueryFilter={"odd": {"ComparisonOperator": "EQ", "AttributeValueList": [{"BOOL": True}]}},
+        AttributesToGet=["sk", "x"],
+        ScanIndexForward=False,
+    )
+    assert [i["sk"]["N"] for i in got["Items"]] == ["7", "5", "3"]
+    assert got["Items"][0] == {"sk": N(7), "x": S("v7")}
+    assert got["ScannedCount"] == 6
+    got = ddb.query(
+        TableName=name,
+        KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]},
+            "sk": {"ComparisonOperator": "LT", "AttributeValueList": [N(3)]},
+        },
+    )
+    assert [i["sk"]["N"] for i in got["Items"]] == ["0", "1", "2"]
+    # KeyConditions with a FilterExpression is allowed; with a KeyConditionExpression it is not.
+    got = ddb.query(
+        TableName=name,
+        KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]}},
+        FilterExpression="sk > :n",
+        ExpressionAttributeValues={":n": N(7)},
+    )
+    assert [i["sk"]["N"] for i in got["Items"]] == ["8", "9"]
+    fails(
+        lambda: ddb.query(
+            TableName=name,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": S("p")},
+            QueryFilter={"odd": {"ComparisonOperator": "NOT_NULL"}},
+        ),
+        "ValidationException",
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {QueryFilter} Expression parameters: {KeyConditionExpression}",
+    )
+    fails(
+        lambda: ddb.query(
+            TableName=name,
+            KeyConditions={"pk": {"ComparisonOperator": "NE", "AttributeValueList": [S("p")]}},
+        ),
+        "ValidationException",
+        "Attempted conditional constraint is not an indexable operation",
+    )
+
+
+def test_scan_filter_with_or(ddb):
+    name = table_name()
+    create(ddb, name)
+    for i in range(6):
+        ddb.put_item(TableName=name, Item={"pk": S(f"k{i}"), "n": N(i), "tags": {"SS": [f"t{i % 3}"]}})
+    got = ddb.scan(
+        TableName=name,
+        ScanFilter={
+            "n": {"ComparisonOperator": "IN", "AttributeValueList": [N(0), N(1)]},
+            "tags": {"ComparisonOperator": "CONTAINS", "AttributeValueList": [S("t2")]},
+        },
+        ConditionalOperator="OR",
+    )
+    assert sorted(i["pk"]["S"] for i in got["Items"]) == ["k0", "k1", "k2", "k5"]
+    got = ddb.scan(
+        TableName=name,
+        ScanFilter={
+            "n": {"ComparisonOperator": "GE", "AttributeValueList": [N(2)]},
+            "tags": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("t2")]},
+        },
+    )
+    assert sorted(i["pk"]["S"] for i in got["Items"]) == ["k3", "k4"]
+    fails(
+        lambda: ddb.scan(
+            TableName=name,
+            ScanFilter={"n": {"ComparisonOperator": "GT", "AttributeValueList": [N(1), N(2)]}},
+        ),
+        "ValidationException",
+        "One or more parameter values were invalid: Invalid number of argument(s) for the GT ComparisonOperator",
+    )
+    fails(
+        lambda: ddb.scan(
+            TableName=name,
+            ScanFilter={"n": {"ComparisonOperator": "LT", "AttributeValueList": [{"SS": ["x"]}]}},
+        ),
+        "ValidationException",
+        "One or more parameter values were invalid: ComparisonOperator LT is not valid for SS AttributeValue type",
+    )
+
+
+def test_legacy_validation_messages(ddb):
+    name = table_name()
+    create(ddb, name)
+    item = {"pk": S("a")}
+    fails(
+        lambda: ddb.put_item(
+            TableName=name, Item=item, Expected={"pk": {"Exists": False}}, ConditionExpression="attribute_not_exists(pk)"
+        ),
+        "ValidationException",
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+    )
+    fails(
+        lambda: ddb.update_item(
+            TableName=name,
+            Key=item,
+            AttributeUpdates={"x": {"Value": S("1")}},
+            UpdateExpression="SET y = :v",
+            ExpressionAttributeValues={":v": S("1")},
+        ),
+        "ValidationException",
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributeUpdates} Expression parameters: {UpdateExpression}",
+    )
+    fails(
+        lambda: ddb.get_item(TableName=name, Key=item, AttributesToGet=["pk"], ProjectionExpression="pk"),
+        "ValidationException",
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
+    )
+    fails(
+        lambda: ddb.put_item(TableName=name, Item=item, Expected={"v": {"Exists": True}}),
+        "ValidationException",
+        "One or more parameter values were invalid: Value must be provided when Exists is true for Attribute: v",
+    )
+    fails(
+        lambda: ddb.put_item(TableName=name, Item=item, Expected={"v": {"Exists": False, "Value": S("x")}}),
+        "ValidationException",
+        "One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: v",
+    )
+    fails(
+        lambda: ddb.put_item(
+            TableName=name, Item=item, Expected={"v": {"Exists": True, "ComparisonOperator": "EQ", "AttributeValueList": [S("x")]}}
+        ),
+        "ValidationException",
+        "One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for Attribute: v",
+    )
+
+
+def test_legacy_through_the_cli(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": S("c"), "n": N(1)})
+    out = gureum.cli(
+        "dynamodb", "put-item", "--table-name", name,
+        "--item", json.dumps({"pk": S("c"), "n": N(2)}),
+        "--expected", json.dumps({"n": {"Value": N(9)}}),
+        check=False,
+    )
+    assert out.returncode != 0 and "ConditionalCheckFailedException" in out.stderr
+    out = gureum.cli(
+        "dynamodb", "scan", "--table-name", name,
+        "--scan-filter", json.dumps({"n": {"ComparisonOperator": "EQ", "AttributeValueList": [N(1)]}}),
+    )
+    assert json.loads(out.stdout)["Count"] == 1
