@@ -330,3 +330,191 @@ def test_legacy_through_the_cli(gureum, ddb):
         "--scan-filter", json.dumps({"n": {"ComparisonOperator": "EQ", "AttributeValueList": [N(1)]}}),
     )
     assert json.loads(out.stdout)["Count"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Consumed capacity
+
+
+def gsi_table(ddb, name, **kw):
+    return create(
+        ddb,
+        name,
+        "S",
+        extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "byL",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        **kw,
+    )
+
+
+def test_item_reads_and_writes_consume_dynamodbs_units(ddb):
+    name = table_name()
+    create(ddb, name)
+    big = "x" * 5000  # 5 KB: 5 write units, 2 read units strongly consistent
+    c = ddb.put_item(TableName=name, Item={"pk": S("a"), "v": S(big)}, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["TableName"] == name and c["CapacityUnits"] == 5.0
+    c = ddb.get_item(TableName=name, Key={"pk": S("a")}, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 1.0
+    c = ddb.get_item(TableName=name, Key={"pk": S("a")}, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 2.0
+    # A projection does not reduce what was read; a missing item still costs the minimum.
+    c = ddb.get_item(TableName=name, Key={"pk": S("a")}, ProjectionExpression="pk", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    assert c["ConsumedCapacity"]["CapacityUnits"] == 2.0 and c["Item"] == {"pk": S("a")}
+    c = ddb.get_item(TableName=name, Key={"pk": S("none")}, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 0.5
+    # An update is charged the larger of the item before and after.
+    c = ddb.update_item(
+        TableName=name, Key={"pk": S("a")}, UpdateExpression="REMOVE v", ReturnConsumedCapacity="TOTAL"
+    )["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 5.0
+    c = ddb.delete_item(TableName=name, Key={"pk": S("a")}, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 1.0
+    assert "ConsumedCapacity" not in ddb.put_item(TableName=name, Item={"pk": S("b")})
+    assert "ConsumedCapacity" not in ddb.put_item(TableName=name, Item={"pk": S("b")}, ReturnConsumedCapacity="NONE")
+
+
+def test_index_writes_are_counted_with_indexes(ddb):
+    name = table_name()
+    gsi_table(ddb, name)
+    c = ddb.put_item(
+        TableName=name, Item={"pk": S("a"), "sk": S("1"), "g": S("G"), "l": S("L")}, ReturnConsumedCapacity="INDEXES"
+    )["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 3.0
+    assert c["Table"]["CapacityUnits"] == 1.0
+    assert c["GlobalSecondaryIndexes"] == {"byG": {"CapacityUnits": 1.0, "WriteCapacityUnits": 1.0}}
+    assert c["LocalSecondaryIndexes"]["byL"]["CapacityUnits"] == 1.0
+    # Moving the GSI key deletes one entry and writes another; the KEYS_ONLY LSI is unchanged.
+    c = ddb.update_item(
+        TableName=name,
+        Key={"pk": S("a"), "sk": S("1")},
+        UpdateExpression="SET g = :g",
+        ExpressionAttributeValues={":g": S("H")},
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert c["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"] == 2.0
+    assert "LocalSecondaryIndexes" not in c and c["CapacityUnits"] == 3.0
+    c = ddb.update_item(
+        TableName=name,
+        Key={"pk": S("a"), "sk": S("1")},
+        UpdateExpression="SET other = :o",
+        ExpressionAttributeValues={":o": S("x")},
+        ReturnConsumedCapacity="TOTAL",
+    )["ConsumedCapacity"]
+    assert c == {"TableName": name, "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}
+
+
+def test_query_and_scan_consume_by_total_size(ddb):
+    name = table_name()
+    gsi_table(ddb, name)
+    for i in range(8):
+        ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": S(f"{i}"), "g": S("G"), "pad": S("y" * 1000)})
+    # 8 items of about 1 KB: 2 units of 4 KB, halved when eventually consistent.
+    c = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": S("p")},
+        ReturnConsumedCapacity="TOTAL",
+    )["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 1.0
+    c = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": S("p")},
+        ConsistentRead=True,
+        Select="COUNT",
+        ReturnConsumedCapacity="TOTAL",
+    )["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 2.0
+    c = ddb.query(
+        TableName=name,
+        IndexName="byG",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": S("G")},
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert c["GlobalSecondaryIndexes"]["byG"]["CapacityUnits"] == 1.0 and c["Table"]["CapacityUnits"] == 0
+    fails(
+        lambda: ddb.query(
+            TableName=name,
+            IndexName="byG",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": S("G")},
+            ConsistentRead=True,
+        ),
+        "ValidationException",
+        "Consistent reads are not supported on global secondary indexes",
+    )
+    c = ddb.scan(TableName=name, Limit=2, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert c["CapacityUnits"] == 0.5
+
+
+def test_batches_and_transactions_report_per_table(ddb):
+    a, b = table_name(), table_name()
+    create(ddb, a)
+    create(ddb, b)
+    out = ddb.batch_write_item(
+        RequestItems={
+            a: [{"PutRequest": {"Item": {"pk": S(f"k{i}"), "v": S("z" * 1500)}}} for i in range(3)],
+            b: [{"PutRequest": {"Item": {"pk": S("k")}}}],
+        },
+        ReturnConsumedCapacity="TOTAL",
+    )
+    by_table = {c["TableName"]: c["CapacityUnits"] for c in out["ConsumedCapacity"]}
+    assert by_table == {a: 6.0, b: 1.0}
+    out = ddb.batch_get_item(
+        RequestItems={a: {"Keys": [{"pk": S("k0")}, {"pk": S("k1")}], "ConsistentRead": True}, b: {"Keys": [{"pk": S("k")}]}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    by_table = {c["TableName"]: c["CapacityUnits"] for c in out["ConsumedCapacity"]}
+    assert by_table == {a: 2.0, b: 0.5}
+    out = ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": a, "Item": {"pk": S("t")}}},
+            {"ConditionCheck": {"TableName": b, "Key": {"pk": S("k")}, "ConditionExpression": "attribute_exists(pk)"}},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    by_table = {c["TableName"]: c for c in out["ConsumedCapacity"]}
+    assert by_table[a]["CapacityUnits"] == 2.0 and by_table[a]["WriteCapacityUnits"] == 2.0
+    assert by_table[b]["CapacityUnits"] == 2.0 and by_table[b]["ReadCapacityUnits"] == 2.0
+    out = ddb.transact_get_items(
+        TransactItems=[{"Get": {"TableName": a, "Key": {"pk": S("k0")}}}, {"Get": {"TableName": a, "Key": {"pk": S("t")}}}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert out["ConsumedCapacity"] == [{"TableName": a, "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}]
+
+
+def test_item_collection_metrics_for_tables_with_local_indexes(ddb):
+    name = table_name()
+    gsi_table(ddb, name)
+    out = ddb.put_item(
+        TableName=name, Item={"pk": S("a"), "sk": S("1"), "l": S("L")}, ReturnItemCollectionMetrics="SIZE"
+    )
+    m = out["ItemCollectionMetrics"]
+    assert m["ItemCollectionKey"] == {"pk": S("a")} and m["SizeEstimateRangeGB"] == [0.0, 1.0]
+    out = ddb.batch_write_item(
+        RequestItems={name: [{"PutRequest": {"Item": {"pk": S("b"), "sk": S("1")}}}]}, ReturnItemCollectionMetrics="SIZE"
+    )
+    assert out["ItemCollectionMetrics"][name][0]["ItemCollectionKey"] == {"pk": S("b")}
+    plain = table_name()
+    create(ddb, plain)
+    assert "ItemCollectionMetrics" not in ddb.put_item(TableName=plain, Item={"pk": S("a")}, ReturnItemCollectionMetrics="SIZE")
+
+
+def test_consumed_capacity_through_the_cli(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    out = gureum.cli(
+        "dynamodb", "put-item", "--table-name", name, "--item", json.dumps({"pk": S("c")}),
+        "--return-consumed-capacity", "TOTAL",
+    )
+    assert json.loads(out.stdout)["ConsumedCapacity"]["CapacityUnits"] == 1.0

@@ -2,23 +2,24 @@
 //! TransactGetItems. A write batch and a transaction each run in one store transaction, so they
 //! land all or nothing; a transaction's conditions are read in the same transaction as its writes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use gureum_core::{AwsError, RequestContext};
 use gureum_store::{KvStore, Txn};
 use serde_json::{Map, Value, json};
 
 use crate::DynamoDb;
+use crate::capacity::{self, Consumed, Report};
 use crate::errors::{store_error, validation};
 use crate::eval;
 use crate::expr::{self, Condition, Path, PathElement, UpdateAction};
 use crate::ops::{
-    Expressions, check_item, extract_expressions, load_table, projection, read_item, transact,
-    write_item,
+    Expressions, check_item, collection_metrics, extract_expressions, load_table, projection,
+    read_item, transact, wants_metrics, write_item,
 };
 use crate::streams::Origin;
 use crate::table::{TableRecord, table_key};
-use crate::value::{Item, item_from_json, item_to_json};
+use crate::value::{Item, item_from_json, item_size, item_to_json};
 
 /// Idempotency tokens of TransactWriteItems by `(account, region, token)`.
 pub const TOKENS: &str = "dynamodb.tokens";
@@ -30,6 +31,7 @@ const MAX_TRANSACT: usize = 100;
 
 /// One write of a batch or transaction, parsed and checked before the store transaction.
 struct Write {
+    table: String,
     table_k: Vec<u8>,
     item_key: Vec<u8>,
     key: Item,
@@ -111,13 +113,27 @@ fn check_update_paths(table: &TableRecord, actions: &[UpdateAction]) -> Result<(
 }
 
 /// Applies one write whose condition already held; `old` is the item before it.
-fn apply(txn: &mut dyn Txn, w: &Write, old: Option<&Item>, origin: Origin) -> Result<(), AwsError> {
+/// Answers the capacity it consumed (a condition check reads the item).
+fn apply(
+    txn: &mut dyn Txn,
+    w: &Write,
+    old: Option<&Item>,
+    origin: Origin,
+) -> Result<Consumed, AwsError> {
     match &w.action {
         Action::Put(item) => write_item(txn, &w.table_k, &w.item_key, old, Some(item), origin),
         Action::Delete if old.is_some() => {
             write_item(txn, &w.table_k, &w.item_key, old, None, origin)
         }
-        Action::Delete | Action::Check => Ok(()),
+        Action::Delete => {
+            let mut c = Consumed::default();
+            c.table.write = 1.0;
+            Ok(c)
+        }
+        Action::Check => Ok(Consumed::read(capacity::read_units(
+            old.map_or(0, item_size),
+            true,
+        ))),
         Action::Update(actions) => {
             let new = updated(old, &w.key, actions)?;
             write_item(txn, &w.table_k, &w.item_key, old, Some(&new), origin)
@@ -140,6 +156,8 @@ pub fn batch_write_item(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let request_items = object(params.get("RequestItems"), "RequestItems")?;
     if request_items.is_empty() {
         return Err(validation(
@@ -187,6 +205,7 @@ pub fn batch_write_item(
                 return Err(validation("Provided list of item keys contains duplicates"));
             }
             writes.push(Write {
+                table: name.clone(),
                 table_k: table_key(ctx.account_id(), &ctx.region, name),
                 item_key,
                 key,
@@ -195,14 +214,32 @@ pub fn batch_write_item(
             });
         }
     }
-    transact(&*db.storage.kv, |txn| {
+    let consumed = transact(&*db.storage.kv, |txn| {
+        let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
         for w in &writes {
             let old = read_item(txn, &w.item_key)?;
-            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            let c = apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            consumed.entry(w.table.clone()).or_default().add(&c);
         }
-        Ok(())
+        Ok(consumed)
     })?;
-    Ok(json!({"UnprocessedItems": {}}))
+    let mut out = json!({"UnprocessedItems": {}});
+    capacity::answer_list(&mut out, &consumed, report);
+    if metrics {
+        let mut by_table = Map::new();
+        for w in &writes {
+            let table = tables.get(&w.table)?;
+            if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
+                by_table
+                    .entry(w.table.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                    .as_array_mut()
+                    .map(|a| a.push(m));
+            }
+        }
+        out["ItemCollectionMetrics"] = Value::Object(by_table);
+    }
+    Ok(out)
 }
 
 pub fn batch_get_item(
@@ -210,6 +247,7 @@ pub fn batch_get_item(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
     let request_items = object(params.get("RequestItems"), "RequestItems")?;
     if request_items.is_empty() {
         return Err(validation(
@@ -227,6 +265,7 @@ pub fn batch_get_item(
     }
     let mut tables = Tables::new(db, ctx);
     let mut responses = Map::new();
+    let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
     for (name, request) in request_items {
         let request = object(Some(request), "KeysAndAttributes")?;
         let table = tables.get(name)?;
@@ -259,6 +298,18 @@ pub fn batch_get_item(
             item_keys.push(item_key);
         }
         let found = read_items(&*db.storage.kv, &item_keys)?;
+        let consistent = request
+            .get("ConsistentRead")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let units: f64 = found
+            .iter()
+            .map(|i| capacity::read_units(i.as_ref().map_or(0, item_size), consistent))
+            .sum();
+        consumed
+            .entry(name.clone())
+            .or_default()
+            .add(&Consumed::read(units));
         let items: Vec<Value> = found
             .into_iter()
             .flatten()
@@ -267,7 +318,9 @@ pub fn batch_get_item(
             .collect();
         responses.insert(name.clone(), Value::Array(items));
     }
-    Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+    let mut out = json!({"Responses": responses, "UnprocessedKeys": {}});
+    capacity::answer_list(&mut out, &consumed, report);
+    Ok(out)
 }
 
 fn shown(item: Item, paths: Option<&[Path]>) -> Item {
@@ -407,6 +460,7 @@ fn transact_write(
         }
     };
     Ok(Write {
+        table: table_name.to_string(),
         table_k: table_key(ctx.account_id(), &ctx.region, table_name),
         item_key: table.item_key(ctx.account_id(), &ctx.region, &key)?,
         key,
@@ -440,6 +494,8 @@ pub fn transact_write_items(
         .cloned()
         .unwrap_or_default();
     check_transact_len(&elements, "transactItems")?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let mut tables = Tables::new(db, ctx);
     let mut writes = Vec::with_capacity(elements.len());
     let mut seen = HashSet::new();
@@ -465,7 +521,8 @@ pub fn transact_write_items(
         None => None,
     };
     let now = ctx.clock.now_millis();
-    transact(&*db.storage.kv, |txn| {
+    let consumed = transact(&*db.storage.kv, |txn| {
+        let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
         if let Some((token_key, print)) = &token {
             if let Some(bytes) = txn.get(TOKENS, token_key).map_err(store_error)? {
                 let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -473,7 +530,7 @@ pub fn transact_write_items(
                 if now.saturating_sub(at) < TOKEN_TTL_MILLIS {
                     if seen.get("request").and_then(Value::as_str) == Some(print.as_str()) {
                         // A retry of a transaction already applied: nothing more to do.
-                        return Ok(());
+                        return Ok(consumed);
                     }
                     return Err(AwsError::bad_request(
                         "IdempotentParameterMismatchException",
@@ -506,16 +563,39 @@ pub fn transact_write_items(
             return Err(cancelled(&reasons));
         }
         for (w, old) in writes.iter().zip(&olds) {
-            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            let c = apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            // Transactions consume twice the units of the same plain reads and writes.
+            consumed
+                .entry(w.table.clone())
+                .or_default()
+                .add(&c.scaled(2.0));
         }
         if let Some((token_key, print)) = &token {
             let record = json!({"request": print, "at": now});
             txn.put(TOKENS, token_key, record.to_string().as_bytes())
                 .map_err(store_error)?;
         }
-        Ok(())
+        Ok(consumed)
     })?;
-    Ok(json!({}))
+    let mut out = json!({});
+    capacity::answer_list(&mut out, &consumed, report);
+    if metrics {
+        let mut by_table = Map::new();
+        for w in writes.iter().filter(|w| !matches!(w.action, Action::Check)) {
+            let table = tables.get(&w.table)?;
+            if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
+                if let Some(list) = by_table
+                    .entry(w.table.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                    .as_array_mut()
+                {
+                    list.push(m);
+                }
+            }
+        }
+        out["ItemCollectionMetrics"] = Value::Object(by_table);
+    }
+    Ok(out)
 }
 
 pub fn transact_get_items(
@@ -529,6 +609,7 @@ pub fn transact_get_items(
         .cloned()
         .unwrap_or_default();
     check_transact_len(&elements, "transactItems")?;
+    let report = Report::of(&params)?;
     let mut tables = Tables::new(db, ctx);
     let mut keys = Vec::with_capacity(elements.len());
     let mut projections = Vec::with_capacity(elements.len());
@@ -551,6 +632,14 @@ pub fn transact_get_items(
     }
     let now = ctx.clock.now_secs();
     let found = read_items(&*db.storage.kv, &keys)?;
+    let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
+    for (item, table) in found.iter().zip(&read_tables) {
+        let units = 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true);
+        consumed
+            .entry(table.name.clone())
+            .or_default()
+            .add(&Consumed::read(units));
+    }
     let responses: Vec<Value> = found
         .into_iter()
         .zip(projections)
@@ -562,7 +651,9 @@ pub fn transact_get_items(
             _ => json!({}),
         })
         .collect();
-    Ok(json!({"Responses": responses}))
+    let mut out = json!({"Responses": responses});
+    capacity::answer_list(&mut out, &consumed, report);
+    Ok(out)
 }
 
 #[cfg(test)]

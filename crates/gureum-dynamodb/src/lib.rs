@@ -2,6 +2,7 @@
 //! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
 mod batch;
+mod capacity;
 mod errors;
 mod eval;
 mod expr;

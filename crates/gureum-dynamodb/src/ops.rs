@@ -10,6 +10,7 @@ use gureum_store::{KeyRange, KvStore, StoreError, Txn, Versioned, key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::capacity::{self, Consumed, Report};
 use crate::errors::{
     conditional_check_failed, resource_in_use, resource_not_found, store_error, validation,
 };
@@ -702,6 +703,73 @@ pub(crate) fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), 
     }
 }
 
+/// Whether ReturnItemCollectionMetrics asked for SIZE.
+pub(crate) fn wants_metrics(params: &Value) -> Result<bool, AwsError> {
+    match params
+        .get("ReturnItemCollectionMetrics")
+        .and_then(Value::as_str)
+    {
+        None | Some("NONE") => Ok(false),
+        Some("SIZE") => Ok(true),
+        Some(other) => Err(validation(format!(
+            "1 validation error detected: Value '{other}' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"
+        ))),
+    }
+}
+
+/// ItemCollectionMetrics of the collection holding `key`'s partition, for tables with local
+/// secondary indexes (others have no item collections to report): the size of its items and
+/// their local index entries, as DynamoDB's range of gigabytes.
+pub(crate) fn collection_metrics(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    table: &TableRecord,
+    key: &Item,
+) -> Result<Option<Value>, AwsError> {
+    if table.indexes.iter().all(|i| i.global) {
+        return Ok(None);
+    }
+    let Some(hash) = key.get(&table.hash.name) else {
+        return Ok(None);
+    };
+    let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
+    let mut prefixes = vec![(
+        ITEMS,
+        table.partition_prefix(ctx.account_id(), &ctx.region, hash),
+    )];
+    for index in table.indexes.iter().filter(|i| !i.global) {
+        let mut p = table_k.clone();
+        key::push(&mut p, index.name.as_bytes());
+        key::push(&mut p, &encode_key_value(hash));
+        prefixes.push((INDEXES, p));
+    }
+    let mut bytes = 0usize;
+    for (store_table, prefix) in prefixes {
+        let mut range = KeyRange::prefix(&prefix);
+        loop {
+            let batch = db
+                .storage
+                .kv
+                .scan(store_table, &range, Some(256), false)
+                .map_err(store_error)?;
+            let Some((last, _)) = batch.last() else {
+                break;
+            };
+            let last = last.clone();
+            for (_, v) in &batch {
+                bytes += item_size(&decode_item(v)?);
+            }
+            range = range.after(&last);
+        }
+    }
+    let gb = bytes as f64 / (1024.0 * 1024.0 * 1024.0);
+    let low = gb.floor();
+    Ok(Some(json!({
+        "ItemCollectionKey": item_to_json(&[(table.hash.name.clone(), hash.clone())].into_iter().collect()),
+        "SizeEstimateRangeGB": [low, low + 1.0],
+    })))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Items
 
@@ -714,7 +782,8 @@ struct PutItemInput {
     return_values: Option<String>,
 }
 
-/// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters.
+/// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters;
+/// answers the write capacity it consumed on the table and each index it changed.
 pub(crate) fn write_item(
     txn: &mut dyn Txn,
     table_k: &[u8],
@@ -722,7 +791,7 @@ pub(crate) fn write_item(
     old: Option<&Item>,
     new: Option<&Item>,
     origin: Origin,
-) -> Result<(), AwsError> {
+) -> Result<Consumed, AwsError> {
     match new {
         Some(item) => txn
             .put(ITEMS, item_key, &encode_item(item)?)
@@ -738,6 +807,8 @@ pub(crate) fn write_item(
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
     // Each secondary index in the same transaction: drop the old entry, write the new one.
     let mut indexes = std::mem::take(&mut table.indexes);
+    let mut consumed = Consumed::default();
+    consumed.table.write = capacity::write_units(size(old).max(size(new)) as usize);
     for index in &mut indexes {
         let old_entry = old
             .map(|o| index.entry(&table, table_k, item_key, o))
@@ -760,13 +831,38 @@ pub(crate) fn write_item(
             index.item_count += 1;
             index.size_bytes += size(Some(projected));
         }
+        // An index is written only when its entry changes: one write per entry put or
+        // deleted, one for an entry rewritten under the same key.
+        let units = match (&old_entry, &new_entry) {
+            (Some((ok, op)), Some((nk, np))) if ok == nk => {
+                if op == np {
+                    0.0
+                } else {
+                    capacity::write_units(size(Some(op)).max(size(Some(np))) as usize)
+                }
+            }
+            (o, n) => {
+                o.as_ref()
+                    .map_or(0.0, |(_, p)| capacity::write_units(size(Some(p)) as usize))
+                    + n.as_ref()
+                        .map_or(0.0, |(_, p)| capacity::write_units(size(Some(p)) as usize))
+            }
+        };
+        if units > 0.0 {
+            consumed
+                .indexes
+                .entry((index.global, index.name.clone()))
+                .or_default()
+                .write += units;
+        }
     }
     table.indexes = indexes;
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
     table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
     streams::append(txn, &mut table, table_k, old, new, origin)?;
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
-        .map_err(store_error)
+        .map_err(store_error)?;
+    Ok(consumed)
 }
 
 /// Deletes the items under `item_keys` that are still expired (TTL's lazy removal).
@@ -873,6 +969,8 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         &["ConditionExpression"],
     )?;
     let expected = legacy::expected(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: PutItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -892,14 +990,14 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     check_item(&item)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let old = transact(&*db.storage.kv, |txn| {
+    let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
                 return Err(conditional_check_failed());
             }
         }
-        write_item(
+        let consumed = write_item(
             txn,
             &table_k,
             &item_key,
@@ -907,9 +1005,16 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             Some(&item),
             Origin::user(ctx),
         )?;
-        Ok(old)
+        Ok((old, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), None, &[]))
+    let mut out = returned(return_values, old.as_ref(), None, &[]);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &item)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -919,9 +1024,11 @@ struct GetItemInput {
     key: Value,
     projection_expression: Option<String>,
     attributes_to_get: Option<Vec<String>>,
+    consistent_read: Option<bool>,
 }
 
 pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: GetItemInput = input(params)?;
     let exprs = Expressions::new(exprs_in, i.projection_expression.is_some())?;
@@ -952,7 +1059,12 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         }
         other => other,
     };
-    Ok(match item {
+    // Capacity counts the whole item read, whatever the projection shows.
+    let consumed = Consumed::read(capacity::read_units(
+        item.as_ref().map_or(0, item_size),
+        i.consistent_read.unwrap_or(false),
+    ));
+    let mut out = match item {
         Some(item) => {
             let item = match &projection {
                 Some(paths) => eval::project(&item, paths),
@@ -961,7 +1073,9 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             json!({"Item": item_to_json(&item)})
         }
         None => json!({}),
-    })
+    };
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    Ok(out)
 }
 
 pub(crate) fn projection(
@@ -1000,6 +1114,8 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         &["ConditionExpression"],
     )?;
     let expected = legacy::expected(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: DeleteItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -1018,26 +1134,41 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     table.check_key(&key)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let old = transact(&*db.storage.kv, |txn| {
+    let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
                 return Err(conditional_check_failed());
             }
         }
-        if old.is_some() {
-            write_item(
+        // Deleting an item that is not there still consumes one write.
+        let consumed = match old {
+            Some(_) => write_item(
                 txn,
                 &table_k,
                 &item_key,
                 old.as_ref(),
                 None,
                 Origin::user(ctx),
-            )?;
-        }
-        Ok(old)
+            )?,
+            None => Consumed {
+                table: capacity::Units {
+                    read: 0.0,
+                    write: 1.0,
+                },
+                ..Default::default()
+            },
+        };
+        Ok((old, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), None, &[]))
+    let mut out = returned(return_values, old.as_ref(), None, &[]);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &key)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -1058,6 +1189,8 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     )?;
     let expected = legacy::expected(&params)?;
     let attribute_updates = legacy::attribute_updates(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: UpdateItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -1100,7 +1233,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     }
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let (old, new) = transact(&*db.storage.kv, |txn| {
+    let (old, new, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
@@ -1110,7 +1243,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         let mut new = old.clone().unwrap_or_else(|| key.clone());
         eval::apply_update(&mut new, &actions)?;
         check_item(&new)?;
-        write_item(
+        let consumed = write_item(
             txn,
             &table_k,
             &item_key,
@@ -1118,9 +1251,16 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             Some(&new),
             Origin::user(ctx),
         )?;
-        Ok((old, new))
+        Ok((old, new, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), Some(&new), &updated))
+    let mut out = returned(return_values, old.as_ref(), Some(&new), &updated);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &key)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1141,6 +1281,7 @@ struct ReadInput {
     select: Option<String>,
     segment: Option<usize>,
     total_segments: Option<usize>,
+    consistent_read: Option<bool>,
 }
 
 /// The range of store keys a key condition selects, and whether the condition names the keys.
@@ -1326,6 +1467,7 @@ fn read(
         None
     };
     let legacy_filter = legacy::filter(&params, legacy_filter_name)?;
+    let report = Report::of(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: ReadInput = input(params)?;
     let exprs = Expressions::new(
@@ -1396,6 +1538,11 @@ fn read(
             table.range.clone(),
         ),
     };
+    if index.as_ref().is_some_and(|ix| ix.global) && i.consistent_read == Some(true) {
+        return Err(validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
     let mut range = match &key_condition {
         Some(c) => key_range(&base, &hash_key, range_key.as_ref(), c)?,
         None => KeyRange::prefix(&base),
@@ -1517,8 +1664,15 @@ fn read(
         }
     }
     remove_expired(db, ctx, &table, &expired)?;
+    // Query and Scan consume by the total size read, not per item.
+    let units = capacity::read_units(bytes, i.consistent_read.unwrap_or(false));
+    let consumed = match &index {
+        Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
+        None => Consumed::read(units),
+    };
     // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
+    capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
         out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
     }
