@@ -518,3 +518,171 @@ def test_consumed_capacity_through_the_cli(gureum, ddb):
         "--return-consumed-capacity", "TOTAL",
     )
     assert json.loads(out.stdout)["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# UpdateTable
+
+
+def test_update_table_creates_a_gsi_backfilled_and_deletes_it(ddb):
+    name = table_name()
+    create(ddb, name)
+    for i in range(5):
+        ddb.put_item(TableName=name, Item={"pk": S(f"k{i}"), "color": S("red" if i % 2 else "blue"), "n": N(i)})
+    ddb.put_item(TableName=name, Item={"pk": S("wrong-type"), "color": N(1)})
+    ddb.put_item(TableName=name, Item={"pk": S("no-color")})
+    desc = ddb.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "color", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "byColor",
+                    "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["n"]},
+                }
+            }
+        ],
+    )["TableDescription"]
+    assert desc["TableStatus"] == "UPDATING"
+    (gsi,) = desc["GlobalSecondaryIndexes"]
+    assert gsi["IndexStatus"] == "CREATING" and gsi["Backfilling"] is True
+    ddb.get_waiter("table_exists").wait(TableName=name)
+    table = ddb.describe_table(TableName=name)["Table"]
+    (gsi,) = table["GlobalSecondaryIndexes"]
+    assert gsi["IndexStatus"] == "ACTIVE" and gsi["ItemCount"] == 5
+    assert {"AttributeName": "color", "AttributeType": "S"} in table["AttributeDefinitions"]
+    got = ddb.query(
+        TableName=name, IndexName="byColor", KeyConditionExpression="color = :c", ExpressionAttributeValues={":c": S("red")}
+    )["Items"]
+    assert sorted(i["pk"]["S"] for i in got) == ["k1", "k3"] and set(got[0]) == {"pk", "color", "n"}
+    # New writes reach the index too.
+    ddb.put_item(TableName=name, Item={"pk": S("k9"), "color": S("red")})
+    assert ddb.query(
+        TableName=name, IndexName="byColor", KeyConditionExpression="color = :c", ExpressionAttributeValues={":c": S("red")}
+    )["Count"] == 3
+    fails(
+        lambda: ddb.update_table(
+            TableName=name,
+            GlobalSecondaryIndexUpdates=[
+                {"Create": {"IndexName": "byColor", "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}
+            ],
+        ),
+        "ValidationException",
+        "One or more parameter values were invalid: Index with name: byColor already exists",
+    )
+    desc = ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byColor"}}])["TableDescription"]
+    assert [g["IndexStatus"] for g in desc["GlobalSecondaryIndexes"]] == ["DELETING"]
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]
+    fails(
+        lambda: ddb.query(
+            TableName=name, IndexName="byColor", KeyConditionExpression="color = :c", ExpressionAttributeValues={":c": S("red")}
+        ),
+        "ValidationException",
+        "The table does not have the specified index: byColor",
+    )
+    fails(
+        lambda: ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byColor"}}]),
+        "ResourceNotFoundException",
+    )
+
+
+def test_update_table_index_errors(ddb):
+    name = table_name()
+    create(ddb, name)
+    fails(
+        lambda: ddb.update_table(
+            TableName=name,
+            GlobalSecondaryIndexUpdates=[
+                {"Create": {"IndexName": "byX", "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}
+            ],
+        ),
+        "ValidationException",
+        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [x], AttributeDefinitions: [pk]",
+    )
+    two = [
+        {"Create": {"IndexName": f"by{a}", "KeySchema": [{"AttributeName": a, "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}
+        for a in ("x", "y")
+    ]
+    fails(
+        lambda: ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("x", "y")],
+            GlobalSecondaryIndexUpdates=two,
+        ),
+        "LimitExceededException",
+    )
+    for i in range(20):
+        ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": f"a{i}", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[
+                {"Create": {"IndexName": f"ix{i}", "KeySchema": [{"AttributeName": f"a{i}", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}}
+            ],
+        )
+    fails(
+        lambda: ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=two[:1],
+        ),
+        "LimitExceededException",
+    )
+    assert len(ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]) == 20
+    fails(lambda: ddb.update_table(TableName=name), "ValidationException")
+
+
+def test_update_table_billing_throughput_streams_and_deletion_protection(ddb):
+    name = table_name()
+    create(
+        ddb,
+        name,
+        extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}
+        ],
+        DeletionProtectionEnabled=True,
+    )
+    assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+    fails(
+        lambda: ddb.delete_table(TableName=name),
+        "ValidationException",
+        "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+    )
+    desc = ddb.update_table(
+        TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4}
+    )["TableDescription"]
+    assert desc["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
+    assert desc["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
+    desc = ddb.update_table(
+        TableName=name,
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "byG", "ProvisionedThroughput": {"ReadCapacityUnits": 7, "WriteCapacityUnits": 8}}}
+        ],
+    )["TableDescription"]
+    assert desc["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    desc = ddb.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    )["TableDescription"]
+    assert desc["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+    assert ddb.describe_table(TableName=name)["Table"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ddb.delete_table(TableName=name)
+
+
+def test_update_table_gsi_through_the_cli(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "e": S("x")})
+    gureum.cli(
+        "dynamodb", "update-table", "--table-name", name,
+        "--attribute-definitions", "AttributeName=e,AttributeType=S",
+        "--global-secondary-index-updates",
+        json.dumps([{"Create": {"IndexName": "byE", "KeySchema": [{"AttributeName": "e", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}}]),
+    )
+    out = gureum.cli(
+        "dynamodb", "query", "--table-name", name, "--index-name", "byE",
+        "--key-condition-expression", "e = :e", "--expression-attribute-values", json.dumps({":e": S("x")}),
+    )
+    assert json.loads(out.stdout)["Count"] == 1

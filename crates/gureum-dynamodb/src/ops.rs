@@ -95,7 +95,7 @@ pub(crate) fn transact<T>(
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct KeySchemaInput {
     attribute_name: String,
@@ -127,6 +127,7 @@ struct CreateTableInput {
     global_secondary_indexes: Option<Vec<Value>>,
     local_secondary_indexes: Option<Vec<Value>>,
     stream_specification: Option<StreamSpecInput>,
+    deletion_protection_enabled: Option<bool>,
 }
 
 /// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
@@ -290,6 +291,7 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         stream_view_type: None,
         stream_label: None,
         stream_seq: 0,
+        deletion_protection: i.deletion_protection_enabled.unwrap_or(false),
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     if let Some(spec) = &i.stream_specification {
@@ -318,14 +320,14 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
     Ok(json!({"TableDescription": record.description("ACTIVE")}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct ProjectionInput {
     projection_type: Option<String>,
     non_key_attributes: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct IndexInput {
     index_name: String,
@@ -512,6 +514,11 @@ pub fn delete_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             )));
         };
         let table = TableRecord::from_record(&bytes).map_err(store_error)?;
+        if table.deletion_protection {
+            return Err(validation(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+            ));
+        }
         txn.delete(TABLES, &k).map_err(store_error)?;
         let prefix = table.items_prefix(ctx.account_id(), &ctx.region);
         for store_table in [ITEMS, INDEXES] {
@@ -539,13 +546,81 @@ struct UpdateTableInput {
     billing_mode: Option<String>,
     provisioned_throughput: Option<ThroughputInput>,
     stream_specification: Option<StreamSpecInput>,
+    attribute_definitions: Option<Vec<AttributeDefinitionInput>>,
+    global_secondary_index_updates: Option<Vec<GsiUpdateInput>>,
+    deletion_protection_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiUpdateInput {
+    create: Option<IndexInput>,
+    update: Option<GsiThroughputInput>,
+    delete: Option<GsiDeleteInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiThroughputInput {
+    index_name: String,
+    provisioned_throughput: Option<ThroughputInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiDeleteInput {
+    index_name: String,
+}
+
+/// DynamoDB's bound on global secondary indexes per table.
+const MAX_GSIS: usize = 20;
+
+fn limit_exceeded(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("LimitExceededException", message)
+}
+
+/// What an UpdateTable did to the indexes, for the statuses its answer shows.
+enum IndexChange {
+    Created(String),
+    Deleted(IndexRecord),
 }
 
 pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: UpdateTableInput = input(params)?;
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let now = ctx.clock.now_millis() as f64 / 1000.0;
-    let table = transact(&*db.storage.kv, |txn| {
+    let gsi_updates = i.global_secondary_index_updates.as_deref().unwrap_or(&[]);
+    if i.billing_mode.is_none()
+        && i.provisioned_throughput.is_none()
+        && i.stream_specification.is_none()
+        && gsi_updates.is_empty()
+        && i.deletion_protection_enabled.is_none()
+    {
+        return Err(validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    for u in gsi_updates {
+        let n = usize::from(u.create.is_some())
+            + usize::from(u.update.is_some())
+            + usize::from(u.delete.is_some());
+        if n != 1 {
+            return Err(validation(
+                "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified",
+            ));
+        }
+    }
+    if gsi_updates
+        .iter()
+        .filter(|u| u.create.is_some() || u.delete.is_some())
+        .count()
+        > 1
+    {
+        return Err(limit_exceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+        ));
+    }
+    let (table, change) = transact(&*db.storage.kv, |txn| {
         let Some(bytes) = txn.get(TABLES, &k).map_err(store_error)? else {
             return Err(resource_not_found(format!(
                 "Requested resource not found: Table: {} not found",
@@ -553,40 +628,258 @@ pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             )));
         };
         let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
-        if i.billing_mode.is_none()
-            && i.provisioned_throughput.is_none()
-            && i.stream_specification.is_none()
-        {
-            return Err(validation(
-                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
-            ));
+        if i.billing_mode.is_some() || i.provisioned_throughput.is_some() {
+            let mode = i
+                .billing_mode
+                .clone()
+                .unwrap_or_else(|| table.billing_mode.clone());
+            let throughput = match (mode.as_str(), i.provisioned_throughput) {
+                ("PROVISIONED", None) if table.billing_mode == "PROVISIONED" => {
+                    Some(ThroughputInput {
+                        read_capacity_units: Some(table.read_capacity as i64),
+                        write_capacity_units: Some(table.write_capacity as i64),
+                    })
+                }
+                (_, t) => t,
+            };
+            let (mode, read, write) = billing(Some(&mode), throughput)?;
+            if mode == "PAY_PER_REQUEST" && table.billing_mode != "PAY_PER_REQUEST" {
+                table.pay_per_request_since = Some(now);
+            }
+            if mode == "PROVISIONED" && table.billing_mode == "PAY_PER_REQUEST" {
+                // Each GSI needs its own throughput once the table is provisioned; it takes
+                // the table's unless the same request sets it.
+                for index in table.indexes.iter_mut().filter(|x| x.global) {
+                    let given = gsi_updates.iter().find_map(|u| {
+                        u.update
+                            .as_ref()
+                            .filter(|x| x.index_name == index.name)
+                            .and_then(|x| x.provisioned_throughput)
+                    });
+                    let t = given.unwrap_or(ThroughputInput {
+                        read_capacity_units: Some(read as i64),
+                        write_capacity_units: Some(write as i64),
+                    });
+                    index.read_capacity = t.read_capacity_units.unwrap_or(0).max(0) as u64;
+                    index.write_capacity = t.write_capacity_units.unwrap_or(0).max(0) as u64;
+                }
+            }
+            if mode == "PAY_PER_REQUEST" {
+                for index in table.indexes.iter_mut() {
+                    index.read_capacity = 0;
+                    index.write_capacity = 0;
+                }
+            }
+            table.billing_mode = mode;
+            table.read_capacity = read;
+            table.write_capacity = write;
         }
-        let mode = i
-            .billing_mode
-            .clone()
-            .unwrap_or_else(|| table.billing_mode.clone());
-        let throughput = match (mode.as_str(), i.provisioned_throughput) {
-            ("PROVISIONED", None) if table.billing_mode == "PROVISIONED" => Some(ThroughputInput {
-                read_capacity_units: Some(table.read_capacity as i64),
-                write_capacity_units: Some(table.write_capacity as i64),
-            }),
-            (_, t) => t,
-        };
-        let (mode, read, write) = billing(Some(&mode), throughput)?;
-        if mode == "PAY_PER_REQUEST" && table.billing_mode != "PAY_PER_REQUEST" {
-            table.pay_per_request_since = Some(now);
+        if let Some(protect) = i.deletion_protection_enabled {
+            table.deletion_protection = protect;
         }
-        table.billing_mode = mode;
-        table.read_capacity = read;
-        table.write_capacity = write;
+        if let Some(defs) = &i.attribute_definitions {
+            for d in defs {
+                if !matches!(d.attribute_type.as_str(), "S" | "N" | "B") {
+                    return Err(validation(format!(
+                        "1 validation error detected: Value '{}' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                        d.attribute_type
+                    )));
+                }
+                match table
+                    .attributes
+                    .iter()
+                    .find(|(n, _)| *n == d.attribute_name)
+                {
+                    Some((_, t)) if *t != d.attribute_type => {
+                        return Err(validation(format!(
+                            "One or more parameter values were invalid: Attribute {} is already defined with a different type",
+                            d.attribute_name
+                        )));
+                    }
+                    Some(_) => {}
+                    None => table
+                        .attributes
+                        .push((d.attribute_name.clone(), d.attribute_type.clone())),
+                }
+            }
+        }
+        let mut change = None;
+        for u in gsi_updates {
+            if let Some(x) = &u.update {
+                if table.billing_mode == "PAY_PER_REQUEST" {
+                    return Err(validation(
+                        "One or more parameter values were invalid: ProvisionedThroughput cannot be specified for index when BillingMode is PAY_PER_REQUEST",
+                    ));
+                }
+                let Some(index) = table
+                    .indexes
+                    .iter_mut()
+                    .find(|ix| ix.global && ix.name == x.index_name)
+                else {
+                    return Err(resource_not_found(format!(
+                        "Requested resource not found: Index: {} not found",
+                        x.index_name
+                    )));
+                };
+                let (_, read, write) = billing(Some("PROVISIONED"), x.provisioned_throughput)?;
+                index.read_capacity = read;
+                index.write_capacity = write;
+            }
+            if let Some(x) = &u.delete {
+                let Some(at) = table
+                    .indexes
+                    .iter()
+                    .position(|ix| ix.global && ix.name == x.index_name)
+                else {
+                    return Err(resource_not_found(format!(
+                        "Requested resource not found: Index: {} not found",
+                        x.index_name
+                    )));
+                };
+                let removed = table.indexes.remove(at);
+                let mut prefix = table.items_prefix(ctx.account_id(), &ctx.region);
+                key::push(&mut prefix, removed.name.as_bytes());
+                loop {
+                    let batch = txn
+                        .scan_prefix(INDEXES, &prefix, Some(1000), false)
+                        .map_err(store_error)?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for (entry_key, _) in batch {
+                        txn.delete(INDEXES, &entry_key).map_err(store_error)?;
+                    }
+                }
+                change = Some(IndexChange::Deleted(removed));
+            }
+            if let Some(x) = &u.create {
+                let name = x.index_name.clone();
+                if table.indexes.iter().any(|ix| ix.name == name) {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Index with name: {name} already exists"
+                    )));
+                }
+                if table.indexes.iter().filter(|ix| ix.global).count() >= MAX_GSIS {
+                    return Err(limit_exceeded(format!(
+                        "Subscriber limit exceeded: The number of global secondary indexes for this table exceeds the limit of {MAX_GSIS}"
+                    )));
+                }
+                let defined: Vec<&str> = table.attributes.iter().map(|(n, _)| n.as_str()).collect();
+                let missing: Vec<&str> = x
+                    .key_schema
+                    .iter()
+                    .map(|e| e.attribute_name.as_str())
+                    .filter(|n| !defined.contains(n))
+                    .collect();
+                if !missing.is_empty() {
+                    let keys: Vec<&str> = x
+                        .key_schema
+                        .iter()
+                        .map(|e| e.attribute_name.as_str())
+                        .collect();
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                        keys.join(", "),
+                        defined.join(", ")
+                    )));
+                }
+                let attributes = table.attributes.clone();
+                let kind = move |n: &str| {
+                    attributes
+                        .iter()
+                        .find(|(a, _)| a == n)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or_default()
+                };
+                let index_input = x.clone();
+                if table.billing_mode == "PAY_PER_REQUEST" && x.provisioned_throughput.is_some() {
+                    return Err(validation(
+                        "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: ".to_string()
+                            + &name
+                            + " when BillingMode is PAY_PER_REQUEST",
+                    ));
+                }
+                let table_range = table.range.as_ref().map(|r| r.name.clone());
+                let index = index_record(
+                    true,
+                    index_input,
+                    &table.hash.name,
+                    table_range.as_deref(),
+                    &table.billing_mode,
+                    &kind,
+                )?;
+                backfill(txn, &mut table, index, ctx)?;
+                change = Some(IndexChange::Created(name));
+            }
+        }
         if let Some(spec) = &i.stream_specification {
             streams::apply_spec(txn, &mut table, &k, spec, ctx.clock.now_millis())?;
         }
         txn.put(TABLES, &k, &table.to_record().map_err(store_error)?)
             .map_err(store_error)?;
-        Ok(table)
+        Ok((table, change))
     })?;
-    Ok(json!({"TableDescription": table.description("ACTIVE")}))
+    // The store finished the change inside this call; the answer shows the statuses DynamoDB
+    // answers while it starts one (DescribeTable shows the finished state).
+    let mut d = table.description(if change.is_some() {
+        "UPDATING"
+    } else {
+        "ACTIVE"
+    });
+    match change {
+        Some(IndexChange::Created(name)) => {
+            if let Some(list) = d["GlobalSecondaryIndexes"].as_array_mut() {
+                for ix in list.iter_mut().filter(|ix| ix["IndexName"] == json!(name)) {
+                    ix["IndexStatus"] = json!("CREATING");
+                    ix["Backfilling"] = json!(true);
+                }
+            }
+        }
+        Some(IndexChange::Deleted(removed)) => {
+            let mut gone = removed.description(&table);
+            gone["IndexStatus"] = json!("DELETING");
+            match d["GlobalSecondaryIndexes"].as_array_mut() {
+                Some(list) => list.push(gone),
+                None => d["GlobalSecondaryIndexes"] = json!([gone]),
+            }
+        }
+        None => {}
+    }
+    Ok(json!({"TableDescription": d}))
+}
+
+/// Adds `index` to `table`, writing the entry of every item already stored. Items whose index
+/// key has the wrong type are left out of it, as DynamoDB's backfill leaves them.
+fn backfill(
+    txn: &mut dyn Txn,
+    table: &mut TableRecord,
+    mut index: IndexRecord,
+    ctx: &RequestContext,
+) -> Result<(), AwsError> {
+    let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
+    let mut range = KeyRange::prefix(&table_k);
+    loop {
+        let batch = txn
+            .scan(ITEMS, &range, Some(256), false)
+            .map_err(store_error)?;
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        let last = last.clone();
+        for (item_key, v) in &batch {
+            let item = decode_item(v)?;
+            if let Ok(Some((entry_key, projected))) = index.entry(table, &table_k, item_key, &item)
+            {
+                txn.put(INDEXES, &entry_key, &encode_item(&projected)?)
+                    .map_err(store_error)?;
+                index.item_count += 1;
+                index.size_bytes += item_size(&projected) as u64;
+            }
+        }
+        range = range.after(&last);
+    }
+    table.indexes.push(index);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -158,6 +158,9 @@ pub struct TableRecord {
     /// The sequence number of the last stream record written (monotonic across streams).
     #[serde(default)]
     pub stream_seq: u64,
+    /// DeletionProtectionEnabled: DeleteTable refuses while set.
+    #[serde(default)]
+    pub deletion_protection: bool,
 }
 
 impl Versioned for TableRecord {
@@ -192,7 +195,7 @@ impl TableRecord {
             },
             "ItemCount": self.item_count,
             "TableSizeBytes": self.size_bytes,
-            "DeletionProtectionEnabled": false,
+            "DeletionProtectionEnabled": self.deletion_protection,
         });
         for (global, member) in [
             (true, "GlobalSecondaryIndexes"),
@@ -457,6 +460,7 @@ mod tests {
             stream_view_type: None,
             stream_label: None,
             stream_seq: 0,
+            deletion_protection: false,
         };
         let index = IndexRecord {
             name: "byG".into(),
