@@ -686,3 +686,83 @@ def test_update_table_gsi_through_the_cli(gureum, ddb):
         "--key-condition-expression", "e = :e", "--expression-attribute-values", json.dumps({":e": S("x")}),
     )
     assert json.loads(out.stdout)["Count"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Authorization of batches and transactions, per table
+
+
+def user_allowed(gureum, actions, resources):
+    iam = gureum.client("iam")
+    user = "ddb-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=user)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]}
+    iam.put_user_policy(UserName=user, PolicyName="one-table", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return gureum.client("dynamodb", key=key["AccessKeyId"], secret=key["SecretAccessKey"]), user
+
+
+def denied(call, action, resource):
+    message = fails(call, "AccessDeniedException")
+    assert f"is not authorized to perform: {action} on resource: {resource}" in message, message
+
+
+def test_batches_and_transactions_are_authorized_per_table(gureum, ddb):
+    mine, other = table_name(), table_name()
+    create(ddb, mine, extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}],
+           GlobalSecondaryIndexes=[{"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}])
+    create(ddb, other)
+    arn = lambda t: f"arn:aws:dynamodb:us-east-1:000000000000:table/{t}"  # noqa: E731
+    client, _ = user_allowed(
+        gureum,
+        ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:GetItem",
+         "dynamodb:ConditionCheckItem", "dynamodb:Query"],
+        [arn(mine)],
+    )
+    client.batch_write_item(RequestItems={mine: [{"PutRequest": {"Item": {"pk": S("a"), "g": S("G")}}}]})
+    assert client.batch_get_item(RequestItems={mine: {"Keys": [{"pk": S("a")}]}})["Responses"][mine][0]["pk"] == S("a")
+    denied(
+        lambda: client.batch_write_item(
+            RequestItems={mine: [{"PutRequest": {"Item": {"pk": S("b")}}}], other: [{"PutRequest": {"Item": {"pk": S("b")}}}]}
+        ),
+        "dynamodb:BatchWriteItem",
+        arn(other),
+    )
+    # Nothing of a refused batch was written.
+    assert "Item" not in ddb.get_item(TableName=mine, Key={"pk": S("b")})
+    denied(
+        lambda: client.batch_get_item(RequestItems={other: {"Keys": [{"pk": S("a")}]}}),
+        "dynamodb:BatchGetItem",
+        arn(other),
+    )
+    client.transact_write_items(TransactItems=[{"Put": {"TableName": mine, "Item": {"pk": S("t")}}}])
+    denied(
+        lambda: client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": mine, "Item": {"pk": S("t2")}}},
+                {"ConditionCheck": {"TableName": other, "Key": {"pk": S("x")}, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ]
+        ),
+        "dynamodb:ConditionCheckItem",
+        arn(other),
+    )
+    denied(
+        lambda: client.transact_write_items(
+            TransactItems=[{"Delete": {"TableName": mine, "Key": {"pk": S("t")}}}]
+        ),
+        "dynamodb:DeleteItem",
+        arn(mine),
+    )
+    assert client.transact_get_items(TransactItems=[{"Get": {"TableName": mine, "Key": {"pk": S("t")}}}])["Responses"][0]["Item"]
+    denied(
+        lambda: client.transact_get_items(TransactItems=[{"Get": {"TableName": other, "Key": {"pk": S("t")}}}]),
+        "dynamodb:GetItem",
+        arn(other),
+    )
+    # A query of an index is authorized on the index's ARN.
+    client.query(TableName=mine, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("a")})
+    denied(
+        lambda: client.query(TableName=mine, IndexName="byG", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": S("G")}),
+        "dynamodb:Query",
+        arn(mine) + "/index/byG",
+    )

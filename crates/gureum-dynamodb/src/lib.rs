@@ -1,6 +1,7 @@
 //! DynamoDB: tables that answer queries. Tables, items with condition and update expressions,
 //! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
+mod authz;
 mod batch;
 mod capacity;
 mod errors;
@@ -17,7 +18,6 @@ use gureum_core::{
     AuthzTarget, AwsError, BoxFuture, OperationInput, OperationOutput, RequestContext, Service,
 };
 use gureum_store::Storage;
-use serde_json::Value;
 
 pub use streams::DynamoDbStreams;
 
@@ -86,19 +86,17 @@ impl Service for DynamoDb {
         })
     }
 
-    /// `dynamodb:<Operation>` on the table's ARN (`*` for ListTables).
+    /// `dynamodb:<Operation>` on the table's ARN (its index's for Query and Scan of an index,
+    /// `*` for ListTables); batches name every table they touch, and transactions authorize each
+    /// item's own action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its
+    /// table, as DynamoDB does.
     fn authz_targets(
         &self,
         ctx: &RequestContext,
         operation: &str,
         input: &OperationInput,
     ) -> Vec<AuthzTarget> {
-        let action = format!("dynamodb:{operation}");
-        let resource = match input.params.get("TableName").and_then(Value::as_str) {
-            Some(name) if operation != "ListTables" => table_arn(ctx, name),
-            _ => "*".to_string(),
-        };
-        vec![AuthzTarget::new(action, resource)]
+        authz::targets(ctx, operation, &input.params)
     }
 }
 

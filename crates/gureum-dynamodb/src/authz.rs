@@ -1,0 +1,69 @@
+//! What each DynamoDB request asks IAM for: the action and the table (or index) ARNs it touches.
+
+use std::collections::BTreeSet;
+
+use gureum_core::{AuthzTarget, RequestContext};
+use serde_json::Value;
+
+use crate::table_arn;
+
+/// The targets of one request, each (action, resource) once, in a stable order.
+pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<AuthzTarget> {
+    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut add = |action: &str, table: &str| {
+        pairs.insert((format!("dynamodb:{action}"), table_arn(ctx, table)));
+    };
+    match operation {
+        "BatchGetItem" | "BatchWriteItem" => {
+            if let Some(tables) = params.get("RequestItems").and_then(Value::as_object) {
+                for name in tables.keys() {
+                    add(operation, name);
+                }
+            }
+        }
+        "TransactWriteItems" | "TransactGetItems" => {
+            for element in params
+                .get("TransactItems")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for (member, action) in [
+                    ("Put", "PutItem"),
+                    ("Update", "UpdateItem"),
+                    ("Delete", "DeleteItem"),
+                    ("ConditionCheck", "ConditionCheckItem"),
+                    ("Get", "GetItem"),
+                ] {
+                    if let Some(name) = element
+                        .get(member)
+                        .and_then(|m| m.get("TableName"))
+                        .and_then(Value::as_str)
+                    {
+                        add(action, name);
+                    }
+                }
+            }
+        }
+        "ListTables" => {}
+        _ => {
+            if let Some(name) = params.get("TableName").and_then(Value::as_str) {
+                let mut resource = table_arn(ctx, name);
+                if matches!(operation, "Query" | "Scan") {
+                    if let Some(index) = params.get("IndexName").and_then(Value::as_str) {
+                        resource = format!("{resource}/index/{index}");
+                    }
+                }
+                pairs.insert((format!("dynamodb:{operation}"), resource));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        // Nothing named (ListTables, or a request that will fail validation): the action on `*`.
+        return vec![AuthzTarget::new(format!("dynamodb:{operation}"), "*")];
+    }
+    pairs
+        .into_iter()
+        .map(|(action, resource)| AuthzTarget::new(action, resource))
+        .collect()
+}
