@@ -766,3 +766,152 @@ def test_batches_and_transactions_are_authorized_per_table(gureum, ddb):
         "dynamodb:Query",
         arn(mine) + "/index/byG",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# PartiQL
+
+
+def test_partiql_insert_select_update_delete(ddb):
+    name = table_name()
+    create(ddb, name, "N")
+    for i in range(5):
+        ddb.execute_statement(
+            Statement=f'INSERT INTO "{name}" VALUE {{\'pk\': ?, \'sk\': ?, \'tag\': \'t{i % 2}\', \'l\': [1, \'two\']}}',
+            Parameters=[S("p"), N(i)],
+        )
+    item = ddb.get_item(TableName=name, Key={"pk": S("p"), "sk": N(3)})["Item"]
+    assert item == {"pk": S("p"), "sk": N(3), "tag": S("t1"), "l": {"L": [N(1), S("two")]}}
+    fails(
+        lambda: ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'p', 'sk': 3}}"),
+        "DuplicateItemException",
+        "Duplicate primary key exists in table",
+    )
+    got = ddb.execute_statement(Statement=f'SELECT sk, tag FROM "{name}" WHERE pk = ? AND tag = \'t1\'', Parameters=[S("p")])
+    assert got["Items"] == [{"sk": N(1), "tag": S("t1")}, {"sk": N(3), "tag": S("t1")}]
+    got = ddb.execute_statement(Statement=f'SELECT * FROM "{name}" WHERE sk BETWEEN 1 AND 3')
+    assert sorted(int(i["sk"]["N"]) for i in got["Items"]) == [1, 2, 3]
+    # Limit and NextToken page through.
+    seen, token = [], None
+    while True:
+        kw = {"NextToken": token} if token else {}
+        page = ddb.execute_statement(Statement=f'SELECT sk FROM "{name}" WHERE pk = \'p\'', Limit=2, **kw)
+        seen += [int(i["sk"]["N"]) for i in page["Items"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == [0, 1, 2, 3, 4]
+    ddb.execute_statement(
+        Statement=f'UPDATE "{name}" SET tag = ? SET n = 10 REMOVE l WHERE pk = \'p\' AND sk = 2', Parameters=[S("new")]
+    )
+    ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET n = n + 5 WHERE pk = 'p' AND sk = 2")
+    item = ddb.get_item(TableName=name, Key={"pk": S("p"), "sk": N(2)})["Item"]
+    assert item["tag"] == S("new") and item["n"] == N(15) and "l" not in item
+    fails(
+        lambda: ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET n = 1 WHERE pk = 'p' AND sk = 99"),
+        "ConditionalCheckFailedException",
+    )
+    fails(
+        lambda: ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET n = 1 WHERE pk = 'p'"),
+        "ValidationException",
+        "Where clause does not contain a mandatory equality on all key attributes",
+    )
+    fails(
+        lambda: ddb.execute_statement(Statement=f"DELETE FROM \"{name}\" WHERE pk = 'p' AND sk = 2 AND n = 1"),
+        "ConditionalCheckFailedException",
+    )
+    ddb.execute_statement(Statement=f"DELETE FROM \"{name}\" WHERE pk = 'p' AND sk = 2 AND n = 15")
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": S("p"), "sk": N(2)})
+
+
+def test_partiql_errors(ddb):
+    name = table_name()
+    create(ddb, name)
+    msg = fails(lambda: ddb.execute_statement(Statement=f'SELEC * FROM "{name}"'), "ValidationException")
+    assert msg.startswith("Statement wasn't well formed, can't be processed:")
+    fails(
+        lambda: ddb.execute_statement(Statement=f'SELECT * FROM "{name}" WHERE pk = ?'),
+        "ValidationException",
+        "Number of parameters in request and statement don't match.",
+    )
+    fails(
+        lambda: ddb.execute_statement(Statement=f'SELECT * FROM "{name}"', Parameters=[S("x")]),
+        "ValidationException",
+        "Number of parameters in request and statement don't match.",
+    )
+    fails(lambda: ddb.execute_statement(Statement='SELECT * FROM "no-such-table-here"'), "ResourceNotFoundException")
+    deep = f'SELECT * FROM "{name}" WHERE ' + "(" * 100 + "pk = 'a'" + ")" * 100
+    fails(lambda: ddb.execute_statement(Statement=deep), "ValidationException")
+
+
+def test_partiql_batch_and_transaction(ddb):
+    name = table_name()
+    create(ddb, name)
+    out = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': ?, 'v': 1}}", "Parameters": [S(k)]} for k in ("a", "b")
+        ]
+        + [{"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'a'}}"}]
+    )["Responses"]
+    assert "Error" not in out[0] and "Error" not in out[1]
+    assert out[2]["Error"]["Code"] == "DuplicateItem"
+    out = ddb.batch_execute_statement(
+        Statements=[{"Statement": f"SELECT * FROM \"{name}\" WHERE pk = ?", "Parameters": [S(k)]} for k in ("a", "zz")]
+    )["Responses"]
+    assert out[0]["Item"]["pk"] == S("a") and "Item" not in out[1]
+    fails(
+        lambda: ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"UPDATE \"{name}\" SET v = 2 WHERE pk = 'a'"},
+                {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'b'}}"},
+            ]
+        ),
+        "TransactionCanceledException",
+    )
+    # All or nothing: the update of a did not land.
+    assert ddb.get_item(TableName=name, Key={"pk": S("a")})["Item"]["v"] == N(1)
+    ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": f"UPDATE \"{name}\" SET v = 2 WHERE pk = 'a'"},
+            {"Statement": f"DELETE FROM \"{name}\" WHERE pk = 'b'"},
+            {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'c', 's': <<'x', 'y'>>}}"},
+        ]
+    )
+    out = ddb.execute_transaction(
+        TransactStatements=[{"Statement": f"SELECT v FROM \"{name}\" WHERE pk = ?", "Parameters": [S(k)]} for k in ("a", "b")]
+    )["Responses"]
+    assert out == [{"Item": {"v": N(2)}}, {}]
+    assert sorted(ddb.get_item(TableName=name, Key={"pk": S("c")})["Item"]["s"]["SS"]) == ["x", "y"]
+
+
+def test_partiql_is_authorized_per_statement(gureum, ddb):
+    mine, other = table_name(), table_name()
+    create(ddb, mine)
+    create(ddb, other)
+    arn = lambda t: f"arn:aws:dynamodb:us-east-1:000000000000:table/{t}"  # noqa: E731
+    client, _ = user_allowed(gureum, ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"], [arn(mine)])
+    client.execute_statement(Statement=f"INSERT INTO \"{mine}\" VALUE {{'pk': 'a'}}")
+    assert client.execute_statement(Statement=f'SELECT * FROM "{mine}"')["Items"] == [{"pk": S("a")}]
+    denied(
+        lambda: client.execute_statement(Statement=f"DELETE FROM \"{mine}\" WHERE pk = 'a'"),
+        "dynamodb:PartiQLDelete",
+        arn(mine),
+    )
+    denied(
+        lambda: client.execute_transaction(
+            TransactStatements=[
+                {"Statement": f"INSERT INTO \"{mine}\" VALUE {{'pk': 'b'}}"},
+                {"Statement": f"INSERT INTO \"{other}\" VALUE {{'pk': 'b'}}"},
+            ]
+        ),
+        "dynamodb:PartiQLInsert",
+        arn(other),
+    )
+
+
+def test_partiql_through_the_cli(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    gureum.cli("dynamodb", "execute-statement", "--statement", f"INSERT INTO \"{name}\" VALUE {{'pk': 'cli', 'n': 7}}")
+    out = gureum.cli("dynamodb", "execute-statement", "--statement", f"SELECT n FROM \"{name}\" WHERE pk = 'cli'")
+    assert json.loads(out.stdout)["Items"] == [{"n": {"N": "7"}}]

@@ -1,11 +1,12 @@
-//! What each DynamoDB request asks IAM for: the action and the table (or index) ARNs it touches.
+//! What each DynamoDB request asks IAM for: the action and the table (or index) ARNs it touches;
+//! PartiQL statements ask for PartiQLSelect, PartiQLInsert, PartiQLUpdate or PartiQLDelete.
 
 use std::collections::BTreeSet;
 
 use gureum_core::{AuthzTarget, RequestContext};
 use serde_json::Value;
 
-use crate::table_arn;
+use crate::{partiql, table_arn};
 
 /// The targets of one request, each (action, resource) once, in a stable order.
 pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<AuthzTarget> {
@@ -42,6 +43,36 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
                     {
                         add(action, name);
                     }
+                }
+            }
+        }
+        "ExecuteStatement" => {
+            if let Some((action, table)) = params
+                .get("Statement")
+                .and_then(Value::as_str)
+                .and_then(partiql::action_and_table)
+            {
+                add(action, &table);
+            }
+        }
+        "BatchExecuteStatement" | "ExecuteTransaction" => {
+            let member = if operation == "ExecuteTransaction" {
+                "TransactStatements"
+            } else {
+                "Statements"
+            };
+            for statement in params
+                .get(member)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some((action, table)) = statement
+                    .get("Statement")
+                    .and_then(Value::as_str)
+                    .and_then(partiql::action_and_table)
+                {
+                    add(action, &table);
                 }
             }
         }

@@ -10,6 +10,7 @@ mod expr;
 mod legacy;
 mod number;
 mod ops;
+mod partiql;
 mod streams;
 mod table;
 mod value;
@@ -53,6 +54,9 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("TransactGetItems", batch::transact_get_items),
     ("UpdateTimeToLive", ops::update_time_to_live),
     ("DescribeTimeToLive", ops::describe_time_to_live),
+    ("ExecuteStatement", partiql::execute_statement),
+    ("BatchExecuteStatement", partiql::batch_execute_statement),
+    ("ExecuteTransaction", partiql::execute_transaction),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
