@@ -3,6 +3,7 @@ parameters, consumed capacity, UpdateTable's index changes, per-table authorizat
 and transactions.
 
 Tests share one server, so each works in tables of its own (see `table_name`)."""
+import datetime
 import json
 import uuid
 
@@ -915,3 +916,173 @@ def test_partiql_through_the_cli(gureum, ddb):
     gureum.cli("dynamodb", "execute-statement", "--statement", f"INSERT INTO \"{name}\" VALUE {{'pk': 'cli', 'n': 7}}")
     out = gureum.cli("dynamodb", "execute-statement", "--statement", f"SELECT n FROM \"{name}\" WHERE pk = 'cli'")
     assert json.loads(out.stdout)["Items"] == [{"n": {"N": "7"}}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Backups and point-in-time recovery
+
+
+def test_backup_restore_list_and_delete(ddb):
+    name = table_name()
+    gsi_table(ddb, name)
+    for i in range(4):
+        ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": S(f"{i}"), "g": S("G" if i < 2 else "H"), "l": S(f"l{i}")})
+    details = ddb.create_backup(TableName=name, BackupName="before")["BackupDetails"]
+    assert details["BackupStatus"] == "AVAILABLE" and details["BackupType"] == "USER"
+    assert details["BackupArn"].startswith(f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}/backup/")
+    # Changes after the backup do not reach it.
+    ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": S("9"), "g": S("G")})
+    ddb.delete_item(TableName=name, Key={"pk": S("p"), "sk": S("0")})
+    desc = ddb.describe_backup(BackupArn=details["BackupArn"])["BackupDescription"]
+    assert desc["SourceTableDetails"]["TableName"] == name and desc["SourceTableDetails"]["ItemCount"] == 4
+    assert [g["IndexName"] for g in desc["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"]] == ["byG"]
+    listed = ddb.list_backups(TableName=name)["BackupSummaries"]
+    assert [b["BackupArn"] for b in listed] == [details["BackupArn"]]
+    restored = name + "-r"
+    desc = ddb.restore_table_from_backup(TargetTableName=restored, BackupArn=details["BackupArn"])["TableDescription"]
+    assert desc["RestoreSummary"]["SourceBackupArn"] == details["BackupArn"]
+    assert desc["RestoreSummary"]["RestoreInProgress"] is False
+    assert desc["ItemCount"] == 4
+    keys = sorted(i["sk"]["S"] for i in ddb.scan(TableName=restored)["Items"])
+    assert keys == ["0", "1", "2", "3"]
+    # Indexes come back with their entries.
+    got = ddb.query(TableName=restored, IndexName="byG", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": S("G")})
+    assert sorted(i["sk"]["S"] for i in got["Items"]) == ["0", "1"]
+    got = ddb.query(
+        TableName=restored, IndexName="byL", KeyConditionExpression="pk = :p AND l = :l",
+        ExpressionAttributeValues={":p": S("p"), ":l": S("l3")},
+    )
+    assert got["Count"] == 1
+    fails(
+        lambda: ddb.restore_table_from_backup(TargetTableName=restored, BackupArn=details["BackupArn"]),
+        "TableAlreadyExistsException",
+    )
+    # Backups outlive their table.
+    ddb.delete_table(TableName=name)
+    assert ddb.describe_backup(BackupArn=details["BackupArn"])["BackupDescription"]["BackupDetails"]["BackupName"] == "before"
+    deleted = ddb.delete_backup(BackupArn=details["BackupArn"])["BackupDescription"]
+    assert deleted["BackupDetails"]["BackupStatus"] == "DELETED"
+    fails(lambda: ddb.describe_backup(BackupArn=details["BackupArn"]), "BackupNotFoundException")
+    fails(lambda: ddb.delete_backup(BackupArn=details["BackupArn"]), "BackupNotFoundException")
+    fails(lambda: ddb.create_backup(TableName="no-such-table-x", BackupName="bak"), "TableNotFoundException")
+    fails(
+        lambda: ddb.restore_table_from_backup(TargetTableName="x-" + name, BackupArn=details["BackupArn"]),
+        "BackupNotFoundException",
+    )
+
+
+def test_backups_through_the_cli(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": S("a")})
+    arn = json.loads(gureum.cli("dynamodb", "create-backup", "--table-name", name, "--backup-name", "cli").stdout)["BackupDetails"]["BackupArn"]
+    out = json.loads(gureum.cli("dynamodb", "list-backups", "--table-name", name).stdout)
+    assert [b["BackupName"] for b in out["BackupSummaries"]] == ["cli"]
+    gureum.cli("dynamodb", "restore-table-from-backup", "--target-table-name", name + "-c", "--backup-arn", arn)
+    assert ddb.get_item(TableName=name + "-c", Key={"pk": S("a")})["Item"] == {"pk": S("a")}
+
+
+def test_point_in_time_recovery_on_the_server_clock(start_gureum):
+    server = start_gureum().start()
+    ddb = server.client("dynamodb")
+    name = "pitr"
+    create(ddb, name)
+    fails(
+        lambda: ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="r-0", UseLatestRestorableTime=True),
+        "PointInTimeRecoveryUnavailableException",
+    )
+    assert ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+        "PointInTimeRecoveryStatus"
+    ] == "DISABLED"
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": N(1)})
+    desc = ddb.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert desc["PointInTimeRecoveryStatus"] == "ENABLED" and desc["RecoveryPeriodInDays"] == 35
+    enabled_at = desc["EarliestRestorableDateTime"]
+
+    def advance(seconds):
+        assert server.admin("/_gureum/clock", {"advance_seconds": seconds})[0] == 200
+
+    def now():
+        return ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"]["LatestRestorableDateTime"]
+
+    advance(10)
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": N(2)})
+    ddb.put_item(TableName=name, Item={"pk": S("b"), "v": N(1)})
+    t1 = now()
+    advance(10)
+    ddb.delete_item(TableName=name, Key={"pk": S("b")})
+    ddb.update_item(TableName=name, Key={"pk": S("a")}, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": N(3)})
+    t2 = now()
+    advance(10)
+
+    def restored(target, **kw):
+        ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName=target, **kw)
+        return {i["pk"]["S"]: int(i["v"]["N"]) for i in ddb.scan(TableName=target)["Items"]}
+
+    assert restored("r-start", RestoreDateTime=enabled_at) == {"a": 1}
+    assert restored("r-t1", RestoreDateTime=t1) == {"a": 2, "b": 1}
+    assert restored("r-t2", RestoreDateTime=t2) == {"a": 3}
+    assert restored("r-latest", UseLatestRestorableTime=True) == {"a": 3}
+    desc = ddb.describe_table(TableName="r-t1")["Table"]
+    assert desc["RestoreSummary"]["SourceTableArn"].endswith(":table/pitr") and desc["ItemCount"] == 2
+    fails(
+        lambda: ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="r-early", RestoreDateTime=enabled_at - datetime.timedelta(hours=1)),
+        "InvalidRestoreTimeException",
+    )
+    fails(
+        lambda: ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="r-t1", UseLatestRestorableTime=True),
+        "TableAlreadyExistsException",
+    )
+    # Past the window, the earliest restorable time moves with the clock; the state there is
+    # still the one the log replays to.
+    ddb.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 1}
+    )
+    advance(2 * 24 * 3600)
+    ddb.put_item(TableName=name, Item={"pk": S("c"), "v": N(9)})
+    desc = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert desc["EarliestRestorableDateTime"] > t2
+    assert restored("r-window", RestoreDateTime=desc["EarliestRestorableDateTime"]) == {"a": 3}
+    fails(
+        lambda: ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="r-old", RestoreDateTime=t1),
+        "InvalidRestoreTimeException",
+    )
+    assert restored("r-now", UseLatestRestorableTime=True) == {"a": 3, "c": 9}
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    fails(
+        lambda: ddb.restore_table_to_point_in_time(SourceTableName=name, TargetTableName="r-off", UseLatestRestorableTime=True),
+        "PointInTimeRecoveryUnavailableException",
+    )
+    fails(lambda: ddb.describe_continuous_backups(TableName="nope"), "TableNotFoundException")
+
+
+def test_index_sort_key_conditions_select_whole_entries(ddb):
+    name = table_name()
+    create(
+        ddb, name, "S",
+        extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "r", "AttributeType": "N"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "byGR",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+    )
+    for i in range(6):
+        ddb.put_item(TableName=name, Item={"pk": S(f"k{i}"), "sk": S("s"), "g": S("G"), "r": N(i % 3)})
+
+    def q(cond, **values):
+        got = ddb.query(
+            TableName=name, IndexName="byGR", KeyConditionExpression="g = :g AND " + cond,
+            ExpressionAttributeValues={":g": S("G"), **{f":{k}": N(v) for k, v in values.items()}},
+        )
+        return sorted(i["pk"]["S"] for i in got["Items"])
+
+    assert q("r = :a", a=1) == ["k1", "k4"]
+    assert q("r <= :a", a=1) == ["k0", "k1", "k3", "k4"]
+    assert q("r < :a", a=1) == ["k0", "k3"]
+    assert q("r > :a", a=1) == ["k2", "k5"]
+    assert q("r >= :a", a=1) == ["k1", "k2", "k4", "k5"]
+    assert q("r BETWEEN :a AND :b", a=1, b=2) == ["k1", "k2", "k4", "k5"]

@@ -76,7 +76,27 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
                 }
             }
         }
-        "ListTables" => {}
+        "DescribeBackup" | "DeleteBackup" => {
+            if let Some(arn) = params.get("BackupArn").and_then(Value::as_str) {
+                pairs.insert((format!("dynamodb:{operation}"), arn.to_string()));
+            }
+        }
+        "RestoreTableFromBackup" => {
+            if let Some(name) = params.get("TargetTableName").and_then(Value::as_str) {
+                add(operation, name);
+            }
+        }
+        "RestoreTableToPointInTime" => {
+            for member in ["SourceTableName", "TargetTableName"] {
+                if let Some(name) = params.get(member).and_then(Value::as_str) {
+                    add(operation, name);
+                }
+            }
+            if let Some(arn) = params.get("SourceTableArn").and_then(Value::as_str) {
+                pairs.insert((format!("dynamodb:{operation}"), arn.to_string()));
+            }
+        }
+        "ListTables" | "ListBackups" => {}
         _ => {
             if let Some(name) = params.get("TableName").and_then(Value::as_str) {
                 let mut resource = table_arn(ctx, name);

@@ -2,6 +2,7 @@
 //! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
 mod authz;
+mod backups;
 mod batch;
 mod capacity;
 mod errors;
@@ -54,6 +55,23 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("TransactGetItems", batch::transact_get_items),
     ("UpdateTimeToLive", ops::update_time_to_live),
     ("DescribeTimeToLive", ops::describe_time_to_live),
+    ("CreateBackup", backups::create_backup),
+    ("DescribeBackup", backups::describe_backup),
+    ("ListBackups", backups::list_backups),
+    ("DeleteBackup", backups::delete_backup),
+    ("RestoreTableFromBackup", backups::restore_table_from_backup),
+    (
+        "UpdateContinuousBackups",
+        backups::update_continuous_backups,
+    ),
+    (
+        "DescribeContinuousBackups",
+        backups::describe_continuous_backups,
+    ),
+    (
+        "RestoreTableToPointInTime",
+        backups::restore_table_to_point_in_time,
+    ),
     ("ExecuteStatement", partiql::execute_statement),
     ("BatchExecuteStatement", partiql::batch_execute_statement),
     ("ExecuteTransaction", partiql::execute_transaction),

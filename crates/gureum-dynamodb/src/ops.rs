@@ -292,6 +292,8 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         stream_label: None,
         stream_seq: 0,
         deletion_protection: i.deletion_protection_enabled.unwrap_or(false),
+        pitr: None,
+        restore: None,
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     if let Some(spec) = &i.stream_specification {
@@ -520,6 +522,9 @@ pub fn delete_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             ));
         }
         txn.delete(TABLES, &k).map_err(store_error)?;
+        if table.pitr.is_some() {
+            crate::backups::forget_pitr(txn, &k, &table)?;
+        }
         let prefix = table.items_prefix(ctx.account_id(), &ctx.region);
         for store_table in [ITEMS, INDEXES] {
             loop {
@@ -1153,6 +1158,7 @@ pub(crate) fn write_item(
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
     table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
     streams::append(txn, &mut table, table_k, old, new, origin)?;
+    crate::backups::log_change(txn, &mut table, table_k, item_key, new, origin.now_millis)?;
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
         .map_err(store_error)?;
     Ok(consumed)
@@ -1668,21 +1674,28 @@ fn key_range(
     let all = KeyRange::prefix(&prefix);
     let value =
         |o: &Operand| value_of(o).ok_or_else(|| validation("Query key condition not supported"));
+    // A sort key value selects every store key it prefixes: an index entry's key goes on with
+    // the table key of its item.
+    let through = |k: &[u8]| KeyRange::prefix(k).end;
+    let after = |k: &[u8]| match KeyRange::prefix(k).end {
+        Bound::Excluded(next) => Bound::Included(next),
+        _ => Bound::Excluded(k.to_vec()),
+    };
     Ok(match range_condition {
         Condition::Compare(_, op, v) => {
             let k = at(&value(v)?)?;
             match op {
-                Comparator::Eq => KeyRange::new(Bound::Included(&k), Bound::Included(&k)),
+                Comparator::Eq => KeyRange::prefix(&k),
                 Comparator::Lt => KeyRange {
                     end: Bound::Excluded(k),
                     ..all
                 },
                 Comparator::Le => KeyRange {
-                    end: Bound::Included(k),
+                    end: through(&k),
                     ..all
                 },
                 Comparator::Gt => KeyRange {
-                    start: Bound::Excluded(k),
+                    start: after(&k),
                     ..all
                 },
                 Comparator::Ge => KeyRange {
@@ -1701,7 +1714,10 @@ fn key_range(
                     "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound",
                 ));
             }
-            KeyRange::new(Bound::Included(&low), Bound::Included(&high))
+            KeyRange {
+                start: Bound::Included(low),
+                end: through(&high),
+            }
         }
         Condition::BeginsWith(_, v) => {
             let v = value(v)?;

@@ -161,6 +161,12 @@ pub struct TableRecord {
     /// DeletionProtectionEnabled: DeleteTable refuses while set.
     #[serde(default)]
     pub deletion_protection: bool,
+    /// Point-in-time recovery, while enabled.
+    #[serde(default)]
+    pub pitr: Option<crate::backups::Pitr>,
+    /// Where the table was restored from, for tables made by a restore.
+    #[serde(default)]
+    pub restore: Option<crate::backups::RestoreSummary>,
 }
 
 impl Versioned for TableRecord {
@@ -217,6 +223,9 @@ impl TableRecord {
         if let Some(label) = &self.stream_label {
             d["LatestStreamLabel"] = json!(label);
             d["LatestStreamArn"] = json!(self.stream_arn(label));
+        }
+        if let Some(r) = &self.restore {
+            d["RestoreSummary"] = r.description();
         }
         if self.billing_mode == "PAY_PER_REQUEST" {
             d["BillingModeSummary"] = json!({
@@ -461,6 +470,8 @@ mod tests {
             stream_label: None,
             stream_seq: 0,
             deletion_protection: false,
+            pitr: None,
+            restore: None,
         };
         let index = IndexRecord {
             name: "byG".into(),
