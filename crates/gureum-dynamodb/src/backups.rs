@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use gureum_core::{AwsError, RequestContext};
-use gureum_store::{KeyRange, Txn, Versioned, key};
+use gureum_store::{Entry, KeyRange, Txn, Versioned, key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -175,11 +175,7 @@ fn pitr_prefix(table_k: &[u8], table: &TableRecord) -> Vec<u8> {
 }
 
 /// Every record under `prefix` in `store_table`, in key order.
-fn scan_all(
-    txn: &mut dyn Txn,
-    store_table: &str,
-    prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, AwsError> {
+fn scan_all(txn: &mut dyn Txn, store_table: &str, prefix: &[u8]) -> Result<Vec<Entry>, AwsError> {
     let mut out = Vec::new();
     let mut range = KeyRange::prefix(prefix);
     loop {

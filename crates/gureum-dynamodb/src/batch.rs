@@ -230,11 +230,13 @@ pub fn batch_write_item(
         for w in &writes {
             let table = tables.get(&w.table)?;
             if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
-                by_table
+                if let Some(list) = by_table
                     .entry(w.table.clone())
                     .or_insert_with(|| Value::Array(Vec::new()))
                     .as_array_mut()
-                    .map(|a| a.push(m));
+                {
+                    list.push(m);
+                }
             }
         }
         out["ItemCollectionMetrics"] = Value::Object(by_table);

@@ -938,16 +938,25 @@ struct Page {
     bytes: usize,
 }
 
-fn select(
-    db: &DynamoDb,
-    ctx: &RequestContext,
-    table: &TableRecord,
-    index: Option<&str>,
-    projection: Option<&[Path]>,
-    condition: Option<&Condition>,
+/// What one SELECT reads: from where, what it keeps, how far.
+struct SelectRead<'a> {
+    table: &'a TableRecord,
+    index: Option<&'a str>,
+    projection: Option<&'a [Path]>,
+    condition: Option<&'a Condition>,
     limit: usize,
-    start_after: Option<&[u8]>,
-) -> Result<Page, AwsError> {
+    start_after: Option<&'a [u8]>,
+}
+
+fn select(db: &DynamoDb, ctx: &RequestContext, read: SelectRead<'_>) -> Result<Page, AwsError> {
+    let SelectRead {
+        table,
+        index,
+        projection,
+        condition,
+        limit,
+        start_after,
+    } = read;
     let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
     let (store_table, base, hash): (&str, Vec<u8>, &KeySchemaElement) = match index {
         Some(name) => {
@@ -1086,12 +1095,14 @@ pub fn execute_statement(
             let page = select(
                 db,
                 ctx,
-                &table,
-                index.as_deref(),
-                projection.as_deref(),
-                condition.as_ref(),
-                limit,
-                start.as_deref(),
+                SelectRead {
+                    table: &table,
+                    index: index.as_deref(),
+                    projection: projection.as_deref(),
+                    condition: condition.as_ref(),
+                    limit,
+                    start_after: start.as_deref(),
+                },
             )?;
             let mut out = json!({"Items": page.items.iter().map(item_to_json).collect::<Vec<_>>()});
             if let Some(next) = &page.next {
