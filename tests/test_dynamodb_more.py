@@ -1086,3 +1086,45 @@ def test_index_sort_key_conditions_select_whole_entries(ddb):
     assert q("r > :a", a=1) == ["k2", "k5"]
     assert q("r >= :a", a=1) == ["k1", "k2", "k4", "k5"]
     assert q("r BETWEEN :a AND :b", a=1, b=2) == ["k1", "k2", "k4", "k5"]
+
+
+def test_partiql_returning(ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'x': 1, 'y': 'keep'}}")
+    got = ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET x = 2 WHERE pk = 'a' RETURNING MODIFIED OLD *")
+    assert got["Items"] == [{"x": N(1)}]
+    got = ddb.execute_statement(Statement=f"UPDATE \"{name}\" SET x = 3 WHERE pk = 'a' RETURNING ALL NEW *")
+    assert got["Items"] == [{"pk": S("a"), "x": N(3), "y": S("keep")}]
+    got = ddb.execute_statement(Statement=f"DELETE FROM \"{name}\" WHERE pk = 'a' RETURNING ALL OLD *")
+    assert got["Items"] == [{"pk": S("a"), "x": N(3), "y": S("keep")}]
+    fails(
+        lambda: ddb.execute_statement(Statement=f"DELETE FROM \"{name}\" WHERE pk = 'a' RETURNING ALL NEW *"),
+        "ValidationException",
+    )
+
+
+def test_select_rules_of_query_and_scan(ddb):
+    name = table_name()
+    create(
+        ddb, name, "S",
+        extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "keys", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+    )
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "sk": S("1"), "g": S("G"), "other": S("x")})
+    q = dict(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("a")})
+    assert ddb.query(**q, Select="COUNT")["Count"] == 1 and "Items" not in ddb.query(**q, Select="COUNT")
+    assert ddb.query(**q, Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="sk")["Items"] == [{"sk": S("1")}]
+    fails(lambda: ddb.query(**q, Select="COUNT", ProjectionExpression="sk"), "ValidationException",
+          "Cannot specify the ProjectionExpression when choosing to get only the Count")
+    legacy = dict(TableName=name, KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("a")]}})
+    fails(lambda: ddb.query(**legacy, Select="ALL_ATTRIBUTES", AttributesToGet=["sk"]), "ValidationException",
+          "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES")
+    fails(lambda: ddb.query(**q, Select="ALL_PROJECTED_ATTRIBUTES"), "ValidationException",
+          "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+    fails(lambda: ddb.scan(TableName=name, Select="SPECIFIC_ATTRIBUTES"), "ValidationException")
+    got = ddb.scan(TableName=name, IndexName="keys", Select="ALL_PROJECTED_ATTRIBUTES")["Items"]
+    assert got == [{"pk": S("a"), "sk": S("1"), "g": S("G")}]
+    fails(lambda: ddb.scan(TableName=name, IndexName="keys", Select="ALL_ATTRIBUTES"), "ValidationException",
+          "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index keys because its projection type is not ALL")

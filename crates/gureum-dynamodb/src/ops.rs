@@ -1106,7 +1106,8 @@ pub(crate) fn write_item(
     // Each secondary index in the same transaction: drop the old entry, write the new one.
     let mut indexes = std::mem::take(&mut table.indexes);
     let mut consumed = Consumed::default();
-    consumed.table.write = capacity::write_units(size(old).max(size(new)) as usize);
+    let (old_size, new_size) = (size(old), size(new));
+    consumed.table.write = capacity::write_units(old_size.max(new_size) as usize);
     for index in &mut indexes {
         let old_entry = old
             .map(|o| index.entry(&table, table_k, item_key, o))
@@ -1156,7 +1157,7 @@ pub(crate) fn write_item(
     }
     table.indexes = indexes;
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
-    table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
+    table.size_bytes = (table.size_bytes + new_size).saturating_sub(old_size);
     streams::append(txn, &mut table, table_k, old, new, origin)?;
     crate::backups::log_change(txn, &mut table, table_k, item_key, new, origin.now_millis)?;
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
@@ -1358,11 +1359,16 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         }
         other => other,
     };
-    // Capacity counts the whole item read, whatever the projection shows.
-    let consumed = Consumed::read(capacity::read_units(
-        item.as_ref().map_or(0, item_size),
-        i.consistent_read.unwrap_or(false),
-    ));
+    // Capacity counts the whole item read, whatever the projection shows (sized only when
+    // asked for: GetItem is the hot path).
+    let consumed = if report == Report::None {
+        Consumed::default()
+    } else {
+        Consumed::read(capacity::read_units(
+            item.as_ref().map_or(0, item_size),
+            i.consistent_read.unwrap_or(false),
+        ))
+    };
     let mut out = match item {
         Some(item) => {
             let item = match &projection {
@@ -1736,6 +1742,48 @@ fn key_range(
     })
 }
 
+/// Checks Select against the projection and index as DynamoDB does; answers whether only the
+/// count is wanted.
+fn check_select(
+    select: Option<&str>,
+    index: Option<&IndexRecord>,
+    projected: bool,
+    member: &str,
+) -> Result<bool, AwsError> {
+    let with_projection = |what: &str| {
+        validation(format!(
+            "Cannot specify the {member} when choosing to get {what}"
+        ))
+    };
+    match select {
+        None => Ok(false),
+        Some("COUNT") if projected => Err(with_projection("only the Count")),
+        Some("COUNT") => Ok(true),
+        Some("ALL_ATTRIBUTES") if projected => Err(with_projection("ALL_ATTRIBUTES")),
+        Some("ALL_ATTRIBUTES") => match index {
+            Some(ix) if ix.global && ix.projection != "ALL" => Err(validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                ix.name
+            ))),
+            _ => Ok(false),
+        },
+        Some("ALL_PROJECTED_ATTRIBUTES") if projected => {
+            Err(with_projection("ALL_PROJECTED_ATTRIBUTES"))
+        }
+        Some("ALL_PROJECTED_ATTRIBUTES") if index.is_none() => Err(validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+        )),
+        Some("ALL_PROJECTED_ATTRIBUTES") => Ok(false),
+        Some("SPECIFIC_ATTRIBUTES") if projected => Ok(false),
+        Some("SPECIFIC_ATTRIBUTES") => Err(validation(
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        )),
+        Some(other) => Err(validation(format!(
+            "1 validation error detected: Value '{other}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+        ))),
+    }
+}
+
 pub fn query(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     read(db, ctx, params, true)
 }
@@ -1811,16 +1859,6 @@ fn read(
         &mut subs,
     )?;
     subs.check_all_used()?;
-    let count_only = match i.select.as_deref() {
-        None | Some("ALL_ATTRIBUTES") => false,
-        Some("COUNT") => true,
-        Some("SPECIFIC_ATTRIBUTES") if projection.is_some() => false,
-        Some(other) => {
-            return Err(validation(format!(
-                "gureum does not support Select {other} here"
-            )));
-        }
-    };
     if i.limit == Some(0) {
         return Err(validation(
             "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
@@ -1834,6 +1872,16 @@ fn read(
         })?),
         None => None,
     };
+    let count_only = check_select(
+        i.select.as_deref(),
+        index.as_ref(),
+        projection.is_some(),
+        if i.projection_expression.is_some() {
+            "ProjectionExpression"
+        } else {
+            "AttributesToGet"
+        },
+    )?;
     let (store_table, base, hash_key, range_key) = match &index {
         Some(ix) => {
             let mut base = table_k.clone();

@@ -18,7 +18,7 @@ use crate::expr::{
     Comparator, Condition, Operand, Path, PathElement, SetOperand, SetValue, UpdateAction,
 };
 use crate::number::Number;
-use crate::ops::{check_item, decode_item, load_table, read_item, transact, write_item};
+use crate::ops::{check_item, decode_item, load_table, read_item, returned, transact, write_item};
 use crate::streams::Origin;
 use crate::table::{INDEXES, ITEMS, KeySchemaElement, TableRecord, encode_key_value, table_key};
 use crate::value::{AttributeValue, Item, item_size, item_to_json};
@@ -198,10 +198,12 @@ pub enum Statement {
         table: String,
         actions: Vec<UpdateAction>,
         condition: Condition,
+        returning: Option<&'static str>,
     },
     Delete {
         table: String,
         condition: Condition,
+        returning: Option<&'static str>,
     },
 }
 
@@ -552,6 +554,34 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// `RETURNING (ALL | MODIFIED) (OLD | NEW) *`, as ReturnValues names it.
+    fn returning(&mut self) -> Result<Option<&'static str>, AwsError> {
+        if !self.eat_word("RETURNING") {
+            return Ok(None);
+        }
+        let all = if self.eat_word("ALL") {
+            true
+        } else if self.eat_word("MODIFIED") {
+            false
+        } else {
+            return Err(malformed("Expected ALL or MODIFIED after RETURNING"));
+        };
+        let new = if self.eat_word("NEW") {
+            true
+        } else if self.eat_word("OLD") {
+            false
+        } else {
+            return Err(malformed("Expected OLD or NEW after RETURNING"));
+        };
+        self.expect("*")?;
+        Ok(Some(match (all, new) {
+            (true, true) => "ALL_NEW",
+            (true, false) => "ALL_OLD",
+            (false, true) => "UPDATED_NEW",
+            (false, false) => "UPDATED_OLD",
+        }))
+    }
+
     fn set_clause(&mut self, actions: &mut Vec<UpdateAction>) -> Result<(), AwsError> {
         loop {
             let path = self.path()?;
@@ -701,20 +731,29 @@ pub fn parse(src: &str, params: &[AttributeValue]) -> Result<Statement, AwsError
         }
         p.expect_word("WHERE")?;
         let condition = p.condition(0)?;
-        if p.is_word("RETURNING") {
-            return Err(validation("RETURNING is not supported by gureum yet"));
-        }
+        let returning = p.returning()?;
         Statement::Update {
             table,
             actions,
             condition,
+            returning,
         }
     } else if p.eat_word("DELETE") {
         p.expect_word("FROM")?;
         let table = p.identifier()?;
         p.expect_word("WHERE")?;
         let condition = p.condition(0)?;
-        Statement::Delete { table, condition }
+        let returning = p.returning()?;
+        if returning.is_some_and(|r| r != "ALL_OLD") {
+            return Err(validation(
+                "DELETE statements only support RETURNING ALL OLD *",
+            ));
+        }
+        Statement::Delete {
+            table,
+            condition,
+            returning,
+        }
     } else {
         return Err(malformed(
             "Statement must start with SELECT, INSERT, UPDATE or DELETE",
@@ -801,6 +840,7 @@ struct WritePlan {
     key: Item,
     kind: WriteKind,
     condition: Option<Condition>,
+    returning: Option<&'static str>,
 }
 
 enum WriteKind {
@@ -816,14 +856,17 @@ fn plan_write(
 ) -> Result<WritePlan, AwsError> {
     let table = load_table(db, ctx, statement.table())?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &table.name);
-    let (key, kind, condition) = match statement {
+    let (key, kind, condition, returning) = match statement {
         Statement::Insert { item, .. } => {
             table.check_item_keys(&item)?;
             check_item(&item)?;
-            (table.key_of(&item), WriteKind::Insert(item), None)
+            (table.key_of(&item), WriteKind::Insert(item), None, None)
         }
         Statement::Update {
-            actions, condition, ..
+            actions,
+            condition,
+            returning,
+            ..
         } => {
             let key = key_of_where(&table, &condition)?;
             for a in &actions {
@@ -839,12 +882,21 @@ fn plan_write(
             let exists =
                 Condition::AttributeExists(vec![PathElement::Attribute(table.hash.name.clone())]);
             let condition = Condition::And(Box::new(exists), Box::new(condition));
-            (key, WriteKind::Update(actions), Some(condition))
+            (key, WriteKind::Update(actions), Some(condition), returning)
         }
-        Statement::Delete { condition, .. } => {
+        Statement::Delete {
+            condition,
+            returning,
+            ..
+        } => {
             let key = key_of_where(&table, &condition)?;
             let only_key = conjuncts(&condition).len() == table.key_elements().count();
-            (key, WriteKind::Delete, (!only_key).then_some(condition))
+            (
+                key,
+                WriteKind::Delete,
+                (!only_key).then_some(condition),
+                returning,
+            )
         }
         Statement::Select { .. } => return Err(validation("Expected a write statement")),
     };
@@ -855,6 +907,7 @@ fn plan_write(
         key,
         kind,
         condition,
+        returning,
     })
 }
 
@@ -877,56 +930,49 @@ fn run_write(
     ctx: &RequestContext,
     plan: &WritePlan,
     old: Option<&Item>,
-) -> Result<Consumed, AwsError> {
-    match &plan.kind {
-        WriteKind::Insert(item) => write_item(
-            txn,
-            &plan.table_k,
-            &plan.item_key,
-            old,
-            Some(item),
-            Origin::user(ctx),
-        ),
+) -> Result<(Consumed, Option<Item>), AwsError> {
+    let new = match &plan.kind {
+        WriteKind::Insert(item) => Some(item.clone()),
         WriteKind::Update(actions) => {
             let mut new = old.cloned().unwrap_or_else(|| plan.key.clone());
             eval::apply_update(&mut new, actions)?;
             check_item(&new)?;
-            write_item(
-                txn,
-                &plan.table_k,
-                &plan.item_key,
-                old,
-                Some(&new),
-                Origin::user(ctx),
-            )
+            Some(new)
         }
-        WriteKind::Delete => match old {
-            Some(_) => write_item(
-                txn,
-                &plan.table_k,
-                &plan.item_key,
-                old,
-                None,
-                Origin::user(ctx),
-            ),
-            None => Ok(Consumed {
-                table: capacity::Units {
-                    read: 0.0,
-                    write: 1.0,
-                },
-                ..Default::default()
-            }),
-        },
+        WriteKind::Delete => None,
+    };
+    if new.is_none() && old.is_none() {
+        // Deleting an item that is not there still consumes one write.
+        let mut c = Consumed::default();
+        c.table.write = 1.0;
+        return Ok((c, None));
     }
+    let c = write_item(
+        txn,
+        &plan.table_k,
+        &plan.item_key,
+        old,
+        new.as_ref(),
+        Origin::user(ctx),
+    )?;
+    Ok((c, new))
 }
 
-fn write_one(db: &DynamoDb, ctx: &RequestContext, plan: &WritePlan) -> Result<Consumed, AwsError> {
+/// Runs one write on its own; answers its capacity and the item before and after it.
+fn write_one(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    plan: &WritePlan,
+) -> Result<(Consumed, Option<Item>, Option<Item>), AwsError> {
     transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &plan.item_key)?;
         match refusal(plan, old.as_ref()) {
             Some("DuplicateItem") => Err(duplicate_item()),
             Some(_) => Err(conditional_check_failed()),
-            None => run_write(txn, ctx, plan, old.as_ref()),
+            None => {
+                let (c, new) = run_write(txn, ctx, plan, old.as_ref())?;
+                Ok((c, old, new))
+            }
         }
     })
 }
@@ -1118,8 +1164,25 @@ pub fn execute_statement(
         }
         write => {
             let plan = plan_write(db, ctx, write)?;
-            let consumed = write_one(db, ctx, &plan)?;
-            let mut out = json!({"Items": []});
+            let (consumed, old, new) = write_one(db, ctx, &plan)?;
+            let mut items = Vec::new();
+            if let Some(values) = plan.returning {
+                let updated: Vec<String> = match &plan.kind {
+                    WriteKind::Update(actions) => actions
+                        .iter()
+                        .filter_map(|a| match a.path().first() {
+                            Some(PathElement::Attribute(n)) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let shown = returned(values, old.as_ref(), new.as_ref(), &updated);
+                if let Some(a) = shown.get("Attributes") {
+                    items.push(a.clone());
+                }
+            }
+            let mut out = json!({"Items": items});
             capacity::answer(&mut out, &consumed, &plan.table, report);
             Ok(out)
         }
@@ -1221,7 +1284,7 @@ pub fn batch_execute_statement(
                 })
             })(),
             write => plan_write(db, ctx, write).and_then(|plan| {
-                let c = write_one(db, ctx, &plan)?;
+                let (c, _, _) = write_one(db, ctx, &plan)?;
                 consumed.entry(plan.table.clone()).or_default().add(&c);
                 Ok(json!({"TableName": plan.table}))
             }),
@@ -1351,7 +1414,7 @@ pub fn execute_transaction(
         }
         let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
         for (plan, old) in plans.iter().zip(&olds) {
-            let c = run_write(txn, ctx, plan, old.as_ref())?;
+            let (c, _) = run_write(txn, ctx, plan, old.as_ref())?;
             consumed
                 .entry(plan.table.clone())
                 .or_default()
