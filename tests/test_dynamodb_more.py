@@ -1128,3 +1128,26 @@ def test_select_rules_of_query_and_scan(ddb):
     assert got == [{"pk": S("a"), "sk": S("1"), "g": S("G")}]
     fails(lambda: ddb.scan(TableName=name, IndexName="keys", Select="ALL_ATTRIBUTES"), "ValidationException",
           "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index keys because its projection type is not ALL")
+
+
+def test_backups_and_recovery_log_survive_a_restart(start_gureum, tmp_path):
+    server = start_gureum(data_dir=str(tmp_path)).start()
+    ddb = server.client("dynamodb")
+    create(ddb, "kept")
+    ddb.put_item(TableName="kept", Item={"pk": S("a")})
+    arn = ddb.create_backup(TableName="kept", BackupName="b-1")["BackupDetails"]["BackupArn"]
+    ddb.create_backup(TableName="kept", BackupName="b-2")
+    ddb.update_continuous_backups(TableName="kept", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    ddb.put_item(TableName="kept", Item={"pk": S("b")})
+    port = server.port
+    server.kill()
+    again = start_gureum(data_dir=str(tmp_path), port=port).start()
+    ddb = again.client("dynamodb")
+    page = ddb.list_backups(TableName="kept", Limit=1)
+    assert [b["BackupName"] for b in page["BackupSummaries"]] == ["b-1"]
+    page = ddb.list_backups(TableName="kept", ExclusiveStartBackupArn=page["LastEvaluatedBackupArn"])
+    assert [b["BackupName"] for b in page["BackupSummaries"]] == ["b-2"] and "LastEvaluatedBackupArn" not in page
+    ddb.restore_table_from_backup(TargetTableName="from-backup", BackupArn=arn)
+    assert [i["pk"]["S"] for i in ddb.scan(TableName="from-backup")["Items"]] == ["a"]
+    ddb.restore_table_to_point_in_time(SourceTableName="kept", TargetTableName="from-log", UseLatestRestorableTime=True)
+    assert sorted(i["pk"]["S"] for i in ddb.scan(TableName="from-log")["Items"]) == ["a", "b"]

@@ -147,7 +147,7 @@ def test_unknown_action_is_invalid_action(gureum):
 NOT_YET = [
     ("iam", "list_open_id_connect_providers", {}),  # awsQuery
     ("ec2", "describe_instances", {}),  # ec2Query
-    ("dynamodb", "list_backups", {}),  # awsJson1_0
+    ("dynamodb", "list_global_tables", {}),  # awsJson1_0
     ("kms", "get_parameters_for_import", {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),  # awsJson1_1
     ("logs", "describe_log_groups", {}),  # awsJson1_1
     ("cloudwatch", "list_metrics", {}),  # Smithy RPC v2 CBOR
