@@ -841,6 +841,11 @@ def test_partiql_errors(ddb):
         "Number of parameters in request and statement don't match.",
     )
     fails(lambda: ddb.execute_statement(Statement='SELECT * FROM "no-such-table-here"'), "ResourceNotFoundException")
+    fails(
+        lambda: ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 's': <<'x', 'x'>>}}"),
+        "ValidationException",
+        "Input collection [x, x] contains duplicates.",
+    )
     deep = f'SELECT * FROM "{name}" WHERE ' + "(" * 100 + "pk = 'a'" + ")" * 100
     fails(lambda: ddb.execute_statement(Statement=deep), "ValidationException")
 

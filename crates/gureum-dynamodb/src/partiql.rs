@@ -394,7 +394,8 @@ impl<'a> Parser<'a> {
                         self.expect(",")?;
                     }
                 }
-                set_of(members)?
+                // Through the wire form, so a set is checked as any other (no duplicates).
+                AttributeValue::from_json(&set_of(members)?.to_json())?
             }
             other => return Err(malformed(format!("Expected a value, found {other:?}"))),
         })
@@ -1472,6 +1473,7 @@ mod tests {
             .is_ok()
         );
         assert!(parse("DELETE FROM t WHERE pk = 'x' AND sk = 1", &[]).is_ok());
+        assert!(parse("INSERT INTO t VALUE {'pk': 'a', 's': <<'x', 'x'>>}", &[]).is_err());
     }
 
     #[test]
