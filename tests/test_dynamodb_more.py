@@ -842,6 +842,11 @@ def test_partiql_errors(ddb):
     )
     fails(lambda: ddb.execute_statement(Statement='SELECT * FROM "no-such-table-here"'), "ResourceNotFoundException")
     fails(
+        lambda: ddb.execute_statement(Statement=f'SELECT * FROM "{name}"."nope"'),
+        "ValidationException",
+        "The table does not have the specified index: nope",
+    )
+    fails(
         lambda: ddb.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 's': <<'x', 'x'>>}}"),
         "ValidationException",
         "Input collection [x, x] contains duplicates.",
@@ -892,12 +897,18 @@ def test_partiql_batch_and_transaction(ddb):
 
 def test_partiql_is_authorized_per_statement(gureum, ddb):
     mine, other = table_name(), table_name()
-    create(ddb, mine)
+    create(ddb, mine, extra_attrs=[{"AttributeName": "g", "AttributeType": "S"}],
+           GlobalSecondaryIndexes=[{"IndexName": "byG", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}])
     create(ddb, other)
     arn = lambda t: f"arn:aws:dynamodb:us-east-1:000000000000:table/{t}"  # noqa: E731
     client, _ = user_allowed(gureum, ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"], [arn(mine)])
     client.execute_statement(Statement=f"INSERT INTO \"{mine}\" VALUE {{'pk': 'a'}}")
     assert client.execute_statement(Statement=f'SELECT * FROM "{mine}"')["Items"] == [{"pk": S("a")}]
+    denied(
+        lambda: client.execute_statement(Statement=f'SELECT * FROM "{mine}"."byG"'),
+        "dynamodb:PartiQLSelect",
+        arn(mine) + "/index/byG",
+    )
     denied(
         lambda: client.execute_statement(Statement=f"DELETE FROM \"{mine}\" WHERE pk = 'a'"),
         "dynamodb:PartiQLDelete",

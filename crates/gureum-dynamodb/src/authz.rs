@@ -47,12 +47,12 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
             }
         }
         "ExecuteStatement" => {
-            if let Some((action, table)) = params
+            if let Some(target) = params
                 .get("Statement")
                 .and_then(Value::as_str)
                 .and_then(partiql::action_and_table)
             {
-                add(action, &table);
+                pairs.insert(statement_target(ctx, target));
             }
         }
         "BatchExecuteStatement" | "ExecuteTransaction" => {
@@ -67,12 +67,12 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
                 .into_iter()
                 .flatten()
             {
-                if let Some((action, table)) = statement
+                if let Some(target) = statement
                     .get("Statement")
                     .and_then(Value::as_str)
                     .and_then(partiql::action_and_table)
                 {
-                    add(action, &table);
+                    pairs.insert(statement_target(ctx, target));
                 }
             }
         }
@@ -117,4 +117,16 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
         .into_iter()
         .map(|(action, resource)| AuthzTarget::new(action, resource))
         .collect()
+}
+
+/// `dynamodb:PartiQL<Verb>` on the statement's table, or its index for a SELECT of one.
+fn statement_target(
+    ctx: &RequestContext,
+    (action, table, index): (&str, String, Option<String>),
+) -> (String, String) {
+    let mut resource = table_arn(ctx, &table);
+    if let Some(index) = index {
+        resource = format!("{resource}/index/{index}");
+    }
+    (format!("dynamodb:{action}"), resource)
 }

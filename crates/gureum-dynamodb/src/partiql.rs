@@ -764,8 +764,9 @@ pub fn parse(src: &str, params: &[AttributeValue]) -> Result<Statement, AwsError
     Ok(statement)
 }
 
-/// The IAM action and table of a statement, without binding parameters (for authorization).
-pub fn action_and_table(src: &str) -> Option<(&'static str, String)> {
+/// The IAM action, table and (for a SELECT of an index) index of a statement, without binding
+/// parameters (for authorization).
+pub fn action_and_table(src: &str) -> Option<(&'static str, String, Option<String>)> {
     let toks = tokenize(src).ok()?;
     let word = |i: usize| match toks.get(i) {
         Some(Tok::Word(w)) => Some(w.to_ascii_uppercase()),
@@ -778,11 +779,15 @@ pub fn action_and_table(src: &str) -> Option<(&'static str, String)> {
     match word(0)?.as_str() {
         "SELECT" => {
             let from = (1..toks.len()).find(|i| word(*i).as_deref() == Some("FROM"))?;
-            Some(("PartiQLSelect", name(from + 1)?))
+            let index = match toks.get(from + 2) {
+                Some(Tok::Punct(".")) => name(from + 3),
+                _ => None,
+            };
+            Some(("PartiQLSelect", name(from + 1)?, index))
         }
-        "INSERT" => Some(("PartiQLInsert", name(2)?)),
-        "UPDATE" => Some(("PartiQLUpdate", name(1)?)),
-        "DELETE" => Some(("PartiQLDelete", name(2)?)),
+        "INSERT" => Some(("PartiQLInsert", name(2)?, None)),
+        "UPDATE" => Some(("PartiQLUpdate", name(1)?, None)),
+        "DELETE" => Some(("PartiQLDelete", name(2)?, None)),
         _ => None,
     }
 }
@@ -1125,6 +1130,16 @@ pub fn execute_statement(
             condition,
         } => {
             let table = load_table(db, ctx, &table)?;
+            if consistent
+                && index
+                    .as_deref()
+                    .and_then(|n| table.index(n))
+                    .is_some_and(|ix| ix.global)
+            {
+                return Err(validation(
+                    "Consistent reads are not supported on global secondary indexes",
+                ));
+            }
             let limit = match params.get("Limit").and_then(Value::as_u64) {
                 Some(0) => {
                     return Err(validation(
@@ -1512,19 +1527,23 @@ mod tests {
     fn authorization_reads_the_verb_and_table() {
         assert_eq!(
             action_and_table(r#"SELECT * FROM "t1" WHERE pk = ?"#),
-            Some(("PartiQLSelect", "t1".to_string()))
+            Some(("PartiQLSelect", "t1".to_string(), None))
+        );
+        assert_eq!(
+            action_and_table(r#"SELECT * FROM "t1"."byG""#),
+            Some(("PartiQLSelect", "t1".to_string(), Some("byG".to_string())))
         );
         assert_eq!(
             action_and_table("insert into t2 value {'pk': 'a'}"),
-            Some(("PartiQLInsert", "t2".to_string()))
+            Some(("PartiQLInsert", "t2".to_string(), None))
         );
         assert_eq!(
             action_and_table("UPDATE t3 SET a = 1 WHERE pk = 'a'"),
-            Some(("PartiQLUpdate", "t3".to_string()))
+            Some(("PartiQLUpdate", "t3".to_string(), None))
         );
         assert_eq!(
             action_and_table("DELETE FROM t4 WHERE pk = 'a'"),
-            Some(("PartiQLDelete", "t4".to_string()))
+            Some(("PartiQLDelete", "t4".to_string(), None))
         );
     }
 }
