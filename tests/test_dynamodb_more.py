@@ -315,6 +315,40 @@ def test_legacy_validation_messages(ddb):
     )
 
 
+def test_conditional_operator_needs_two_conditions(ddb):
+    name = table_name()
+    create(ddb, name)
+    item = {"pk": S("a")}
+    fails(
+        lambda: ddb.put_item(TableName=name, Item=item, ConditionalOperator="AND"),
+        "ValidationException",
+        "ConditionalOperator cannot be used without Filter or Expected",
+    )
+    fails(
+        lambda: ddb.put_item(TableName=name, Item=item, ConditionalOperator="OR", Expected={"pk": {"Exists": False}}),
+        "ValidationException",
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+    )
+    fails(
+        lambda: ddb.scan(
+            TableName=name, ScanFilter={"x": {"ComparisonOperator": "NULL"}}, ConditionalOperator="AND"
+        ),
+        "ValidationException",
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+    )
+    fails(
+        lambda: ddb.scan(
+            TableName=name,
+            AttributesToGet=["pk"],
+            ScanFilter={"x": {"ComparisonOperator": "NULL"}},
+            FilterExpression="attribute_exists(pk)",
+            ProjectionExpression="pk",
+        ),
+        "ValidationException",
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet, ScanFilter} Expression parameters: {ProjectionExpression, FilterExpression}",
+    )
+
+
 def test_legacy_through_the_cli(gureum, ddb):
     name = table_name()
     create(ddb, name)

@@ -197,10 +197,11 @@ fn entries<'v>(v: &'v Value, member: &str) -> Result<&'v Map<String, Value>, Aws
 /// `Expected` with its `ConditionalOperator`, as one condition (`None` when empty).
 pub fn expected(params: &Value) -> Result<Option<Condition>, AwsError> {
     let Some(map) = params.get("Expected").filter(|v| !v.is_null()) else {
-        return conditional_alone(params, "Expected");
+        return conditional_alone(params);
     };
     let map = entries(map, "Expected")?;
     let or = conditional_operator(params.get("ConditionalOperator"))?;
+    check_joins(params, map)?;
     let mut conditions = Vec::with_capacity(map.len());
     for (name, c) in map {
         let c = entries(c, "ExpectedAttributeValue")?;
@@ -267,27 +268,42 @@ pub fn expected(params: &Value) -> Result<Option<Condition>, AwsError> {
 }
 
 /// ConditionalOperator without the map it joins.
-fn conditional_alone(params: &Value, member: &str) -> Result<Option<Condition>, AwsError> {
+fn conditional_alone(params: &Value) -> Result<Option<Condition>, AwsError> {
     if params
         .get("ConditionalOperator")
         .is_some_and(|v| !v.is_null())
         && !any_given(params, &["Expected", "QueryFilter", "ScanFilter"])
     {
-        let _ = member;
         return Err(validation(
-            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+            "ConditionalOperator cannot be used without Filter or Expected",
         ));
     }
     Ok(None)
 }
 
+/// ConditionalOperator joins two or more conditions, or it is refused.
+fn check_joins(params: &Value, map: &Map<String, Value>) -> Result<(), AwsError> {
+    if params
+        .get("ConditionalOperator")
+        .is_some_and(|v| !v.is_null())
+        && map.len() <= 1
+    {
+        return Err(validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ));
+    }
+    Ok(())
+}
+
 /// A QueryFilter or ScanFilter (`member`) with its ConditionalOperator, as one condition.
 pub fn filter(params: &Value, member: &str) -> Result<Option<Condition>, AwsError> {
     let Some(map) = params.get(member).filter(|v| !v.is_null()) else {
-        return conditional_alone(params, member);
+        return conditional_alone(params);
     };
     let or = conditional_operator(params.get("ConditionalOperator"))?;
-    conditions_map(entries(map, member)?).map(|c| join(c, or))
+    let map = entries(map, member)?;
+    check_joins(params, map)?;
+    conditions_map(map).map(|c| join(c, or))
 }
 
 fn conditions_map(map: &Map<String, Value>) -> Result<Vec<Condition>, AwsError> {

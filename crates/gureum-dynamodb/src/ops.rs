@@ -1798,12 +1798,11 @@ fn read(
     params: Value,
     is_query: bool,
 ) -> Result<Value, AwsError> {
-    let (legacy_filter_name, other_filter) = if is_query {
-        ("QueryFilter", "ScanFilter")
+    let legacy_filter_name = if is_query {
+        "QueryFilter"
     } else {
-        ("ScanFilter", "QueryFilter")
+        "ScanFilter"
     };
-    let _ = other_filter;
     legacy::reject_mixing(
         &params,
         &[
@@ -1813,9 +1812,9 @@ fn read(
             "KeyConditions",
         ],
         &[
-            "KeyConditionExpression",
-            "FilterExpression",
             "ProjectionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
         ],
     )?;
     let legacy_keys = if is_query {
