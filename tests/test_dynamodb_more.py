@@ -1201,3 +1201,20 @@ def test_backups_and_recovery_log_survive_a_restart(start_gureum, tmp_path):
     assert [i["pk"]["S"] for i in ddb.scan(TableName="from-backup")["Items"]] == ["a"]
     ddb.restore_table_to_point_in_time(SourceTableName="kept", TargetTableName="from-log", UseLatestRestorableTime=True)
     assert sorted(i["pk"]["S"] for i in ddb.scan(TableName="from-log")["Items"]) == ["a", "b"]
+
+
+def test_partiql_transaction_client_request_token(ddb):
+    name = table_name()
+    create(ddb, name)
+    statements = [{"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'once'}}"}]
+    token = uuid.uuid4().hex
+    ddb.execute_transaction(TransactStatements=statements, ClientRequestToken=token)
+    # A retry with the same token is answered without running again (no DuplicateItem).
+    ddb.execute_transaction(TransactStatements=statements, ClientRequestToken=token)
+    fails(
+        lambda: ddb.execute_transaction(
+            TransactStatements=[{"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'other'}}"}], ClientRequestToken=token
+        ),
+        "IdempotentParameterMismatchException",
+    )
+    fails(lambda: ddb.execute_transaction(TransactStatements=statements), "TransactionCanceledException")

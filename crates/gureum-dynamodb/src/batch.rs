@@ -485,6 +485,57 @@ fn fingerprint(v: &Value) -> String {
     )
 }
 
+/// A transaction's ClientRequestToken: a retry within ten minutes is answered without running
+/// again, and the same token with other parameters is refused.
+pub(crate) struct RequestToken {
+    key: Vec<u8>,
+    print: String,
+}
+
+impl RequestToken {
+    pub(crate) fn of(
+        ctx: &RequestContext,
+        params: &Value,
+        elements: &[Value],
+    ) -> Result<Option<Self>, AwsError> {
+        match params.get("ClientRequestToken").and_then(Value::as_str) {
+            Some(t) if t.is_empty() || t.len() > 36 => Err(validation(
+                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+            )),
+            Some(t) => Ok(Some(RequestToken {
+                key: gureum_store::key::join([ctx.account_id(), ctx.region.as_str(), t]),
+                print: fingerprint(&Value::Array(elements.to_vec())),
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a request with this token was already applied (and is still remembered).
+    pub(crate) fn applied(&self, txn: &mut dyn Txn, now: i64) -> Result<bool, AwsError> {
+        let Some(bytes) = txn.get(TOKENS, &self.key).map_err(store_error)? else {
+            return Ok(false);
+        };
+        let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let at = seen.get("at").and_then(Value::as_i64).unwrap_or(i64::MIN);
+        if now.saturating_sub(at) >= TOKEN_TTL_MILLIS {
+            return Ok(false);
+        }
+        if seen.get("request").and_then(Value::as_str) == Some(self.print.as_str()) {
+            return Ok(true);
+        }
+        Err(AwsError::bad_request(
+            "IdempotentParameterMismatchException",
+            "Request parameters do not match with the parameters of the previous request with the same ClientRequestToken",
+        ))
+    }
+
+    pub(crate) fn remember(&self, txn: &mut dyn Txn, now: i64) -> Result<(), AwsError> {
+        let record = json!({"request": self.print, "at": now});
+        txn.put(TOKENS, &self.key, record.to_string().as_bytes())
+            .map_err(store_error)
+    }
+}
+
 pub fn transact_write_items(
     db: &DynamoDb,
     ctx: &RequestContext,
@@ -510,35 +561,14 @@ pub fn transact_write_items(
         }
         writes.push(w);
     }
-    let token = match params.get("ClientRequestToken").and_then(Value::as_str) {
-        Some(t) if t.is_empty() || t.len() > 36 => {
-            return Err(validation(
-                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
-            ));
-        }
-        Some(t) => Some((
-            gureum_store::key::join([ctx.account_id(), ctx.region.as_str(), t]),
-            fingerprint(&Value::Array(elements.clone())),
-        )),
-        None => None,
-    };
+    let token = RequestToken::of(ctx, &params, &elements)?;
     let now = ctx.clock.now_millis();
     let consumed = transact(&*db.storage.kv, |txn| {
         let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
-        if let Some((token_key, print)) = &token {
-            if let Some(bytes) = txn.get(TOKENS, token_key).map_err(store_error)? {
-                let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                let at = seen.get("at").and_then(Value::as_i64).unwrap_or(i64::MIN);
-                if now.saturating_sub(at) < TOKEN_TTL_MILLIS {
-                    if seen.get("request").and_then(Value::as_str) == Some(print.as_str()) {
-                        // A retry of a transaction already applied: nothing more to do.
-                        return Ok(consumed);
-                    }
-                    return Err(AwsError::bad_request(
-                        "IdempotentParameterMismatchException",
-                        "Request parameters do not match with the parameters of the previous request with the same ClientRequestToken",
-                    ));
-                }
+        if let Some(t) = &token {
+            if t.applied(txn, now)? {
+                // A retry of a transaction already applied: nothing more to do.
+                return Ok(consumed);
             }
         }
         let mut olds = Vec::with_capacity(writes.len());
@@ -572,10 +602,8 @@ pub fn transact_write_items(
                 .or_default()
                 .add(&c.scaled(2.0));
         }
-        if let Some((token_key, print)) = &token {
-            let record = json!({"request": print, "at": now});
-            txn.put(TOKENS, token_key, record.to_string().as_bytes())
-                .map_err(store_error)?;
+        if let Some(t) = &token {
+            t.remember(txn, now)?;
         }
         Ok(consumed)
     })?;

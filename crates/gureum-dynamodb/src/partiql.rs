@@ -10,7 +10,7 @@ use gureum_store::{KeyRange, Txn, key};
 use serde_json::{Value, json};
 
 use crate::DynamoDb;
-use crate::batch::cancelled;
+use crate::batch::{RequestToken, cancelled};
 use crate::capacity::{self, Consumed, Report};
 use crate::errors::{conditional_check_failed, store_error, validation};
 use crate::eval;
@@ -1417,7 +1417,14 @@ pub fn execute_transaction(
         }
         plans.push(plan);
     }
+    let token = RequestToken::of(ctx, &params, &requests)?;
+    let now = ctx.clock.now_millis();
     let consumed = transact(&*db.storage.kv, |txn| {
+        if let Some(t) = &token {
+            if t.applied(txn, now)? {
+                return Ok(BTreeMap::new());
+            }
+        }
         let mut olds = Vec::with_capacity(plans.len());
         let mut reasons = Vec::with_capacity(plans.len());
         for plan in &plans {
@@ -1435,6 +1442,9 @@ pub fn execute_transaction(
                 .entry(plan.table.clone())
                 .or_default()
                 .add(&c.scaled(2.0));
+        }
+        if let Some(t) = &token {
+            t.remember(txn, now)?;
         }
         Ok(consumed)
     })?;
