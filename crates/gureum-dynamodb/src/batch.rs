@@ -2,23 +2,24 @@
 //! TransactGetItems. A write batch and a transaction each run in one store transaction, so they
 //! land all or nothing; a transaction's conditions are read in the same transaction as its writes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use gureum_core::{AwsError, RequestContext};
 use gureum_store::{KvStore, Txn};
 use serde_json::{Map, Value, json};
 
 use crate::DynamoDb;
+use crate::capacity::{self, Consumed, Report};
 use crate::errors::{store_error, validation};
 use crate::eval;
 use crate::expr::{self, Condition, Path, PathElement, UpdateAction};
 use crate::ops::{
-    Expressions, check_item, extract_expressions, load_table, projection, read_item, transact,
-    write_item,
+    Expressions, check_item, collection_metrics, extract_expressions, load_table, projection,
+    read_item, transact, wants_metrics, write_item,
 };
 use crate::streams::Origin;
 use crate::table::{TableRecord, table_key};
-use crate::value::{Item, item_from_json, item_to_json};
+use crate::value::{Item, item_from_json, item_size, item_to_json};
 
 /// Idempotency tokens of TransactWriteItems by `(account, region, token)`.
 pub const TOKENS: &str = "dynamodb.tokens";
@@ -30,6 +31,7 @@ const MAX_TRANSACT: usize = 100;
 
 /// One write of a batch or transaction, parsed and checked before the store transaction.
 struct Write {
+    table: String,
     table_k: Vec<u8>,
     item_key: Vec<u8>,
     key: Item,
@@ -111,13 +113,27 @@ fn check_update_paths(table: &TableRecord, actions: &[UpdateAction]) -> Result<(
 }
 
 /// Applies one write whose condition already held; `old` is the item before it.
-fn apply(txn: &mut dyn Txn, w: &Write, old: Option<&Item>, origin: Origin) -> Result<(), AwsError> {
+/// Answers the capacity it consumed (a condition check reads the item).
+fn apply(
+    txn: &mut dyn Txn,
+    w: &Write,
+    old: Option<&Item>,
+    origin: Origin,
+) -> Result<Consumed, AwsError> {
     match &w.action {
         Action::Put(item) => write_item(txn, &w.table_k, &w.item_key, old, Some(item), origin),
         Action::Delete if old.is_some() => {
             write_item(txn, &w.table_k, &w.item_key, old, None, origin)
         }
-        Action::Delete | Action::Check => Ok(()),
+        Action::Delete => {
+            let mut c = Consumed::default();
+            c.table.write = 1.0;
+            Ok(c)
+        }
+        Action::Check => Ok(Consumed::read(capacity::read_units(
+            old.map_or(0, item_size),
+            true,
+        ))),
         Action::Update(actions) => {
             let new = updated(old, &w.key, actions)?;
             write_item(txn, &w.table_k, &w.item_key, old, Some(&new), origin)
@@ -140,6 +156,8 @@ pub fn batch_write_item(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let request_items = object(params.get("RequestItems"), "RequestItems")?;
     if request_items.is_empty() {
         return Err(validation(
@@ -187,6 +205,7 @@ pub fn batch_write_item(
                 return Err(validation("Provided list of item keys contains duplicates"));
             }
             writes.push(Write {
+                table: name.clone(),
                 table_k: table_key(ctx.account_id(), &ctx.region, name),
                 item_key,
                 key,
@@ -195,14 +214,34 @@ pub fn batch_write_item(
             });
         }
     }
-    transact(&*db.storage.kv, |txn| {
+    let consumed = transact(&*db.storage.kv, |txn| {
+        let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
         for w in &writes {
             let old = read_item(txn, &w.item_key)?;
-            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            let c = apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            consumed.entry(w.table.clone()).or_default().add(&c);
         }
-        Ok(())
+        Ok(consumed)
     })?;
-    Ok(json!({"UnprocessedItems": {}}))
+    let mut out = json!({"UnprocessedItems": {}});
+    capacity::answer_list(&mut out, &consumed, report);
+    if metrics {
+        let mut by_table = Map::new();
+        for w in &writes {
+            let table = tables.get(&w.table)?;
+            if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
+                if let Some(list) = by_table
+                    .entry(w.table.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                    .as_array_mut()
+                {
+                    list.push(m);
+                }
+            }
+        }
+        out["ItemCollectionMetrics"] = Value::Object(by_table);
+    }
+    Ok(out)
 }
 
 pub fn batch_get_item(
@@ -210,6 +249,7 @@ pub fn batch_get_item(
     ctx: &RequestContext,
     params: Value,
 ) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
     let request_items = object(params.get("RequestItems"), "RequestItems")?;
     if request_items.is_empty() {
         return Err(validation(
@@ -227,6 +267,7 @@ pub fn batch_get_item(
     }
     let mut tables = Tables::new(db, ctx);
     let mut responses = Map::new();
+    let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
     for (name, request) in request_items {
         let request = object(Some(request), "KeysAndAttributes")?;
         let table = tables.get(name)?;
@@ -259,6 +300,18 @@ pub fn batch_get_item(
             item_keys.push(item_key);
         }
         let found = read_items(&*db.storage.kv, &item_keys)?;
+        let consistent = request
+            .get("ConsistentRead")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let units: f64 = found
+            .iter()
+            .map(|i| capacity::read_units(i.as_ref().map_or(0, item_size), consistent))
+            .sum();
+        consumed
+            .entry(name.clone())
+            .or_default()
+            .add(&Consumed::read(units));
         let items: Vec<Value> = found
             .into_iter()
             .flatten()
@@ -267,7 +320,9 @@ pub fn batch_get_item(
             .collect();
         responses.insert(name.clone(), Value::Array(items));
     }
-    Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+    let mut out = json!({"Responses": responses, "UnprocessedKeys": {}});
+    capacity::answer_list(&mut out, &consumed, report);
+    Ok(out)
 }
 
 fn shown(item: Item, paths: Option<&[Path]>) -> Item {
@@ -407,6 +462,7 @@ fn transact_write(
         }
     };
     Ok(Write {
+        table: table_name.to_string(),
         table_k: table_key(ctx.account_id(), &ctx.region, table_name),
         item_key: table.item_key(ctx.account_id(), &ctx.region, &key)?,
         key,
@@ -429,6 +485,57 @@ fn fingerprint(v: &Value) -> String {
     )
 }
 
+/// A transaction's ClientRequestToken: a retry within ten minutes is answered without running
+/// again, and the same token with other parameters is refused.
+pub(crate) struct RequestToken {
+    key: Vec<u8>,
+    print: String,
+}
+
+impl RequestToken {
+    pub(crate) fn of(
+        ctx: &RequestContext,
+        params: &Value,
+        elements: &[Value],
+    ) -> Result<Option<Self>, AwsError> {
+        match params.get("ClientRequestToken").and_then(Value::as_str) {
+            Some(t) if t.is_empty() || t.len() > 36 => Err(validation(
+                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+            )),
+            Some(t) => Ok(Some(RequestToken {
+                key: gureum_store::key::join([ctx.account_id(), ctx.region.as_str(), t]),
+                print: fingerprint(&Value::Array(elements.to_vec())),
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a request with this token was already applied (and is still remembered).
+    pub(crate) fn applied(&self, txn: &mut dyn Txn, now: i64) -> Result<bool, AwsError> {
+        let Some(bytes) = txn.get(TOKENS, &self.key).map_err(store_error)? else {
+            return Ok(false);
+        };
+        let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let at = seen.get("at").and_then(Value::as_i64).unwrap_or(i64::MIN);
+        if now.saturating_sub(at) >= TOKEN_TTL_MILLIS {
+            return Ok(false);
+        }
+        if seen.get("request").and_then(Value::as_str) == Some(self.print.as_str()) {
+            return Ok(true);
+        }
+        Err(AwsError::bad_request(
+            "IdempotentParameterMismatchException",
+            "Request parameters do not match with the parameters of the previous request with the same ClientRequestToken",
+        ))
+    }
+
+    pub(crate) fn remember(&self, txn: &mut dyn Txn, now: i64) -> Result<(), AwsError> {
+        let record = json!({"request": self.print, "at": now});
+        txn.put(TOKENS, &self.key, record.to_string().as_bytes())
+            .map_err(store_error)
+    }
+}
+
 pub fn transact_write_items(
     db: &DynamoDb,
     ctx: &RequestContext,
@@ -440,6 +547,8 @@ pub fn transact_write_items(
         .cloned()
         .unwrap_or_default();
     check_transact_len(&elements, "transactItems")?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let mut tables = Tables::new(db, ctx);
     let mut writes = Vec::with_capacity(elements.len());
     let mut seen = HashSet::new();
@@ -452,34 +561,14 @@ pub fn transact_write_items(
         }
         writes.push(w);
     }
-    let token = match params.get("ClientRequestToken").and_then(Value::as_str) {
-        Some(t) if t.is_empty() || t.len() > 36 => {
-            return Err(validation(
-                "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
-            ));
-        }
-        Some(t) => Some((
-            gureum_store::key::join([ctx.account_id(), ctx.region.as_str(), t]),
-            fingerprint(&Value::Array(elements.clone())),
-        )),
-        None => None,
-    };
+    let token = RequestToken::of(ctx, &params, &elements)?;
     let now = ctx.clock.now_millis();
-    transact(&*db.storage.kv, |txn| {
-        if let Some((token_key, print)) = &token {
-            if let Some(bytes) = txn.get(TOKENS, token_key).map_err(store_error)? {
-                let seen: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                let at = seen.get("at").and_then(Value::as_i64).unwrap_or(i64::MIN);
-                if now.saturating_sub(at) < TOKEN_TTL_MILLIS {
-                    if seen.get("request").and_then(Value::as_str) == Some(print.as_str()) {
-                        // A retry of a transaction already applied: nothing more to do.
-                        return Ok(());
-                    }
-                    return Err(AwsError::bad_request(
-                        "IdempotentParameterMismatchException",
-                        "Request parameters do not match with the parameters of the previous request with the same ClientRequestToken",
-                    ));
-                }
+    let consumed = transact(&*db.storage.kv, |txn| {
+        let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
+        if let Some(t) = &token {
+            if t.applied(txn, now)? {
+                // A retry of a transaction already applied: nothing more to do.
+                return Ok(consumed);
             }
         }
         let mut olds = Vec::with_capacity(writes.len());
@@ -506,16 +595,37 @@ pub fn transact_write_items(
             return Err(cancelled(&reasons));
         }
         for (w, old) in writes.iter().zip(&olds) {
-            apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            let c = apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            // Transactions consume twice the units of the same plain reads and writes.
+            consumed
+                .entry(w.table.clone())
+                .or_default()
+                .add(&c.scaled(2.0));
         }
-        if let Some((token_key, print)) = &token {
-            let record = json!({"request": print, "at": now});
-            txn.put(TOKENS, token_key, record.to_string().as_bytes())
-                .map_err(store_error)?;
+        if let Some(t) = &token {
+            t.remember(txn, now)?;
         }
-        Ok(())
+        Ok(consumed)
     })?;
-    Ok(json!({}))
+    let mut out = json!({});
+    capacity::answer_list(&mut out, &consumed, report);
+    if metrics {
+        let mut by_table = Map::new();
+        for w in writes.iter().filter(|w| !matches!(w.action, Action::Check)) {
+            let table = tables.get(&w.table)?;
+            if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
+                if let Some(list) = by_table
+                    .entry(w.table.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                    .as_array_mut()
+                {
+                    list.push(m);
+                }
+            }
+        }
+        out["ItemCollectionMetrics"] = Value::Object(by_table);
+    }
+    Ok(out)
 }
 
 pub fn transact_get_items(
@@ -529,6 +639,7 @@ pub fn transact_get_items(
         .cloned()
         .unwrap_or_default();
     check_transact_len(&elements, "transactItems")?;
+    let report = Report::of(&params)?;
     let mut tables = Tables::new(db, ctx);
     let mut keys = Vec::with_capacity(elements.len());
     let mut projections = Vec::with_capacity(elements.len());
@@ -551,6 +662,14 @@ pub fn transact_get_items(
     }
     let now = ctx.clock.now_secs();
     let found = read_items(&*db.storage.kv, &keys)?;
+    let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
+    for (item, table) in found.iter().zip(&read_tables) {
+        let units = 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true);
+        consumed
+            .entry(table.name.clone())
+            .or_default()
+            .add(&Consumed::read(units));
+    }
     let responses: Vec<Value> = found
         .into_iter()
         .zip(projections)
@@ -562,7 +681,9 @@ pub fn transact_get_items(
             _ => json!({}),
         })
         .collect();
-    Ok(json!({"Responses": responses}))
+    let mut out = json!({"Responses": responses});
+    capacity::answer_list(&mut out, &consumed, report);
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
 //! DynamoDB: tables that answer queries. Tables, items with condition and update expressions,
 //! Query and Scan in DynamoDB's key order, on the embedded store; per account and region.
 
+mod authz;
+mod backups;
 mod batch;
+mod capacity;
 mod errors;
 mod eval;
 mod expr;
+mod legacy;
 mod number;
 mod ops;
+mod partiql;
 mod streams;
 mod table;
 mod value;
@@ -15,7 +20,6 @@ use gureum_core::{
     AuthzTarget, AwsError, BoxFuture, OperationInput, OperationOutput, RequestContext, Service,
 };
 use gureum_store::Storage;
-use serde_json::Value;
 
 pub use streams::DynamoDbStreams;
 
@@ -51,6 +55,26 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("TransactGetItems", batch::transact_get_items),
     ("UpdateTimeToLive", ops::update_time_to_live),
     ("DescribeTimeToLive", ops::describe_time_to_live),
+    ("CreateBackup", backups::create_backup),
+    ("DescribeBackup", backups::describe_backup),
+    ("ListBackups", backups::list_backups),
+    ("DeleteBackup", backups::delete_backup),
+    ("RestoreTableFromBackup", backups::restore_table_from_backup),
+    (
+        "UpdateContinuousBackups",
+        backups::update_continuous_backups,
+    ),
+    (
+        "DescribeContinuousBackups",
+        backups::describe_continuous_backups,
+    ),
+    (
+        "RestoreTableToPointInTime",
+        backups::restore_table_to_point_in_time,
+    ),
+    ("ExecuteStatement", partiql::execute_statement),
+    ("BatchExecuteStatement", partiql::batch_execute_statement),
+    ("ExecuteTransaction", partiql::execute_transaction),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -84,19 +108,17 @@ impl Service for DynamoDb {
         })
     }
 
-    /// `dynamodb:<Operation>` on the table's ARN (`*` for ListTables).
+    /// `dynamodb:<Operation>` on the table's ARN (its index's for Query and Scan of an index,
+    /// `*` for ListTables); batches name every table they touch, and transactions authorize each
+    /// item's own action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem, GetItem) on its
+    /// table, as DynamoDB does.
     fn authz_targets(
         &self,
         ctx: &RequestContext,
         operation: &str,
         input: &OperationInput,
     ) -> Vec<AuthzTarget> {
-        let action = format!("dynamodb:{operation}");
-        let resource = match input.params.get("TableName").and_then(Value::as_str) {
-            Some(name) if operation != "ListTables" => table_arn(ctx, name),
-            _ => "*".to_string(),
-        };
-        vec![AuthzTarget::new(action, resource)]
+        authz::targets(ctx, operation, &input.params)
     }
 }
 

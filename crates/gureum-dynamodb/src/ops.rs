@@ -10,11 +10,13 @@ use gureum_store::{KeyRange, KvStore, StoreError, Txn, Versioned, key};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::capacity::{self, Consumed, Report};
 use crate::errors::{
     conditional_check_failed, resource_in_use, resource_not_found, store_error, validation,
 };
 use crate::eval;
 use crate::expr::{self, Comparator, Condition, Operand, Path, PathElement, Substitutions};
+use crate::legacy;
 use crate::streams::{self, Origin, StreamSpecInput};
 use crate::table::{
     INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
@@ -93,7 +95,7 @@ pub(crate) fn transact<T>(
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct KeySchemaInput {
     attribute_name: String,
@@ -125,6 +127,7 @@ struct CreateTableInput {
     global_secondary_indexes: Option<Vec<Value>>,
     local_secondary_indexes: Option<Vec<Value>>,
     stream_specification: Option<StreamSpecInput>,
+    deletion_protection_enabled: Option<bool>,
 }
 
 /// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
@@ -288,6 +291,9 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         stream_view_type: None,
         stream_label: None,
         stream_seq: 0,
+        deletion_protection: i.deletion_protection_enabled.unwrap_or(false),
+        pitr: None,
+        restore: None,
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     if let Some(spec) = &i.stream_specification {
@@ -316,14 +322,14 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
     Ok(json!({"TableDescription": record.description("ACTIVE")}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct ProjectionInput {
     projection_type: Option<String>,
     non_key_attributes: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct IndexInput {
     index_name: String,
@@ -510,7 +516,15 @@ pub fn delete_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             )));
         };
         let table = TableRecord::from_record(&bytes).map_err(store_error)?;
+        if table.deletion_protection {
+            return Err(validation(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+            ));
+        }
         txn.delete(TABLES, &k).map_err(store_error)?;
+        if table.pitr.is_some() {
+            crate::backups::forget_pitr(txn, &k, &table)?;
+        }
         let prefix = table.items_prefix(ctx.account_id(), &ctx.region);
         for store_table in [ITEMS, INDEXES] {
             loop {
@@ -537,13 +551,81 @@ struct UpdateTableInput {
     billing_mode: Option<String>,
     provisioned_throughput: Option<ThroughputInput>,
     stream_specification: Option<StreamSpecInput>,
+    attribute_definitions: Option<Vec<AttributeDefinitionInput>>,
+    global_secondary_index_updates: Option<Vec<GsiUpdateInput>>,
+    deletion_protection_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiUpdateInput {
+    create: Option<IndexInput>,
+    update: Option<GsiThroughputInput>,
+    delete: Option<GsiDeleteInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiThroughputInput {
+    index_name: String,
+    provisioned_throughput: Option<ThroughputInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GsiDeleteInput {
+    index_name: String,
+}
+
+/// DynamoDB's bound on global secondary indexes per table.
+const MAX_GSIS: usize = 20;
+
+fn limit_exceeded(message: impl Into<String>) -> AwsError {
+    AwsError::bad_request("LimitExceededException", message)
+}
+
+/// What an UpdateTable did to the indexes, for the statuses its answer shows.
+enum IndexChange {
+    Created(String),
+    Deleted(IndexRecord),
 }
 
 pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: UpdateTableInput = input(params)?;
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let now = ctx.clock.now_millis() as f64 / 1000.0;
-    let table = transact(&*db.storage.kv, |txn| {
+    let gsi_updates = i.global_secondary_index_updates.as_deref().unwrap_or(&[]);
+    if i.billing_mode.is_none()
+        && i.provisioned_throughput.is_none()
+        && i.stream_specification.is_none()
+        && gsi_updates.is_empty()
+        && i.deletion_protection_enabled.is_none()
+    {
+        return Err(validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+        ));
+    }
+    for u in gsi_updates {
+        let n = usize::from(u.create.is_some())
+            + usize::from(u.update.is_some())
+            + usize::from(u.delete.is_some());
+        if n != 1 {
+            return Err(validation(
+                "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified",
+            ));
+        }
+    }
+    if gsi_updates
+        .iter()
+        .filter(|u| u.create.is_some() || u.delete.is_some())
+        .count()
+        > 1
+    {
+        return Err(limit_exceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+        ));
+    }
+    let (table, change) = transact(&*db.storage.kv, |txn| {
         let Some(bytes) = txn.get(TABLES, &k).map_err(store_error)? else {
             return Err(resource_not_found(format!(
                 "Requested resource not found: Table: {} not found",
@@ -551,40 +633,258 @@ pub fn update_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             )));
         };
         let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
-        if i.billing_mode.is_none()
-            && i.provisioned_throughput.is_none()
-            && i.stream_specification.is_none()
-        {
-            return Err(validation(
-                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
-            ));
+        if i.billing_mode.is_some() || i.provisioned_throughput.is_some() {
+            let mode = i
+                .billing_mode
+                .clone()
+                .unwrap_or_else(|| table.billing_mode.clone());
+            let throughput = match (mode.as_str(), i.provisioned_throughput) {
+                ("PROVISIONED", None) if table.billing_mode == "PROVISIONED" => {
+                    Some(ThroughputInput {
+                        read_capacity_units: Some(table.read_capacity as i64),
+                        write_capacity_units: Some(table.write_capacity as i64),
+                    })
+                }
+                (_, t) => t,
+            };
+            let (mode, read, write) = billing(Some(&mode), throughput)?;
+            if mode == "PAY_PER_REQUEST" && table.billing_mode != "PAY_PER_REQUEST" {
+                table.pay_per_request_since = Some(now);
+            }
+            if mode == "PROVISIONED" && table.billing_mode == "PAY_PER_REQUEST" {
+                // Each GSI needs its own throughput once the table is provisioned; it takes
+                // the table's unless the same request sets it.
+                for index in table.indexes.iter_mut().filter(|x| x.global) {
+                    let given = gsi_updates.iter().find_map(|u| {
+                        u.update
+                            .as_ref()
+                            .filter(|x| x.index_name == index.name)
+                            .and_then(|x| x.provisioned_throughput)
+                    });
+                    let t = given.unwrap_or(ThroughputInput {
+                        read_capacity_units: Some(read as i64),
+                        write_capacity_units: Some(write as i64),
+                    });
+                    index.read_capacity = t.read_capacity_units.unwrap_or(0).max(0) as u64;
+                    index.write_capacity = t.write_capacity_units.unwrap_or(0).max(0) as u64;
+                }
+            }
+            if mode == "PAY_PER_REQUEST" {
+                for index in table.indexes.iter_mut() {
+                    index.read_capacity = 0;
+                    index.write_capacity = 0;
+                }
+            }
+            table.billing_mode = mode;
+            table.read_capacity = read;
+            table.write_capacity = write;
         }
-        let mode = i
-            .billing_mode
-            .clone()
-            .unwrap_or_else(|| table.billing_mode.clone());
-        let throughput = match (mode.as_str(), i.provisioned_throughput) {
-            ("PROVISIONED", None) if table.billing_mode == "PROVISIONED" => Some(ThroughputInput {
-                read_capacity_units: Some(table.read_capacity as i64),
-                write_capacity_units: Some(table.write_capacity as i64),
-            }),
-            (_, t) => t,
-        };
-        let (mode, read, write) = billing(Some(&mode), throughput)?;
-        if mode == "PAY_PER_REQUEST" && table.billing_mode != "PAY_PER_REQUEST" {
-            table.pay_per_request_since = Some(now);
+        if let Some(protect) = i.deletion_protection_enabled {
+            table.deletion_protection = protect;
         }
-        table.billing_mode = mode;
-        table.read_capacity = read;
-        table.write_capacity = write;
+        if let Some(defs) = &i.attribute_definitions {
+            for d in defs {
+                if !matches!(d.attribute_type.as_str(), "S" | "N" | "B") {
+                    return Err(validation(format!(
+                        "1 validation error detected: Value '{}' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                        d.attribute_type
+                    )));
+                }
+                match table
+                    .attributes
+                    .iter()
+                    .find(|(n, _)| *n == d.attribute_name)
+                {
+                    Some((_, t)) if *t != d.attribute_type => {
+                        return Err(validation(format!(
+                            "One or more parameter values were invalid: Attribute {} is already defined with a different type",
+                            d.attribute_name
+                        )));
+                    }
+                    Some(_) => {}
+                    None => table
+                        .attributes
+                        .push((d.attribute_name.clone(), d.attribute_type.clone())),
+                }
+            }
+        }
+        let mut change = None;
+        for u in gsi_updates {
+            if let Some(x) = &u.update {
+                if table.billing_mode == "PAY_PER_REQUEST" {
+                    return Err(validation(
+                        "One or more parameter values were invalid: ProvisionedThroughput cannot be specified for index when BillingMode is PAY_PER_REQUEST",
+                    ));
+                }
+                let Some(index) = table
+                    .indexes
+                    .iter_mut()
+                    .find(|ix| ix.global && ix.name == x.index_name)
+                else {
+                    return Err(resource_not_found(format!(
+                        "Requested resource not found: Index: {} not found",
+                        x.index_name
+                    )));
+                };
+                let (_, read, write) = billing(Some("PROVISIONED"), x.provisioned_throughput)?;
+                index.read_capacity = read;
+                index.write_capacity = write;
+            }
+            if let Some(x) = &u.delete {
+                let Some(at) = table
+                    .indexes
+                    .iter()
+                    .position(|ix| ix.global && ix.name == x.index_name)
+                else {
+                    return Err(resource_not_found(format!(
+                        "Requested resource not found: Index: {} not found",
+                        x.index_name
+                    )));
+                };
+                let removed = table.indexes.remove(at);
+                let mut prefix = table.items_prefix(ctx.account_id(), &ctx.region);
+                key::push(&mut prefix, removed.name.as_bytes());
+                loop {
+                    let batch = txn
+                        .scan_prefix(INDEXES, &prefix, Some(1000), false)
+                        .map_err(store_error)?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for (entry_key, _) in batch {
+                        txn.delete(INDEXES, &entry_key).map_err(store_error)?;
+                    }
+                }
+                change = Some(IndexChange::Deleted(removed));
+            }
+            if let Some(x) = &u.create {
+                let name = x.index_name.clone();
+                if table.indexes.iter().any(|ix| ix.name == name) {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Index with name: {name} already exists"
+                    )));
+                }
+                if table.indexes.iter().filter(|ix| ix.global).count() >= MAX_GSIS {
+                    return Err(limit_exceeded(format!(
+                        "Subscriber limit exceeded: The number of global secondary indexes for this table exceeds the limit of {MAX_GSIS}"
+                    )));
+                }
+                let defined: Vec<&str> = table.attributes.iter().map(|(n, _)| n.as_str()).collect();
+                let missing: Vec<&str> = x
+                    .key_schema
+                    .iter()
+                    .map(|e| e.attribute_name.as_str())
+                    .filter(|n| !defined.contains(n))
+                    .collect();
+                if !missing.is_empty() {
+                    let keys: Vec<&str> = x
+                        .key_schema
+                        .iter()
+                        .map(|e| e.attribute_name.as_str())
+                        .collect();
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                        keys.join(", "),
+                        defined.join(", ")
+                    )));
+                }
+                let attributes = table.attributes.clone();
+                let kind = move |n: &str| {
+                    attributes
+                        .iter()
+                        .find(|(a, _)| a == n)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or_default()
+                };
+                let index_input = x.clone();
+                if table.billing_mode == "PAY_PER_REQUEST" && x.provisioned_throughput.is_some() {
+                    return Err(validation(
+                        "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: ".to_string()
+                            + &name
+                            + " when BillingMode is PAY_PER_REQUEST",
+                    ));
+                }
+                let table_range = table.range.as_ref().map(|r| r.name.clone());
+                let index = index_record(
+                    true,
+                    index_input,
+                    &table.hash.name,
+                    table_range.as_deref(),
+                    &table.billing_mode,
+                    &kind,
+                )?;
+                backfill(txn, &mut table, index, ctx)?;
+                change = Some(IndexChange::Created(name));
+            }
+        }
         if let Some(spec) = &i.stream_specification {
             streams::apply_spec(txn, &mut table, &k, spec, ctx.clock.now_millis())?;
         }
         txn.put(TABLES, &k, &table.to_record().map_err(store_error)?)
             .map_err(store_error)?;
-        Ok(table)
+        Ok((table, change))
     })?;
-    Ok(json!({"TableDescription": table.description("ACTIVE")}))
+    // The store finished the change inside this call; the answer shows the statuses DynamoDB
+    // answers while it starts one (DescribeTable shows the finished state).
+    let mut d = table.description(if change.is_some() {
+        "UPDATING"
+    } else {
+        "ACTIVE"
+    });
+    match change {
+        Some(IndexChange::Created(name)) => {
+            if let Some(list) = d["GlobalSecondaryIndexes"].as_array_mut() {
+                for ix in list.iter_mut().filter(|ix| ix["IndexName"] == json!(name)) {
+                    ix["IndexStatus"] = json!("CREATING");
+                    ix["Backfilling"] = json!(true);
+                }
+            }
+        }
+        Some(IndexChange::Deleted(removed)) => {
+            let mut gone = removed.description(&table);
+            gone["IndexStatus"] = json!("DELETING");
+            match d["GlobalSecondaryIndexes"].as_array_mut() {
+                Some(list) => list.push(gone),
+                None => d["GlobalSecondaryIndexes"] = json!([gone]),
+            }
+        }
+        None => {}
+    }
+    Ok(json!({"TableDescription": d}))
+}
+
+/// Adds `index` to `table`, writing the entry of every item already stored. Items whose index
+/// key has the wrong type are left out of it, as DynamoDB's backfill leaves them.
+fn backfill(
+    txn: &mut dyn Txn,
+    table: &mut TableRecord,
+    mut index: IndexRecord,
+    ctx: &RequestContext,
+) -> Result<(), AwsError> {
+    let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
+    let mut range = KeyRange::prefix(&table_k);
+    loop {
+        let batch = txn
+            .scan(ITEMS, &range, Some(256), false)
+            .map_err(store_error)?;
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        let last = last.clone();
+        for (item_key, v) in &batch {
+            let item = decode_item(v)?;
+            if let Ok(Some((entry_key, projected))) = index.entry(table, &table_k, item_key, &item)
+            {
+                txn.put(INDEXES, &entry_key, &encode_item(&projected)?)
+                    .map_err(store_error)?;
+                index.item_count += 1;
+                index.size_bytes += item_size(&projected) as u64;
+            }
+        }
+        range = range.after(&last);
+    }
+    table.indexes.push(index);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -701,6 +1001,73 @@ pub(crate) fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), 
     }
 }
 
+/// Whether ReturnItemCollectionMetrics asked for SIZE.
+pub(crate) fn wants_metrics(params: &Value) -> Result<bool, AwsError> {
+    match params
+        .get("ReturnItemCollectionMetrics")
+        .and_then(Value::as_str)
+    {
+        None | Some("NONE") => Ok(false),
+        Some("SIZE") => Ok(true),
+        Some(other) => Err(validation(format!(
+            "1 validation error detected: Value '{other}' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"
+        ))),
+    }
+}
+
+/// ItemCollectionMetrics of the collection holding `key`'s partition, for tables with local
+/// secondary indexes (others have no item collections to report): the size of its items and
+/// their local index entries, as DynamoDB's range of gigabytes.
+pub(crate) fn collection_metrics(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    table: &TableRecord,
+    key: &Item,
+) -> Result<Option<Value>, AwsError> {
+    if table.indexes.iter().all(|i| i.global) {
+        return Ok(None);
+    }
+    let Some(hash) = key.get(&table.hash.name) else {
+        return Ok(None);
+    };
+    let table_k = table.items_prefix(ctx.account_id(), &ctx.region);
+    let mut prefixes = vec![(
+        ITEMS,
+        table.partition_prefix(ctx.account_id(), &ctx.region, hash),
+    )];
+    for index in table.indexes.iter().filter(|i| !i.global) {
+        let mut p = table_k.clone();
+        key::push(&mut p, index.name.as_bytes());
+        key::push(&mut p, &encode_key_value(hash));
+        prefixes.push((INDEXES, p));
+    }
+    let mut bytes = 0usize;
+    for (store_table, prefix) in prefixes {
+        let mut range = KeyRange::prefix(&prefix);
+        loop {
+            let batch = db
+                .storage
+                .kv
+                .scan(store_table, &range, Some(256), false)
+                .map_err(store_error)?;
+            let Some((last, _)) = batch.last() else {
+                break;
+            };
+            let last = last.clone();
+            for (_, v) in &batch {
+                bytes += item_size(&decode_item(v)?);
+            }
+            range = range.after(&last);
+        }
+    }
+    let gb = bytes as f64 / (1024.0 * 1024.0 * 1024.0);
+    let low = gb.floor();
+    Ok(Some(json!({
+        "ItemCollectionKey": item_to_json(&[(table.hash.name.clone(), hash.clone())].into_iter().collect()),
+        "SizeEstimateRangeGB": [low, low + 1.0],
+    })))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Items
 
@@ -713,7 +1080,8 @@ struct PutItemInput {
     return_values: Option<String>,
 }
 
-/// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters.
+/// Writes `new` (or deletes, when `None`) under `item_key`, keeping the table's counters;
+/// answers the write capacity it consumed on the table and each index it changed.
 pub(crate) fn write_item(
     txn: &mut dyn Txn,
     table_k: &[u8],
@@ -721,7 +1089,7 @@ pub(crate) fn write_item(
     old: Option<&Item>,
     new: Option<&Item>,
     origin: Origin,
-) -> Result<(), AwsError> {
+) -> Result<Consumed, AwsError> {
     match new {
         Some(item) => txn
             .put(ITEMS, item_key, &encode_item(item)?)
@@ -737,6 +1105,9 @@ pub(crate) fn write_item(
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
     // Each secondary index in the same transaction: drop the old entry, write the new one.
     let mut indexes = std::mem::take(&mut table.indexes);
+    let mut consumed = Consumed::default();
+    let (old_size, new_size) = (size(old), size(new));
+    consumed.table.write = capacity::write_units(old_size.max(new_size) as usize);
     for index in &mut indexes {
         let old_entry = old
             .map(|o| index.entry(&table, table_k, item_key, o))
@@ -759,13 +1130,39 @@ pub(crate) fn write_item(
             index.item_count += 1;
             index.size_bytes += size(Some(projected));
         }
+        // An index is written only when its entry changes: one write per entry put or
+        // deleted, one for an entry rewritten under the same key.
+        let units = match (&old_entry, &new_entry) {
+            (Some((ok, op)), Some((nk, np))) if ok == nk => {
+                if op == np {
+                    0.0
+                } else {
+                    capacity::write_units(size(Some(op)).max(size(Some(np))) as usize)
+                }
+            }
+            (o, n) => {
+                o.as_ref()
+                    .map_or(0.0, |(_, p)| capacity::write_units(size(Some(p)) as usize))
+                    + n.as_ref()
+                        .map_or(0.0, |(_, p)| capacity::write_units(size(Some(p)) as usize))
+            }
+        };
+        if units > 0.0 {
+            consumed
+                .indexes
+                .entry((index.global, index.name.clone()))
+                .or_default()
+                .write += units;
+        }
     }
     table.indexes = indexes;
     table.item_count = table.item_count + u64::from(new.is_some()) - u64::from(old.is_some());
-    table.size_bytes = (table.size_bytes + size(new)).saturating_sub(size(old));
+    table.size_bytes = (table.size_bytes + new_size).saturating_sub(old_size);
     streams::append(txn, &mut table, table_k, old, new, origin)?;
+    crate::backups::log_change(txn, &mut table, table_k, item_key, new, origin.now_millis)?;
     txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
-        .map_err(store_error)
+        .map_err(store_error)?;
+    Ok(consumed)
 }
 
 /// Deletes the items under `item_keys` that are still expired (TTL's lazy removal).
@@ -866,6 +1263,14 @@ pub(crate) fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Ite
 }
 
 pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: PutItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -876,7 +1281,8 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let item = item_from_json(&i.item)?;
     let table = load_table(db, ctx, &i.table_name)?;
@@ -884,14 +1290,14 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     check_item(&item)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let old = transact(&*db.storage.kv, |txn| {
+    let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
                 return Err(conditional_check_failed());
             }
         }
-        write_item(
+        let consumed = write_item(
             txn,
             &table_k,
             &item_key,
@@ -899,9 +1305,16 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             Some(&item),
             Origin::user(ctx),
         )?;
-        Ok(old)
+        Ok((old, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), None, &[]))
+    let mut out = returned(return_values, old.as_ref(), None, &[]);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &item)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -911,9 +1324,11 @@ struct GetItemInput {
     key: Value,
     projection_expression: Option<String>,
     attributes_to_get: Option<Vec<String>>,
+    consistent_read: Option<bool>,
 }
 
 pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let report = Report::of(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: GetItemInput = input(params)?;
     let exprs = Expressions::new(exprs_in, i.projection_expression.is_some())?;
@@ -944,7 +1359,17 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         }
         other => other,
     };
-    Ok(match item {
+    // Capacity counts the whole item read, whatever the projection shows (sized only when
+    // asked for: GetItem is the hot path).
+    let consumed = if report == Report::None {
+        Consumed::default()
+    } else {
+        Consumed::read(capacity::read_units(
+            item.as_ref().map_or(0, item_size),
+            i.consistent_read.unwrap_or(false),
+        ))
+    };
+    let mut out = match item {
         Some(item) => {
             let item = match &projection {
                 Some(paths) => eval::project(&item, paths),
@@ -953,7 +1378,9 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             json!({"Item": item_to_json(&item)})
         }
         None => json!({}),
-    })
+    };
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    Ok(out)
 }
 
 pub(crate) fn projection(
@@ -986,6 +1413,14 @@ struct DeleteItemInput {
 }
 
 pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: DeleteItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -996,33 +1431,49 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let old = transact(&*db.storage.kv, |txn| {
+    let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
                 return Err(conditional_check_failed());
             }
         }
-        if old.is_some() {
-            write_item(
+        // Deleting an item that is not there still consumes one write.
+        let consumed = match old {
+            Some(_) => write_item(
                 txn,
                 &table_k,
                 &item_key,
                 old.as_ref(),
                 None,
                 Origin::user(ctx),
-            )?;
-        }
-        Ok(old)
+            )?,
+            None => Consumed {
+                table: capacity::Units {
+                    read: 0.0,
+                    write: 1.0,
+                },
+                ..Default::default()
+            },
+        };
+        Ok((old, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), None, &[]))
+    let mut out = returned(return_values, old.as_ref(), None, &[]);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &key)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -1036,6 +1487,15 @@ struct UpdateItemInput {
 }
 
 pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    legacy::reject_mixing(
+        &params,
+        &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        &["UpdateExpression", "ConditionExpression"],
+    )?;
+    let expected = legacy::expected(&params)?;
+    let attribute_updates = legacy::attribute_updates(&params)?;
+    let report = Report::of(&params)?;
+    let metrics = wants_metrics(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: UpdateItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
@@ -1053,12 +1513,14 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         .as_deref()
         .map(|u| expr::parse_update(u, &mut subs))
         .transpose()?
+        .or(attribute_updates)
         .unwrap_or_default();
     let condition = i
         .condition_expression
         .as_deref()
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(expected);
     subs.check_all_used()?;
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
@@ -1076,7 +1538,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     }
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
-    let (old, new) = transact(&*db.storage.kv, |txn| {
+    let (old, new, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
@@ -1086,7 +1548,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         let mut new = old.clone().unwrap_or_else(|| key.clone());
         eval::apply_update(&mut new, &actions)?;
         check_item(&new)?;
-        write_item(
+        let consumed = write_item(
             txn,
             &table_k,
             &item_key,
@@ -1094,9 +1556,16 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             Some(&new),
             Origin::user(ctx),
         )?;
-        Ok((old, new))
+        Ok((old, new, consumed))
     })?;
-    Ok(returned(return_values, old.as_ref(), Some(&new), &updated))
+    let mut out = returned(return_values, old.as_ref(), Some(&new), &updated);
+    capacity::answer(&mut out, &consumed, &table.name, report);
+    if metrics {
+        if let Some(m) = collection_metrics(db, ctx, &table, &key)? {
+            out["ItemCollectionMetrics"] = m;
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1117,6 +1586,7 @@ struct ReadInput {
     select: Option<String>,
     segment: Option<usize>,
     total_segments: Option<usize>,
+    consistent_read: Option<bool>,
 }
 
 /// The range of store keys a key condition selects, and whether the condition names the keys.
@@ -1210,21 +1680,28 @@ fn key_range(
     let all = KeyRange::prefix(&prefix);
     let value =
         |o: &Operand| value_of(o).ok_or_else(|| validation("Query key condition not supported"));
+    // A sort key value selects every store key it prefixes: an index entry's key goes on with
+    // the table key of its item.
+    let through = |k: &[u8]| KeyRange::prefix(k).end;
+    let after = |k: &[u8]| match KeyRange::prefix(k).end {
+        Bound::Excluded(next) => Bound::Included(next),
+        _ => Bound::Excluded(k.to_vec()),
+    };
     Ok(match range_condition {
         Condition::Compare(_, op, v) => {
             let k = at(&value(v)?)?;
             match op {
-                Comparator::Eq => KeyRange::new(Bound::Included(&k), Bound::Included(&k)),
+                Comparator::Eq => KeyRange::prefix(&k),
                 Comparator::Lt => KeyRange {
                     end: Bound::Excluded(k),
                     ..all
                 },
                 Comparator::Le => KeyRange {
-                    end: Bound::Included(k),
+                    end: through(&k),
                     ..all
                 },
                 Comparator::Gt => KeyRange {
-                    start: Bound::Excluded(k),
+                    start: after(&k),
                     ..all
                 },
                 Comparator::Ge => KeyRange {
@@ -1243,7 +1720,10 @@ fn key_range(
                     "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound",
                 ));
             }
-            KeyRange::new(Bound::Included(&low), Bound::Included(&high))
+            KeyRange {
+                start: Bound::Included(low),
+                end: through(&high),
+            }
         }
         Condition::BeginsWith(_, v) => {
             let v = value(v)?;
@@ -1262,6 +1742,48 @@ fn key_range(
     })
 }
 
+/// Checks Select against the projection and index as DynamoDB does; answers whether only the
+/// count is wanted.
+fn check_select(
+    select: Option<&str>,
+    index: Option<&IndexRecord>,
+    projected: bool,
+    member: &str,
+) -> Result<bool, AwsError> {
+    let with_projection = |what: &str| {
+        validation(format!(
+            "Cannot specify the {member} when choosing to get {what}"
+        ))
+    };
+    match select {
+        None => Ok(false),
+        Some("COUNT") if projected => Err(with_projection("only the Count")),
+        Some("COUNT") => Ok(true),
+        Some("ALL_ATTRIBUTES") if projected => Err(with_projection("ALL_ATTRIBUTES")),
+        Some("ALL_ATTRIBUTES") => match index {
+            Some(ix) if ix.global && ix.projection != "ALL" => Err(validation(format!(
+                "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                ix.name
+            ))),
+            _ => Ok(false),
+        },
+        Some("ALL_PROJECTED_ATTRIBUTES") if projected => {
+            Err(with_projection("ALL_PROJECTED_ATTRIBUTES"))
+        }
+        Some("ALL_PROJECTED_ATTRIBUTES") if index.is_none() => Err(validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+        )),
+        Some("ALL_PROJECTED_ATTRIBUTES") => Ok(false),
+        Some("SPECIFIC_ATTRIBUTES") if projected => Ok(false),
+        Some("SPECIFIC_ATTRIBUTES") => Err(validation(
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        )),
+        Some(other) => Err(validation(format!(
+            "1 validation error detected: Value '{other}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+        ))),
+    }
+}
+
 pub fn query(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     read(db, ctx, params, true)
 }
@@ -1276,6 +1798,32 @@ fn read(
     params: Value,
     is_query: bool,
 ) -> Result<Value, AwsError> {
+    let legacy_filter_name = if is_query {
+        "QueryFilter"
+    } else {
+        "ScanFilter"
+    };
+    legacy::reject_mixing(
+        &params,
+        &[
+            "AttributesToGet",
+            legacy_filter_name,
+            "ConditionalOperator",
+            "KeyConditions",
+        ],
+        &[
+            "ProjectionExpression",
+            "FilterExpression",
+            "KeyConditionExpression",
+        ],
+    )?;
+    let legacy_keys = if is_query {
+        legacy::key_conditions(&params)?
+    } else {
+        None
+    };
+    let legacy_filter = legacy::filter(&params, legacy_filter_name)?;
+    let report = Report::of(&params)?;
     let exprs_in = extract_expressions(&params);
     let i: ReadInput = input(params)?;
     let exprs = Expressions::new(
@@ -1291,34 +1839,25 @@ fn read(
             "KeyConditionExpression",
             &mut subs,
         )?),
-        (None, true) => {
-            return Err(validation(
+        (None, true) => Some(legacy_keys.ok_or_else(|| {
+            validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
-            ));
-        }
+            )
+        })?),
         _ => None,
     };
     let filter = i
         .filter_expression
         .as_deref()
         .map(|f| expr::parse_condition(f, "FilterExpression", &mut subs))
-        .transpose()?;
+        .transpose()?
+        .or(legacy_filter);
     let projection = projection(
         i.projection_expression.as_deref(),
         i.attributes_to_get.clone(),
         &mut subs,
     )?;
     subs.check_all_used()?;
-    let count_only = match i.select.as_deref() {
-        None | Some("ALL_ATTRIBUTES") => false,
-        Some("COUNT") => true,
-        Some("SPECIFIC_ATTRIBUTES") if projection.is_some() => false,
-        Some(other) => {
-            return Err(validation(format!(
-                "gureum does not support Select {other} here"
-            )));
-        }
-    };
     if i.limit == Some(0) {
         return Err(validation(
             "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
@@ -1332,6 +1871,16 @@ fn read(
         })?),
         None => None,
     };
+    let count_only = check_select(
+        i.select.as_deref(),
+        index.as_ref(),
+        projection.is_some(),
+        if i.projection_expression.is_some() {
+            "ProjectionExpression"
+        } else {
+            "AttributesToGet"
+        },
+    )?;
     let (store_table, base, hash_key, range_key) = match &index {
         Some(ix) => {
             let mut base = table_k.clone();
@@ -1345,6 +1894,11 @@ fn read(
             table.range.clone(),
         ),
     };
+    if index.as_ref().is_some_and(|ix| ix.global) && i.consistent_read == Some(true) {
+        return Err(validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
     let mut range = match &key_condition {
         Some(c) => key_range(&base, &hash_key, range_key.as_ref(), c)?,
         None => KeyRange::prefix(&base),
@@ -1466,8 +2020,15 @@ fn read(
         }
     }
     remove_expired(db, ctx, &table, &expired)?;
+    // Query and Scan consume by the total size read, not per item.
+    let units = capacity::read_units(bytes, i.consistent_read.unwrap_or(false));
+    let consumed = match &index {
+        Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
+        None => Consumed::read(units),
+    };
     // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
+    capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
         out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
     }

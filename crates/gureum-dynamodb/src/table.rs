@@ -158,6 +158,15 @@ pub struct TableRecord {
     /// The sequence number of the last stream record written (monotonic across streams).
     #[serde(default)]
     pub stream_seq: u64,
+    /// DeletionProtectionEnabled: DeleteTable refuses while set.
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// Point-in-time recovery, while enabled.
+    #[serde(default)]
+    pub pitr: Option<crate::backups::Pitr>,
+    /// Where the table was restored from, for tables made by a restore.
+    #[serde(default)]
+    pub restore: Option<crate::backups::RestoreSummary>,
 }
 
 impl Versioned for TableRecord {
@@ -192,7 +201,7 @@ impl TableRecord {
             },
             "ItemCount": self.item_count,
             "TableSizeBytes": self.size_bytes,
-            "DeletionProtectionEnabled": false,
+            "DeletionProtectionEnabled": self.deletion_protection,
         });
         for (global, member) in [
             (true, "GlobalSecondaryIndexes"),
@@ -214,6 +223,9 @@ impl TableRecord {
         if let Some(label) = &self.stream_label {
             d["LatestStreamLabel"] = json!(label);
             d["LatestStreamArn"] = json!(self.stream_arn(label));
+        }
+        if let Some(r) = &self.restore {
+            d["RestoreSummary"] = r.description();
         }
         if self.billing_mode == "PAY_PER_REQUEST" {
             d["BillingModeSummary"] = json!({
@@ -457,6 +469,9 @@ mod tests {
             stream_view_type: None,
             stream_label: None,
             stream_seq: 0,
+            deletion_protection: false,
+            pitr: None,
+            restore: None,
         };
         let index = IndexRecord {
             name: "byG".into(),
