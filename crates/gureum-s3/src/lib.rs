@@ -2,6 +2,7 @@
 //! store (see [`model`] for the layout); object bodies in the blob store, written before the
 //! record that points to them and deleted after it.
 
+mod acl;
 mod buckets;
 mod checksum;
 mod errors;
@@ -92,15 +93,34 @@ impl S3 {
         }
     }
 
-    /// The owning account and the policy to evaluate for a request on bucket `name` (the
-    /// caller's account when the bucket does not exist: the handler answers NoSuchBucket).
-    fn bucket_authz(&self, ctx: &RequestContext, name: &str) -> (String, Option<Arc<str>>) {
-        let caller = ctx.account_id();
-        let (owner, policy) = match self.find_bucket(name).ok().flatten() {
-            Some(b) => (b.owner, b.policy),
-            None => (caller.to_string(), None),
+    /// The owning account and the policy to evaluate for a request on bucket `name`, or on
+    /// one of its objects (`key` and version): the bucket policy with the ACL grants that
+    /// apply (see [`acl::effective_policy`]). The caller's account when the bucket does not
+    /// exist: the handler answers NoSuchBucket.
+    fn resource_authz(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        object: Option<(&str, Option<&str>)>,
+    ) -> (String, Option<Arc<str>>) {
+        let caller = if ctx.principal.is_anonymous() {
+            ""
+        } else {
+            ctx.account_id()
         };
-        (owner, policy.map(Arc::from))
+        match self.find_bucket(name).ok().flatten() {
+            Some(b) => {
+                let object_acl =
+                    object.and_then(|(key, version)| acl::object_acl_for(self, &b, key, version));
+                let policy = acl::effective_policy(&b, caller, object_acl.as_ref());
+                (b.owner, policy.map(Arc::from))
+            }
+            None => (ctx.account_id().to_string(), None),
+        }
+    }
+
+    fn bucket_authz(&self, ctx: &RequestContext, name: &str) -> (String, Option<Arc<str>>) {
+        self.resource_authz(ctx, name, None)
     }
 }
 
@@ -108,23 +128,23 @@ type Handler = fn(&S3, &RequestContext, OperationInput) -> Result<OperationOutpu
 
 /// Every operation gureum's S3 implements, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
-    ("CreateBucket", object_lock::create_bucket),
+    ("CreateBucket", acl::create_bucket),
     ("HeadBucket", buckets::head_bucket),
     ("DeleteBucket", buckets::delete_bucket),
     ("ListBuckets", buckets::list_buckets),
     ("GetBucketLocation", buckets::get_bucket_location),
-    ("PutObject", object_lock::put_object),
+    ("PutObject", acl::put_object),
     ("GetObject", objects::get_object),
     ("HeadObject", objects::head_object),
-    ("DeleteObject", object_lock::delete_object),
+    ("DeleteObject", acl::delete_object),
     ("DeleteObjects", object_lock::delete_objects),
-    ("CopyObject", object_lock::copy_object),
+    ("CopyObject", acl::copy_object),
     ("ListObjects", objects::list_objects),
     ("ListObjectsV2", objects::list_objects_v2),
     ("GetObjectTagging", objects::get_object_tagging),
     ("PutObjectTagging", objects::put_object_tagging),
     ("DeleteObjectTagging", objects::delete_object_tagging),
-    ("CreateMultipartUpload", multipart::create_multipart_upload),
+    ("CreateMultipartUpload", acl::create_multipart_upload),
     ("UploadPart", multipart::upload_part),
     ("UploadPartCopy", part_copy::upload_part_copy),
     ("ListParts", multipart::list_parts),
@@ -134,7 +154,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ),
     ("AbortMultipartUpload", multipart::abort_multipart_upload),
     ("ListMultipartUploads", multipart::list_multipart_uploads),
-    ("PutBucketPolicy", policy::put_bucket_policy),
+    ("PutBucketPolicy", acl::put_bucket_policy),
     ("GetBucketPolicy", policy::get_bucket_policy),
     ("DeleteBucketPolicy", policy::delete_bucket_policy),
     ("PutBucketTagging", tagging::put_bucket_tagging),
@@ -168,6 +188,26 @@ static OPERATIONS: &[(&str, Handler)] = &[
         lifecycle::get_bucket_lifecycle_configuration,
     ),
     ("DeleteBucketLifecycle", lifecycle::delete_bucket_lifecycle),
+    ("PutBucketAcl", acl::put_bucket_acl),
+    ("GetBucketAcl", acl::get_bucket_acl),
+    ("PutObjectAcl", acl::put_object_acl),
+    ("GetObjectAcl", acl::get_object_acl),
+    (
+        "PutBucketOwnershipControls",
+        acl::put_bucket_ownership_controls,
+    ),
+    (
+        "GetBucketOwnershipControls",
+        acl::get_bucket_ownership_controls,
+    ),
+    (
+        "DeleteBucketOwnershipControls",
+        acl::delete_bucket_ownership_controls,
+    ),
+    ("PutPublicAccessBlock", acl::put_public_access_block),
+    ("GetPublicAccessBlock", acl::get_public_access_block),
+    ("DeletePublicAccessBlock", acl::delete_public_access_block),
+    ("GetBucketPolicyStatus", acl::get_bucket_policy_status),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -207,6 +247,13 @@ impl Service for S3 {
         let bucket = str_param(p, "Bucket").unwrap_or_default();
         let key = str_param(p, "Key").unwrap_or_default();
         let (owner, policy) = self.bucket_authz(ctx, bucket);
+        // The object's own ACL takes part for the object the request addresses.
+        let object_policy = if key.is_empty() {
+            policy.clone()
+        } else {
+            self.resource_authz(ctx, bucket, Some((key, str_param(p, "VersionId"))))
+                .1
+        };
         // The owning account's root user may always manage the bucket policy, as in S3, so
         // that a policy denying everyone cannot lock the owner out.
         let owner_root = ctx.principal.is_root() && owner == ctx.account_id();
@@ -218,9 +265,14 @@ impl Service for S3 {
             AuthzTarget::new(format!("s3:{action}"), bucket_arn(bucket))
                 .with_resource_policy(owner.clone(), policy)
         };
-        let on_object = |action: &str, key: &str| {
-            AuthzTarget::new(format!("s3:{action}"), object_arn(bucket, key))
-                .with_resource_policy(owner.clone(), policy.clone())
+        let on_object = |action: &str, k: &str| {
+            let policy = if k == key {
+                object_policy.clone()
+            } else {
+                policy.clone()
+            };
+            AuthzTarget::new(format!("s3:{action}"), object_arn(bucket, k))
+                .with_resource_policy(owner.clone(), policy)
         };
         match operation {
             // Object lock (object_lock.rs): IAM's names, and the GOVERNANCE bypass.
@@ -273,14 +325,34 @@ impl Service for S3 {
             "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
             "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],
             "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-                vec![on_object("PutObject", key)]
+                let mut targets = vec![on_object("PutObject", key)];
+                if acl::asks_for_acl(p) {
+                    targets.push(on_object("PutObjectAcl", key));
+                }
+                targets
             }
+            "GetObjectAcl" | "PutObjectAcl" if p.get("VersionId").is_some() => {
+                vec![on_object(
+                    &operation.replace("Object", "ObjectVersion"),
+                    key,
+                )]
+            }
+            "GetObjectAcl" | "PutObjectAcl" => vec![on_object(operation, key)],
+            "PutPublicAccessBlock" | "DeletePublicAccessBlock" => {
+                vec![on_bucket("PutBucketPublicAccessBlock")]
+            }
+            "GetPublicAccessBlock" => vec![on_bucket("GetBucketPublicAccessBlock")],
+            "DeleteBucketOwnershipControls" => vec![on_bucket("PutBucketOwnershipControls")],
             "CopyObject" | "UploadPartCopy" => {
                 let mut targets = vec![on_object("PutObject", key)];
+                if acl::asks_for_acl(p) {
+                    targets.push(on_object("PutObjectAcl", key));
+                }
                 if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {
-                    let (src_owner, src_policy) = self.bucket_authz(ctx, &src_bucket);
+                    let (src_owner, src_policy) =
+                        self.resource_authz(ctx, &src_bucket, Some((&src_key, version.as_deref())));
                     let action = if version.is_some() {
                         "s3:GetObjectVersion"
                     } else {

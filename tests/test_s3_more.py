@@ -1,0 +1,279 @@
+"""S3 against the real binary, beyond objects: ACLs, ownership controls, public access blocks,
+CORS, notification configuration, lifecycle with object lock, browser POST uploads, website
+endpoints."""
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import botocore.exceptions
+import pytest
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def error_of(e):
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def new_bucket(s3, prefix="m", **kwargs):
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, **kwargs)
+    return name
+
+
+def acl_bucket(s3):
+    """A bucket with ACLs enabled and no public access block, as before 2023."""
+    name = new_bucket(s3, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    return name
+
+
+def unsigned(server, method, path, data=None, headers=None):
+    req = urllib.request.Request(f"{server.endpoint}{path}", data=data, method=method,
+                                 headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def raises(code, status, call, *args, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call(*args, **kwargs)
+    assert error_of(e) == (code, status), e.value.response["Error"]
+    return e.value.response["Error"].get("Message")
+
+
+@pytest.fixture
+def s3(gureum):
+    return gureum.client("s3")
+
+
+# ---------------------------------------------------------------------------------------------
+# ACLs, ownership controls, public access block.
+
+def grants_of(acl):
+    out = set()
+    for g in acl["Grants"]:
+        who = g["Grantee"].get("URI") or g["Grantee"].get("ID")
+        out.add((g["Grantee"]["Type"], who, g["Permission"]))
+    return out
+
+
+def test_new_buckets_disable_acls_and_block_public_access(s3):
+    name = new_bucket(s3)
+    rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    acl = s3.get_bucket_acl(Bucket=name)
+    owner = acl["Owner"]["ID"]
+    assert len(owner) == 64
+    assert grants_of(acl) == {("CanonicalUser", owner, "FULL_CONTROL")}
+    raises("AccessControlListNotSupported", 400, s3.put_bucket_acl, Bucket=name, ACL="public-read")
+    raises("AccessControlListNotSupported", 400, s3.put_object, Bucket=name, Key="k", Body=b"x",
+           ACL="public-read")
+    # The owner-only ACLs are still accepted, as AWS does.
+    s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    s3.put_bucket_acl(Bucket=name, ACL="private")
+    assert grants_of(s3.get_object_acl(Bucket=name, Key="k")) == {("CanonicalUser", owner, "FULL_CONTROL")}
+    raises("InvalidBucketAclWithObjectOwnership", 400, s3.create_bucket,
+           Bucket=f"m-{uuid.uuid4().hex[:12]}", ACL="public-read")
+    raises("InvalidBucketAclWithBlockPublicAccessError", 400, s3.create_bucket,
+           Bucket=f"m-{uuid.uuid4().hex[:12]}", ACL="public-read", ObjectOwnership="ObjectWriter")
+    s3.delete_bucket_ownership_controls(Bucket=name)
+    raises("OwnershipControlsNotFoundError", 404, s3.get_bucket_ownership_controls, Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+    raises("NoSuchPublicAccessBlockConfiguration", 404, s3.get_public_access_block, Bucket=name)
+    raises("MalformedXML", 400, s3.put_bucket_ownership_controls, Bucket=name,
+           OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]})
+    raises("NoSuchBucket", 404, s3.get_bucket_acl, Bucket=f"nope-{uuid.uuid4().hex[:12]}")
+
+
+def test_object_acls_grant_anonymous_reads(gureum, s3):
+    name = new_bucket(s3, ObjectOwnership="ObjectWriter")
+    # BlockPublicAcls refuses a public ACL while it is on.
+    raises("AccessDenied", 403, s3.put_object, Bucket=name, Key="pub", Body=b"x", ACL="public-read")
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_object(Bucket=name, Key="pub", Body=b"open", ACL="public-read")
+    s3.put_object(Bucket=name, Key="priv", Body=b"closed")
+    owner = s3.get_bucket_acl(Bucket=name)["Owner"]["ID"]
+    assert grants_of(s3.get_object_acl(Bucket=name, Key="pub")) == {
+        ("CanonicalUser", owner, "FULL_CONTROL"), ("Group", ALL_USERS, "READ")}
+    assert unsigned(gureum, "GET", f"/{name}/pub")[::2] == (200, b"open")
+    status, _, body = unsigned(gureum, "GET", f"/{name}/priv")
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    # READ on an object does not open its ACL, the bucket listing or writes.
+    assert unsigned(gureum, "GET", f"/{name}/pub?acl")[0] == 403
+    assert unsigned(gureum, "GET", f"/{name}")[0] == 403
+    assert unsigned(gureum, "PUT", f"/{name}/pub", data=b"y")[0] == 403
+    # Back to private by PutObjectAcl; an overwrite without an ACL is private again too.
+    s3.put_object_acl(Bucket=name, Key="pub", ACL="private")
+    assert unsigned(gureum, "GET", f"/{name}/pub")[0] == 403
+    s3.put_object_acl(Bucket=name, Key="pub", ACL="public-read")
+    assert unsigned(gureum, "GET", f"/{name}/pub")[0] == 200
+    s3.put_object(Bucket=name, Key="pub", Body=b"again")
+    assert unsigned(gureum, "GET", f"/{name}/pub")[0] == 403
+    # CopyObject takes the ACL it is given, not the source's.
+    s3.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "priv"}, ACL="public-read")
+    assert unsigned(gureum, "GET", f"/{name}/copy")[::2] == (200, b"closed")
+    # IgnorePublicAcls makes public grants count for nothing, without removing them.
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    assert unsigned(gureum, "GET", f"/{name}/copy")[0] == 403
+    assert ("Group", ALL_USERS, "READ") in grants_of(s3.get_object_acl(Bucket=name, Key="copy"))
+    # BucketOwnerEnforced disables ACLs: the grant stops counting and reads show the owner only.
+    s3.delete_public_access_block(Bucket=name)
+    assert unsigned(gureum, "GET", f"/{name}/copy")[0] == 200
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    assert unsigned(gureum, "GET", f"/{name}/copy")[0] == 403
+    assert grants_of(s3.get_object_acl(Bucket=name, Key="copy")) == {("CanonicalUser", owner, "FULL_CONTROL")}
+    raises("NoSuchKey", 404, s3.get_object_acl, Bucket=name, Key="missing")
+
+
+def test_versioned_object_acls_are_per_version(gureum, s3):
+    name = acl_bucket(s3)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=name, Key="k", Body=b"one", ACL="public-read")["VersionId"]
+    v2 = s3.put_object(Bucket=name, Key="k", Body=b"two")["VersionId"]
+    assert unsigned(gureum, "GET", f"/{name}/k")[0] == 403
+    assert unsigned(gureum, "GET", f"/{name}/k?versionId={v1}")[::2] == (200, b"one")
+    assert ("Group", ALL_USERS, "READ") in grants_of(s3.get_object_acl(Bucket=name, Key="k", VersionId=v1))
+    s3.put_object_acl(Bucket=name, Key="k", VersionId=v2, ACL="public-read")
+    assert unsigned(gureum, "GET", f"/{name}/k")[::2] == (200, b"two")
+    raises("NoSuchVersion", 404, s3.get_object_acl, Bucket=name, Key="k", VersionId="nope")
+
+
+def test_bucket_acls_grant_listing_and_writes(gureum, s3):
+    name = acl_bucket(s3)
+    s3.put_object(Bucket=name, Key="a", Body=b"a")
+    assert unsigned(gureum, "GET", f"/{name}?list-type=2")[0] == 403
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
+    status, _, body = unsigned(gureum, "GET", f"/{name}?list-type=2")
+    assert status == 200 and b"<Key>a</Key>" in body
+    # Listing, not reading the objects.
+    assert unsigned(gureum, "GET", f"/{name}/a")[0] == 403
+    assert unsigned(gureum, "PUT", f"/{name}/w", data=b"w")[0] == 403
+    s3.put_bucket_acl(Bucket=name, ACL="public-read-write")
+    assert unsigned(gureum, "PUT", f"/{name}/w", data=b"w")[0] == 200
+    assert s3.get_object(Bucket=name, Key="w")["Body"].read() == b"w"
+    # Enforcing bucket ownership needs the public bucket ACL gone first.
+    raises("InvalidBucketAclWithObjectOwnership", 400, s3.put_bucket_ownership_controls, Bucket=name,
+           OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_acl(Bucket=name, ACL="private")
+    assert unsigned(gureum, "GET", f"/{name}?list-type=2")[0] == 403
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+
+
+def test_access_control_policy_bodies_and_grant_headers(gureum, s3):
+    name = acl_bucket(s3)
+    owner = s3.get_bucket_acl(Bucket=name)["Owner"]
+    s3.put_bucket_acl(Bucket=name, AccessControlPolicy={
+        "Owner": owner,
+        "Grants": [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"},
+            {"Grantee": {"Type": "Group", "URI": AUTH_USERS}, "Permission": "READ_ACP"},
+        ]})
+    assert grants_of(s3.get_bucket_acl(Bucket=name)) == {
+        ("CanonicalUser", owner["ID"], "FULL_CONTROL"), ("Group", ALL_USERS, "READ"),
+        ("Group", AUTH_USERS, "READ_ACP")}
+    assert unsigned(gureum, "GET", f"/{name}")[0] == 200
+    # AuthenticatedUsers is not anonymous.
+    assert unsigned(gureum, "GET", f"/{name}?acl")[0] == 403
+    s3.put_object(Bucket=name, Key="k", Body=b"k")
+    s3.put_object_acl(Bucket=name, Key="k", GrantRead=f'uri="{ALL_USERS}"',
+                      GrantFullControl=f'id="{owner["ID"]}"')
+    assert unsigned(gureum, "GET", f"/{name}/k")[::2] == (200, b"k")
+    assert grants_of(s3.get_object_acl(Bucket=name, Key="k")) == {
+        ("CanonicalUser", owner["ID"], "FULL_CONTROL"), ("Group", ALL_USERS, "READ")}
+    raises("InvalidArgument", 400, s3.put_object_acl, Bucket=name, Key="k",
+           GrantRead='uri="http://acs.amazonaws.com/groups/global/Everyone"')
+    raises("InvalidRequest", 400, s3.put_object_acl, Bucket=name, Key="k", ACL="private",
+           GrantRead=f'uri="{ALL_USERS}"')
+    raises("UnresolvableGrantByEmailAddress", 400, s3.put_bucket_acl, Bucket=name,
+           GrantRead='emailAddress="nobody@example.com"')
+    raises("AccessDenied", 403, s3.put_bucket_acl, Bucket=name, AccessControlPolicy={
+        "Owner": {"ID": "0" * 64}, "Grants": []})
+    raises("MalformedACLError", 400, s3.put_bucket_acl, Bucket=name, AccessControlPolicy={
+        "Owner": owner, "Grants": [{"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "ALL"}]})
+
+
+def test_cross_account_grants(start_gureum):
+    server = start_gureum(args=["--auth", "permissive"]).start()
+    owner = server.client("s3", key="111111111111", secret="x")
+    guest = server.client("s3", key="222222222222", secret="x")
+    owner.create_bucket(Bucket="shared", ObjectOwnership="BucketOwnerPreferred")
+    owner.delete_public_access_block(Bucket="shared")
+    owner.put_object(Bucket="shared", Key="k", Body=b"mine")
+    raises("AccessDenied", 403, guest.get_object, Bucket="shared", Key="k")
+    guest_id = guest.list_buckets()["Owner"]["ID"]
+    owner.put_object_acl(Bucket="shared", Key="k", GrantRead=f'id="{guest_id}"')
+    assert guest.get_object(Bucket="shared", Key="k")["Body"].read() == b"mine"
+    grants = grants_of(owner.get_object_acl(Bucket="shared", Key="k"))
+    assert ("CanonicalUser", guest_id, "READ") in grants
+    # authenticated-read: any signed caller, never an anonymous one.
+    owner.put_object(Bucket="shared", Key="a", Body=b"signed", ACL="authenticated-read")
+    assert guest.get_object(Bucket="shared", Key="a")["Body"].read() == b"signed"
+    assert unsigned(server, "GET", "/shared/a")[0] == 403
+    # A bucket WRITE grant lets the guest write; the object is the guest's own.
+    owner_id = owner.list_buckets()["Owner"]["ID"]
+    owner.put_bucket_acl(Bucket="shared", GrantWrite=f'id="{guest_id}"', GrantFullControl=f'id="{owner_id}"')
+    guest.put_object(Bucket="shared", Key="g", Body=b"theirs")
+    assert owner.get_object_acl(Bucket="shared", Key="g")["Owner"]["ID"] == guest_id
+    # With BucketOwnerPreferred, bucket-owner-full-control (which needs s3:PutObjectAcl) hands
+    # the object to the bucket owner.
+    raises("AccessDenied", 403, guest.put_object, Bucket="shared", Key="h", Body=b"h",
+           ACL="bucket-owner-full-control")
+    owner.put_bucket_policy(Bucket="shared", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+        "Resource": "arn:aws:s3:::shared/*"}]}))
+    guest.put_object(Bucket="shared", Key="h", Body=b"h", ACL="bucket-owner-full-control")
+    acl = owner.get_object_acl(Bucket="shared", Key="h")
+    assert acl["Owner"]["ID"] == owner_id
+    assert grants_of(acl) == {("CanonicalUser", owner_id, "FULL_CONTROL")}
+
+
+def test_block_public_policy_and_policy_status(gureum, s3):
+    name = new_bucket(s3)
+    s3.put_object(Bucket=name, Key="k", Body=b"k")
+    public = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*"}]})
+    message = raises("AccessDenied", 403, s3.put_bucket_policy, Bucket=name, Policy=public)
+    assert "BlockPublicPolicy" in message
+    raises("NoSuchBucketPolicy", 404, s3.get_bucket_policy_status, Bucket=name)
+    # A policy pinned to a source address is not public and passes.
+    pinned = json.loads(public)
+    pinned["Statement"][0]["Condition"] = {"IpAddress": {"aws:SourceIp": "10.1.2.0/24"}}
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(pinned))
+    assert s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"] == {"IsPublic": False}
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    s3.put_bucket_policy(Bucket=name, Policy=public)
+    assert s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"] == {"IsPublic": True}
+    # RestrictPublicBuckets: the public policy is kept but lets nobody outside in.
+    assert unsigned(gureum, "GET", f"/{name}/k")[0] == 403
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={"BlockPublicAcls": True})
+    assert unsigned(gureum, "GET", f"/{name}/k")[::2] == (200, b"k")
+    raises("InvalidRequest", 400, s3.put_public_access_block, Bucket=name,
+           PublicAccessBlockConfiguration={})
+
+
+def test_acl_commands_in_the_cli(gureum, s3):
+    name = acl_bucket(s3)
+    gureum.cli("s3api", "put-bucket-acl", "--bucket", name, "--acl", "public-read")
+    out = json.loads(gureum.cli("s3api", "get-bucket-acl", "--bucket", name).stdout)
+    assert {"Type": "Group", "URI": ALL_USERS} in [g["Grantee"] for g in out["Grants"]]
+    out = json.loads(gureum.cli("s3api", "get-public-access-block", "--bucket", name,
+                                check=False).stdout or "{}")
+    assert out == {}
+    gureum.cli("s3api", "put-public-access-block", "--bucket", name, "--public-access-block-configuration",
+               "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
+    out = json.loads(gureum.cli("s3api", "get-public-access-block", "--bucket", name).stdout)
+    assert out["PublicAccessBlockConfiguration"]["IgnorePublicAcls"] is True
