@@ -36,9 +36,9 @@ def unsigned(server, method, path, data=None, headers=None):
                                  headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def raises(code, status, call, *args, **kwargs):
@@ -277,3 +277,160 @@ def test_acl_commands_in_the_cli(gureum, s3):
                "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
     out = json.loads(gureum.cli("s3api", "get-public-access-block", "--bucket", name).stdout)
     assert out["PublicAccessBlockConfiguration"]["IgnorePublicAcls"] is True
+
+
+# ---------------------------------------------------------------------------------------------
+# CORS.
+
+CORS_RULES = [
+    {"ID": "site", "AllowedOrigins": ["https://*.example.com"], "AllowedMethods": ["GET", "PUT"],
+     "AllowedHeaders": ["x-amz-*", "Content-Type"], "ExposeHeaders": ["ETag", "x-amz-version-id"],
+     "MaxAgeSeconds": 600},
+    {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]},
+]
+
+
+def test_bucket_cors_configuration(s3):
+    name = new_bucket(s3)
+    raises("NoSuchCORSConfiguration", 404, s3.get_bucket_cors, Bucket=name)
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": CORS_RULES})
+    assert s3.get_bucket_cors(Bucket=name)["CORSRules"] == CORS_RULES
+    for rule, message in [
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]},
+         "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"),
+        ({"AllowedOrigins": ["http://*.*.com"], "AllowedMethods": ["GET"]},
+         'AllowedOrigin "http://*.*.com" can not have more than one wildcard.'),
+        ({"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["**"]},
+         'AllowedHeader "**" can not have more than one wildcard.'),
+    ]:
+        assert raises("InvalidRequest", 400, s3.put_bucket_cors, Bucket=name,
+                      CORSConfiguration={"CORSRules": [rule]}) == message
+    raises("MalformedXML", 400, s3.put_bucket_cors, Bucket=name,
+           CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": []}]})
+    # The stored rules survive a refused update.
+    assert s3.get_bucket_cors(Bucket=name)["CORSRules"] == CORS_RULES
+    s3.delete_bucket_cors(Bucket=name)
+    raises("NoSuchCORSConfiguration", 404, s3.get_bucket_cors, Bucket=name)
+
+
+def test_cors_preflight_and_actual_requests(gureum, s3):
+    name = new_bucket(s3)
+    s3.put_object(Bucket=name, Key="k", Body=b"k")
+    preflight = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
+                 "Access-Control-Request-Headers": "Content-Type, X-Amz-Date"}
+    status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers=preflight)
+    assert status == 403 and b"CORS is not enabled for this bucket" in body
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": CORS_RULES})
+    status, headers, _ = unsigned(gureum, "OPTIONS", f"/{name}/k", headers=preflight)
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    assert headers["Access-Control-Allow-Headers"] == "content-type, x-amz-date"
+    assert headers["Access-Control-Expose-Headers"] == "ETag, x-amz-version-id"
+    assert headers["Access-Control-Max-Age"] == "600"
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+    # Any origin may GET (the wildcard rule answers "*"), nobody else may DELETE.
+    status, headers, _ = unsigned(gureum, "OPTIONS", f"/{name}/k", headers={
+        "Origin": "http://elsewhere.test", "Access-Control-Request-Method": "GET"})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    for bad in ({"Origin": "http://elsewhere.test", "Access-Control-Request-Method": "DELETE"},
+                {**preflight, "Access-Control-Request-Headers": "Authorization"},
+                {**preflight, "Origin": "http://app.example.com"}):
+        status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers=bad)
+        assert status == 403, bad
+        assert b"<Code>AccessForbidden</Code>" in body
+        assert b"CORSResponse: This CORS request is not allowed." in body
+    status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers={"Origin": "https://a.example.com"})
+    assert status == 400 and b"Invalid Access-Control-Request-Method: null" in body
+    status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers={"Access-Control-Request-Method": "GET"})
+    assert status == 400 and b"Origin request header needed" in body
+    # Virtual-hosted addressing finds the same rules.
+    status, headers, _ = unsigned(gureum, "OPTIONS", "/k", headers={**preflight, "Host": f"{name}.s3.localhost"})
+    assert status == 200
+    # Actual requests carrying Origin get the headers of the rule that allows them.
+    signed = gureum.client("s3")
+    seen = {}
+
+    def keep(http_response, **_):
+        seen.update({k.lower(): v for k, v in http_response.headers.items()})
+    signed.meta.events.register("after-call.s3.GetObject", keep)
+    signed.meta.events.register("before-send.s3.GetObject",
+                                lambda request, **_: request.headers.__setitem__("Origin", "https://app.example.com"))
+    signed.get_object(Bucket=name, Key="k")
+    assert seen["access-control-allow-origin"] == "https://app.example.com"
+    assert seen["access-control-expose-headers"] == "ETag, x-amz-version-id"
+    seen.clear()
+    signed.meta.events.register("before-send.s3.GetObject",
+                                lambda request, **_: request.headers.__setitem__("Origin", "http://other.test"))
+    signed.get_object(Bucket=name, Key="k")
+    assert seen["access-control-allow-origin"] == "*"
+    # Without a matching rule, no CORS headers at all.
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": CORS_RULES[:1]})
+    seen.clear()
+    signed.get_object(Bucket=name, Key="k")
+    assert "access-control-allow-origin" not in seen
+
+
+def test_cors_in_the_cli(gureum, s3, tmp_path):
+    name = new_bucket(s3)
+    doc = tmp_path / "cors.json"
+    doc.write_text(json.dumps({"CORSRules": CORS_RULES[1:]}))
+    gureum.cli("s3api", "put-bucket-cors", "--bucket", name, "--cors-configuration", f"file://{doc}")
+    out = json.loads(gureum.cli("s3api", "get-bucket-cors", "--bucket", name).stdout)
+    assert out["CORSRules"] == CORS_RULES[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Event notification configuration.
+
+def test_notification_configuration(s3):
+    name = new_bucket(s3)
+    assert {k: v for k, v in s3.get_bucket_notification_configuration(Bucket=name).items()
+            if k != "ResponseMetadata"} == {}
+    config = {
+        "QueueConfigurations": [{
+            "Id": "uploads", "QueueArn": "arn:aws:sqs:us-east-1:123456789012:uploads",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"},
+                                               {"Name": "suffix", "Value": ".jpg"}]}}}],
+        "TopicConfigurations": [{
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:removed",
+            "Events": ["s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated"]}],
+        "LambdaFunctionConfigurations": [{
+            "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:thumbs",
+            "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "out/"}]}}}],
+        "EventBridgeConfiguration": {},
+    }
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=config)
+    got = s3.get_bucket_notification_configuration(Bucket=name)
+    queue = got["QueueConfigurations"][0]
+    assert queue["Id"] == "uploads"
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "Prefix", "Value": "in/"},
+                                                     {"Name": "Suffix", "Value": ".jpg"}]
+    topic = got["TopicConfigurations"][0]
+    assert topic["Id"] and topic["TopicArn"].endswith(":removed")
+    assert topic["Events"] == ["s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated"]
+    assert got["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"].endswith(":function:thumbs")
+    assert got["EventBridgeConfiguration"] == {}
+    for bad, message in [
+        ({"QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:123456789012:q",
+                                   "Events": ["s3:ObjectCreated:Everything"]}]},
+         "The event is not supported for notifications"),
+        ({"QueueConfigurations": [{"QueueArn": "not-an-arn", "Events": ["s3:ObjectCreated:*"]}]},
+         "The ARN is not well formed"),
+        ({"QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:123456789012:q",
+                                   "Events": ["s3:ObjectCreated:*"],
+                                   "Filter": {"Key": {"FilterRules": [{"Name": "infix", "Value": "x"}]}}}]},
+         "filter rule name must be either prefix or suffix"),
+        ({"QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:123456789012:a", "Events": ["s3:ObjectCreated:*"]}],
+          "TopicConfigurations": [{"TopicArn": "arn:aws:sns:us-east-1:123456789012:b", "Events": ["s3:ObjectCreated:Copy"]}]},
+         "Configurations overlap. Configurations on the same bucket cannot share a common event type."),
+    ]:
+        assert raises("InvalidArgument", 400, s3.put_bucket_notification_configuration, Bucket=name,
+                      NotificationConfiguration=bad) == message
+    # An empty configuration turns notifications off.
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={})
+    got = s3.get_bucket_notification_configuration(Bucket=name)
+    assert "QueueConfigurations" not in got and "EventBridgeConfiguration" not in got
+    raises("NoSuchBucket", 404, s3.get_bucket_notification_configuration, Bucket=f"nope-{uuid.uuid4().hex[:12]}")

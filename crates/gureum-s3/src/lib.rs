@@ -5,6 +5,7 @@
 mod acl;
 mod buckets;
 mod checksum;
+mod cors;
 mod errors;
 mod glacier;
 mod http;
@@ -13,10 +14,12 @@ mod listing;
 mod md5;
 mod model;
 mod multipart;
+mod notification;
 mod object_lock;
 mod objects;
 mod part_copy;
 mod policy;
+mod subresource;
 mod tagging;
 mod validate;
 mod versioning;
@@ -208,6 +211,17 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("GetPublicAccessBlock", acl::get_public_access_block),
     ("DeletePublicAccessBlock", acl::delete_public_access_block),
     ("GetBucketPolicyStatus", acl::get_bucket_policy_status),
+    ("PutBucketCors", cors::put_bucket_cors),
+    ("GetBucketCors", cors::get_bucket_cors),
+    ("DeleteBucketCors", cors::delete_bucket_cors),
+    (
+        "PutBucketNotificationConfiguration",
+        notification::put_bucket_notification_configuration,
+    ),
+    (
+        "GetBucketNotificationConfiguration",
+        notification::get_bucket_notification_configuration,
+    ),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -342,6 +356,10 @@ impl Service for S3 {
                 vec![on_bucket("PutBucketPublicAccessBlock")]
             }
             "GetPublicAccessBlock" => vec![on_bucket("GetBucketPublicAccessBlock")],
+            "PutBucketCors" | "DeleteBucketCors" => vec![on_bucket("PutBucketCORS")],
+            "GetBucketCors" => vec![on_bucket("GetBucketCORS")],
+            "PutBucketNotificationConfiguration" => vec![on_bucket("PutBucketNotification")],
+            "GetBucketNotificationConfiguration" => vec![on_bucket("GetBucketNotification")],
             "DeleteBucketOwnershipControls" => vec![on_bucket("PutBucketOwnershipControls")],
             "CopyObject" | "UploadPartCopy" => {
                 let mut targets = vec![on_object("PutObject", key)];

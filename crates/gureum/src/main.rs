@@ -4,6 +4,7 @@
 mod admin;
 mod config;
 mod pipeline;
+mod s3_web;
 mod server;
 mod usage;
 

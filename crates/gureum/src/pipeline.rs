@@ -63,6 +63,8 @@ pub struct Pipeline {
     pub meter: Arc<Meter>,
     /// IAM's evaluator; `None` allows everything (no IAM wired).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// S3, for the requests it serves outside its API model (see `s3_web`).
+    pub s3: Option<Arc<gureum_s3::S3>>,
 }
 
 /// The IAM action prefix of a service gureum does not implement yet: its SigV4 signing name,
@@ -99,12 +101,12 @@ fn flavor(route_service: Option<&str>, protocol: Protocol) -> ErrorFlavor {
 }
 
 /// What one request did, for its log line.
-struct Outcome {
-    service: &'static str,
-    operation: String,
-    principal: String,
-    status: u16,
-    error: Option<String>,
+pub(crate) struct Outcome {
+    pub(crate) service: &'static str,
+    pub(crate) operation: String,
+    pub(crate) principal: String,
+    pub(crate) status: u16,
+    pub(crate) error: Option<String>,
 }
 
 impl Pipeline {
@@ -112,12 +114,18 @@ impl Pipeline {
         let started = Instant::now();
         let request_id = gureum_core::new_request_id();
         let original_path = req.path.clone();
-        let (resp, outcome) = match gureum_protocol::route(&mut req) {
-            Ok(route) => {
+        // S3's requests outside its API model are answered before routing (see s3_web).
+        let routed = match self.s3_web(&mut req, remote, &request_id).await {
+            Some(done) => Err(done),
+            None => Ok(gureum_protocol::route(&mut req)),
+        };
+        let (resp, outcome) = match routed {
+            Err(done) => done,
+            Ok(Ok(route)) => {
                 self.dispatch(route, req, &original_path, remote, &request_id)
                     .await
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 let model = e.service.and_then(gureum_model::service);
                 let resp = gureum_protocol::encode_error(e.protocol, model, &e.error, &request_id);
                 let outcome = Outcome {
@@ -169,13 +177,16 @@ impl Pipeline {
                 &mut outcome,
             )
             .await;
-        let resp = match result {
+        let mut resp = match result {
             Ok(resp) => resp,
             Err(err) => {
                 outcome.error = Some(err.code.to_string());
                 gureum_protocol::encode_error(route.protocol, model, &err, request_id)
             }
         };
+        if route.service == "s3" {
+            self.s3_cors_headers(&req, &mut resp);
+        }
         outcome.status = resp.status;
         (resp, outcome)
     }
@@ -389,6 +400,7 @@ mod tests {
             default_region: "us-east-1".into(),
             meter: Arc::new(Meter::new(store, Clock::new())),
             authorizer: None,
+            s3: None,
         }
     }
 
