@@ -154,7 +154,7 @@ NOT_YET = [
     ("lambda", "list_functions", {}),  # restJson1
     ("efs", "describe_file_systems", {}),  # restJson1
     ("glacier", "list_vaults", {"accountId": "-"}),  # restJson1
-    ("s3", "get_bucket_cors", {"Bucket": "not-yet-bucket"}),  # restXml
+    ("s3", "get_bucket_logging", {"Bucket": "not-yet-bucket"}),  # restXml
     ("route53", "list_hosted_zones", {}),  # restXml
     ("cloudfront", "list_distributions", {}),  # restXml
     ("sts", "decode_authorization_message", {"EncodedMessage": "x"}),

@@ -31,11 +31,20 @@ def acl_bucket(s3):
     return name
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def unsigned(server, method, path, data=None, headers=None):
+    """An unsigned request; redirects are answered, not followed."""
     req = urllib.request.Request(f"{server.endpoint}{path}", data=data, method=method,
                                  headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with _opener.open(req, timeout=10) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
@@ -506,3 +515,109 @@ def test_lifecycle_expiration_spares_locked_versions(start_gureum):
 
 def _assert_eq(got, want):
     assert got == want, got
+
+
+# ---------------------------------------------------------------------------------------------
+# Browser-based POST uploads.
+
+def post_form(server, url, fields, body=b"file body", filename="photo.txt", headers=None):
+    boundary = uuid.uuid4().hex
+    out = b""
+    for name, value in fields.items():
+        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+                f"{value}\r\n").encode()
+    out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + body + f"\r\n--{boundary}--\r\n".encode()
+    path = url[len(server.endpoint):]
+    req_headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", **(headers or {})}
+    return unsigned(server, "POST", path, data=out, headers=req_headers)
+
+
+@pytest.fixture
+def s3v4(gureum):
+    return gureum.client("s3", signature_version="s3v4")
+
+
+def test_post_upload_with_a_presigned_policy(gureum, s3v4):
+    s3 = s3v4
+    name = new_bucket(s3)
+    post = s3.generate_presigned_post(
+        name, "uploads/${filename}",
+        Fields={"Content-Type": "text/plain", "x-amz-meta-color": "blue"},
+        Conditions=[["starts-with", "$Content-Type", "text/"], {"x-amz-meta-color": "blue"},
+                    ["content-length-range", 1, 1024]],
+        ExpiresIn=600)
+    status, headers, body = post_form(gureum, post["url"], post["fields"], b"hello form")
+    assert status == 204, body
+    got = s3.get_object(Bucket=name, Key="uploads/photo.txt")
+    assert got["Body"].read() == b"hello form"
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"color": "blue"}
+    assert headers["ETag"] == got["ETag"]
+    assert headers["Location"].endswith(f"/{name}/uploads/photo.txt")
+    # 201 answers an XML document; a redirect answers 303 with the upload's particulars.
+    post = s3.generate_presigned_post(name, "k201", Fields={"success_action_status": "201"},
+                                      Conditions=[{"success_action_status": "201"}])
+    status, _, body = post_form(gureum, post["url"], post["fields"])
+    assert status == 201 and b"<Key>k201</Key>" in body and f"<Bucket>{name}</Bucket>".encode() in body
+    target = "http://app.test/done"
+    post = s3.generate_presigned_post(name, "k303", Fields={"success_action_redirect": target},
+                                      Conditions=[{"success_action_redirect": target}])
+    status, headers, _ = post_form(gureum, post["url"], post["fields"])
+    assert status == 303
+    assert headers["Location"].startswith(f"{target}?bucket={name}&key=k303&etag=%22")
+    assert s3.head_object(Bucket=name, Key="k303")["ContentLength"] == 9
+
+
+def test_post_upload_refusals(gureum, s3v4):
+    s3 = s3v4
+    name = new_bucket(s3)
+    post = s3.generate_presigned_post(name, "in/${filename}", Conditions=[["content-length-range", 1, 8]])
+    # The policy bounds the size.
+    status, _, body = post_form(gureum, post["url"], post["fields"], b"far too long for it")
+    assert status == 400 and b"<Code>EntityTooLarge</Code>" in body
+    # The key must satisfy its condition.
+    status, _, body = post_form(gureum, post["url"], {**post["fields"], "key": "elsewhere/x"}, b"ok")
+    assert status == 403
+    assert b"Invalid according to Policy: Policy Condition failed: [&quot;starts-with&quot;, &quot;$key&quot;, &quot;in/&quot;]" in body \
+        or b'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "in/"]' in body
+    # Every field must be covered by a condition.
+    status, _, body = post_form(gureum, post["url"], {**post["fields"], "x-amz-meta-sneaky": "1"}, b"ok")
+    assert status == 403 and b"Extra input fields: x-amz-meta-sneaky" in body
+    # A changed policy breaks the signature.
+    fields = dict(post["fields"])
+    fields["x-amz-signature"] = "0" * 64
+    status, _, body = post_form(gureum, post["url"], fields, b"ok")
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    # An expired policy.
+    old = s3.generate_presigned_post(name, "late", ExpiresIn=-60)
+    status, _, body = post_form(gureum, old["url"], old["fields"], b"ok")
+    assert status == 403 and b"Policy expired." in body
+    # No key field.
+    fields = {k: v for k, v in post["fields"].items() if k != "key"}
+    status, _, body = post_form(gureum, post["url"], fields, b"ok")
+    assert status == 400 and b"must contain a field named &apos;key&apos;" in body \
+        or status == 400 and b"must contain a field named 'key'" in body
+    raises("NoSuchKey", 404, s3.get_object, Bucket=name, Key="late")
+
+
+def test_anonymous_post_uploads_follow_the_bucket_policy(gureum, s3):
+    name = new_bucket(s3)
+    url = f"{gureum.endpoint}/{name}"
+    status, _, body = post_form(gureum, url, {"key": "drop/${filename}"})
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/drop/*"}]}))
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["https://form.test"], "AllowedMethods": ["POST"]}]})
+    status, headers, _ = post_form(gureum, url, {"key": "drop/${filename}"}, b"anon",
+                                   headers={"Origin": "https://form.test"})
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "https://form.test"
+    assert s3.get_object(Bucket=name, Key="drop/photo.txt")["Body"].read() == b"anon"
+    # Virtual-hosted addressing reaches the same bucket.
+    status, _, _ = post_form(gureum, f"{gureum.endpoint}/", {"key": "drop/v.txt"}, b"v",
+                             headers={"Host": f"{name}.s3.localhost"})
+    assert status == 204
+    assert s3.get_object(Bucket=name, Key="drop/v.txt")["Body"].read() == b"v"

@@ -19,6 +19,7 @@ mod object_lock;
 mod objects;
 mod part_copy;
 mod policy;
+pub mod post_object;
 mod subresource;
 mod tagging;
 mod validate;

@@ -338,7 +338,7 @@ fn missing_authentication(flavor: ErrorFlavor) -> AwsError {
 }
 
 /// Runs a handler future, turning a panic into `InternalError` for this request alone.
-struct CatchUnwind<F>(F);
+pub(crate) struct CatchUnwind<F>(pub(crate) F);
 
 impl<F, T> Future for CatchUnwind<F>
 where

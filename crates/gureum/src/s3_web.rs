@@ -1,13 +1,42 @@
 //! S3's requests outside its API model, answered before routing: a browser's CORS preflight
-//! (`OPTIONS`), and the `Access-Control-*` headers added to S3's answers to requests that
-//! carry `Origin`. The rules live in gureum-s3; this is only the HTTP side.
+//! (`OPTIONS`), browser-based POST uploads (a signed form, run as a PutObject through the
+//! same authorization), and the `Access-Control-*` headers added to S3's answers to requests
+//! that carry `Origin`. The rules live in gureum-s3; this is only the HTTP side.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use gureum_core::AwsError;
+use gureum_auth::{ErrorFlavor, PostSignature};
+use gureum_core::{AwsError, Principal, RequestContext, Service, UsageEvent, UsageSink};
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol};
+use gureum_s3::S3;
+use gureum_s3::post_object::{self, PostForm};
+use serde_json::Value;
 
-use crate::pipeline::{Outcome, Pipeline};
+use crate::pipeline::{CatchUnwind, Outcome, Pipeline};
+
+/// The SigV4 fields of a POST form with a policy (SigV2 forms are not accepted).
+fn signature_fields<'a>(
+    form: &'a PostForm,
+    policy: &'a str,
+) -> Result<PostSignature<'a>, AwsError> {
+    let field = |name: &str| {
+        form.field(name).ok_or_else(|| {
+            AwsError::new(
+                "InvalidArgument",
+                400,
+                format!("Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."),
+            )
+        })
+    };
+    Ok(PostSignature {
+        algorithm: field("x-amz-algorithm")?,
+        credential: field("x-amz-credential")?,
+        signature: field("x-amz-signature")?,
+        policy,
+        security_token: form.field("x-amz-security-token"),
+    })
+}
 
 /// The bucket a path-style S3 path names (empty for `/`).
 fn bucket_of(path: &str) -> &str {
@@ -38,7 +67,7 @@ impl Pipeline {
     pub(crate) async fn s3_web(
         &self,
         req: &mut HttpRequest,
-        _remote: SocketAddr,
+        remote: SocketAddr,
         request_id: &str,
     ) -> Option<(HttpResponse, Outcome)> {
         let s3 = self.s3.as_ref()?;
@@ -70,7 +99,126 @@ impl Pipeline {
             let done = outcome("OPTIONS", &resp, result.as_ref().err());
             return Some((resp, done));
         }
+        let form_post = req.method == http::Method::POST
+            && req.header("authorization").is_none()
+            && req
+                .header("content-type")
+                .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if form_post {
+            let raw_path = req.path.clone();
+            gureum_protocol::fold_virtual_host(req);
+            let path = req.path.trim_start_matches('/').trim_end_matches('/');
+            if path.is_empty() || path.contains('/') || !req.query.is_empty() {
+                req.path = raw_path;
+                return None;
+            }
+            let bucket = path.to_string();
+            let (mut resp, principal, error) = match self
+                .s3_post_upload(s3, req, remote, request_id, &bucket)
+                .await
+            {
+                Ok((resp, principal)) => (resp, principal, None),
+                Err(e) => (s3_error(&e, request_id), "-".to_string(), Some(e)),
+            };
+            self.s3_cors_headers(req, &mut resp);
+            let mut done = outcome("PostObject", &resp, error.as_ref());
+            done.principal = principal;
+            return Some((resp, done));
+        }
         None
+    }
+
+    /// A browser-based POST upload to `bucket`: the form's signature and policy, then a
+    /// PutObject authorized and run as any other.
+    async fn s3_post_upload(
+        &self,
+        s3: &Arc<S3>,
+        req: &HttpRequest,
+        remote: SocketAddr,
+        request_id: &str,
+        bucket: &str,
+    ) -> Result<(HttpResponse, String), AwsError> {
+        let form = post_object::parse_form(req.header("content-type").unwrap_or(""), &req.body)?;
+        let key = form.key()?;
+        let now = self.clock.now_secs();
+        let (principal, access_key_id, region) = match form.field("policy") {
+            Some(policy) => {
+                let signature = signature_fields(&form, policy)?;
+                let credential = gureum_auth::verify_post(
+                    &signature,
+                    self.credentials.as_ref(),
+                    self.auth_mode,
+                    now,
+                )
+                .map_err(|e| e.to_aws(ErrorFlavor::S3))?;
+                post_object::check_policy(&form, bucket, policy, now)?;
+                let region = signature
+                    .credential
+                    .split('/')
+                    .nth(2)
+                    .unwrap_or("")
+                    .to_string();
+                (credential.principal, credential.access_key_id, region)
+            }
+            None => (Principal::anonymous(), String::new(), String::new()),
+        };
+        let input = post_object::put_object_input(&form, bucket)?;
+        let ctx = RequestContext {
+            request_id: request_id.to_string(),
+            region: if region.is_empty() {
+                self.default_region.clone()
+            } else {
+                region
+            },
+            principal,
+            access_key_id,
+            clock: self.clock.clone(),
+            service: "s3",
+            operation: "PutObject".into(),
+            source_ip: Some(remote.ip()),
+            secure_transport: false,
+        };
+        if let Some(authorizer) = &self.authorizer {
+            let targets = s3.authz_targets(&ctx, "PutObject", &input);
+            authorizer.authorize(&ctx, &targets)?;
+        }
+        let output = CatchUnwind(s3.call(&ctx, "PutObject", input)).await?;
+        self.meter.record(UsageEvent {
+            account_id: ctx.principal.account_id.clone(),
+            region: ctx.region.clone(),
+            service: "s3",
+            operation: "PutObject".into(),
+            resource: None,
+            quantity: 1.0,
+            unit: "Requests",
+        });
+        let etag = output
+            .params
+            .get("ETag")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let host = req.header("host").unwrap_or("localhost");
+        let location = if req.path.starts_with(&format!("/{bucket}")) && !host.starts_with(bucket) {
+            format!(
+                "http://{host}/{bucket}/{}",
+                gureum_auth::uri_encode(&key, true)
+            )
+        } else {
+            format!("http://{host}/{}", gureum_auth::uri_encode(&key, true))
+        };
+        let (status, mut headers, body) =
+            post_object::success_response(&form, bucket, &key, etag, &location);
+        if let Some(v) = output.params.get("VersionId").and_then(Value::as_str) {
+            headers.push(("x-amz-version-id".into(), v.to_string()));
+        }
+        Ok((
+            HttpResponse {
+                status,
+                headers,
+                body: body.into(),
+            },
+            ctx.principal.arn,
+        ))
     }
 
     /// Adds the CORS headers the bucket's rules give an S3 request carrying `Origin`.
