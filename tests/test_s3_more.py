@@ -621,3 +621,93 @@ def test_anonymous_post_uploads_follow_the_bucket_policy(gureum, s3):
                              headers={"Host": f"{name}.s3.localhost"})
     assert status == 204
     assert s3.get_object(Bucket=name, Key="drop/v.txt")["Body"].read() == b"v"
+
+
+# ---------------------------------------------------------------------------------------------
+# Website endpoint.
+
+def site_get(server, bucket, path, method="GET", dash=False):
+    host = f"{bucket}.s3-website-us-east-1.localhost" if dash else f"{bucket}.s3-website.us-east-1.localhost"
+    return unsigned(server, method, path, headers={"Host": host})
+
+
+def public_site(s3, actions=("s3:GetObject",)):
+    name = new_bucket(s3, "site")
+    s3.delete_public_access_block(Bucket=name)
+    statements = [{"Effect": "Allow", "Principal": "*", "Action": a,
+                   "Resource": f"arn:aws:s3:::{name}" if a == "s3:ListBucket" else f"arn:aws:s3:::{name}/*"}
+                  for a in actions]
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    for key, body in [("index.html", b"<h1>home</h1>"), ("dir/index.html", b"<h1>dir</h1>"),
+                      ("error.html", b"<h1>oops</h1>"), ("page.html", b"<p>page</p>")]:
+        s3.put_object(Bucket=name, Key=key, Body=body, ContentType="text/html")
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"},
+        "RoutingRules": [
+            {"Condition": {"KeyPrefixEquals": "old/"}, "Redirect": {"ReplaceKeyPrefixWith": "new/"}},
+            {"Condition": {"KeyPrefixEquals": "gone/", "HttpErrorCodeReturnedEquals": "404"},
+             "Redirect": {"HostName": "archive.test", "HttpRedirectCode": "302"}},
+        ]})
+    return name
+
+
+def test_website_serves_index_error_documents_and_redirects(gureum, s3):
+    name = public_site(s3, actions=("s3:GetObject", "s3:ListBucket"))
+    status, headers, body = site_get(gureum, name, "/")
+    assert (status, body) == (200, b"<h1>home</h1>")
+    assert headers["Content-Type"] == "text/html"
+    assert site_get(gureum, name, "/dir/")[::2] == (200, b"<h1>dir</h1>")
+    assert site_get(gureum, name, "/page.html", dash=True)[::2] == (200, b"<p>page</p>")
+    status, headers, _ = site_get(gureum, name, "/dir")
+    assert status == 302 and headers["Location"] == "/dir/"
+    # A missing key answers the error document with 404 (the public may list the bucket).
+    assert site_get(gureum, name, "/nothing.html")[::2] == (404, b"<h1>oops</h1>")
+    status, headers, _ = site_get(gureum, name, "/old/a.html")
+    assert status == 301
+    assert headers["Location"] == f"http://{name}.s3-website.us-east-1.localhost/new/a.html"
+    status, headers, _ = site_get(gureum, name, "/gone/b.html")
+    assert status == 302 and headers["Location"] == "http://archive.test/gone/b.html"
+    s3.put_object(Bucket=name, Key="moved.html", Body=b"", WebsiteRedirectLocation="/page.html")
+    status, headers, _ = site_get(gureum, name, "/moved.html")
+    assert status == 301 and headers["Location"] == "/page.html"
+    status, _, body = site_get(gureum, name, "/page.html", method="HEAD")
+    assert (status, body) == (200, b"")
+    status, headers, body = site_get(gureum, name, "/page.html", method="POST")
+    assert status == 405 and b"<li>Code: MethodNotAllowed</li>" in body
+    assert headers["Content-Type"].startswith("text/html")
+
+
+def test_website_serves_only_public_objects(gureum, s3):
+    # GetObject alone: a missing key is indistinguishable from a forbidden one (403), and the
+    # error document is still served.
+    name = public_site(s3)
+    assert site_get(gureum, name, "/nothing.html")[::2] == (403, b"<h1>oops</h1>")
+    # No public policy at all: 403 pages, the error document's own failure included.
+    private = new_bucket(s3, "site")
+    s3.put_object(Bucket=private, Key="index.html", Body=b"secret")
+    s3.put_bucket_website(Bucket=private, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+    status, headers, body = site_get(gureum, private, "/")
+    assert status == 403 and b"secret" not in body
+    assert b"<title>403 Forbidden</title>" in body and b"<li>Code: AccessDenied</li>" in body
+    assert b"An Error Occurred While Attempting to Retrieve a Custom Error Document" in body
+    # A public-read object ACL is enough.
+    s3.put_bucket_ownership_controls(Bucket=private, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket=private)
+    s3.put_object_acl(Bucket=private, Key="index.html", ACL="public-read")
+    assert site_get(gureum, private, "/")[::2] == (200, b"secret")
+    # Buckets without a website, and no bucket at all.
+    plain = new_bucket(s3)
+    status, _, body = site_get(gureum, plain, "/")
+    assert status == 404 and b"<li>Code: NoSuchWebsiteConfiguration</li>" in body
+    assert f"<li>BucketName: {plain}</li>".encode() in body
+    status, _, body = site_get(gureum, "no-such-site-bucket", "/")
+    assert status == 404 and b"<li>Code: NoSuchBucket</li>" in body
+
+
+def test_website_redirect_all_requests(gureum, s3):
+    name = new_bucket(s3, "site")
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+        "RedirectAllRequestsTo": {"HostName": "www.example.com", "Protocol": "https"}})
+    status, headers, _ = site_get(gureum, name, "/a/b.html")
+    assert status == 301 and headers["Location"] == "https://www.example.com/a/b.html"

@@ -25,6 +25,7 @@ mod tagging;
 mod validate;
 mod versioning;
 mod website;
+pub mod website_endpoint;
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
-//! S3's requests outside its API model, answered before routing: a browser's CORS preflight
-//! (`OPTIONS`), browser-based POST uploads (a signed form, run as a PutObject through the
+//! S3's requests outside its API model, answered before routing: website endpoints (Host
+//! `BUCKET.s3-website.REGION.*`), a browser's CORS preflight (`OPTIONS`), browser-based POST
+//! uploads (a signed form, run as a PutObject through the
 //! same authorization), and the `Access-Control-*` headers added to S3's answers to requests
 //! that carry `Origin`. The rules live in gureum-s3; this is only the HTTP side.
 
@@ -7,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use gureum_auth::{ErrorFlavor, PostSignature};
-use gureum_core::{AwsError, Principal, RequestContext, Service, UsageEvent, UsageSink};
+use gureum_core::{
+    AwsError, OperationInput, Principal, RequestContext, Service, UsageEvent, UsageSink,
+};
 use gureum_protocol::{HttpRequest, HttpResponse, Protocol};
 use gureum_s3::S3;
 use gureum_s3::post_object::{self, PostForm};
@@ -71,6 +74,12 @@ impl Pipeline {
         request_id: &str,
     ) -> Option<(HttpResponse, Outcome)> {
         let s3 = self.s3.as_ref()?;
+        let host = req.header("host").unwrap_or_default();
+        if let Some(bucket) = gureum_s3::website_endpoint::website_bucket(host) {
+            let resp = self.s3_website(s3, req, remote, request_id, &bucket);
+            let done = outcome("Website", &resp, None);
+            return Some((resp, done));
+        }
         if req.method == http::Method::OPTIONS {
             gureum_protocol::fold_virtual_host(req);
             let bucket = bucket_of(&req.path);
@@ -126,6 +135,56 @@ impl Pipeline {
             return Some((resp, done));
         }
         None
+    }
+
+    /// The website endpoint of `bucket`, serving what anonymous callers may read.
+    fn s3_website(
+        &self,
+        s3: &Arc<S3>,
+        req: &HttpRequest,
+        remote: SocketAddr,
+        request_id: &str,
+        bucket: &str,
+    ) -> HttpResponse {
+        let ctx = RequestContext {
+            request_id: request_id.to_string(),
+            region: self.default_region.clone(),
+            principal: Principal::anonymous(),
+            access_key_id: String::new(),
+            clock: self.clock.clone(),
+            service: "s3",
+            operation: "GetObject".into(),
+            source_ip: Some(remote.ip()),
+            secure_transport: false,
+        };
+        let allowed = |action: &str, key: &str| -> bool {
+            let Some(authorizer) = &self.authorizer else {
+                return true;
+            };
+            let operation = if action == "ListBucket" {
+                "ListObjects"
+            } else {
+                "GetObject"
+            };
+            let input = OperationInput {
+                params: serde_json::json!({"Bucket": bucket, "Key": key}),
+                payload: None,
+            };
+            let targets = s3.authz_targets(&ctx, operation, &input);
+            authorizer.authorize(&ctx, &targets).is_ok()
+        };
+        let host = req.header("host").unwrap_or_default();
+        let answer = s3.serve_website(&ctx, bucket, req.method.as_str(), host, &req.path, &allowed);
+        let body = if req.method == http::Method::HEAD {
+            Default::default()
+        } else {
+            answer.body
+        };
+        HttpResponse {
+            status: answer.status,
+            headers: answer.headers,
+            body,
+        }
     }
 
     /// A browser-based POST upload to `bucket`: the form's signature and policy, then a
