@@ -158,6 +158,31 @@ def test_versioned_object_acls_are_per_version(gureum, s3):
     raises("NoSuchVersion", 404, s3.get_object_acl, Bucket=name, Key="k", VersionId="nope")
 
 
+def test_multipart_uploads_and_deletes_carry_object_acls(gureum, s3):
+    name = acl_bucket(s3)
+    upload = s3.create_multipart_upload(Bucket=name, Key="big", ACL="public-read")["UploadId"]
+    part = s3.upload_part(Bucket=name, Key="big", UploadId=upload, PartNumber=1, Body=b"p" * 10)
+    # Not readable before it completes: there is no object yet.
+    assert unsigned(gureum, "GET", f"/{name}/big")[0] == 403
+    s3.complete_multipart_upload(Bucket=name, Key="big", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert unsigned(gureum, "GET", f"/{name}/big")[::2] == (200, b"p" * 10)
+    assert ("Group", ALL_USERS, "READ") in grants_of(s3.get_object_acl(Bucket=name, Key="big"))
+    # An upload without an ACL completes private over it.
+    upload = s3.create_multipart_upload(Bucket=name, Key="big")["UploadId"]
+    part = s3.upload_part(Bucket=name, Key="big", UploadId=upload, PartNumber=1, Body=b"q")
+    s3.complete_multipart_upload(Bucket=name, Key="big", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert unsigned(gureum, "GET", f"/{name}/big")[0] == 403
+    # A deleted object's ACL does not outlive it: the key is closed again, not a public 404.
+    s3.put_object(Bucket=name, Key="d1", Body=b"1", ACL="public-read")
+    s3.put_object(Bucket=name, Key="d2", Body=b"2", ACL="public-read")
+    s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "d1"}]})
+    s3.delete_object(Bucket=name, Key="d2")
+    assert unsigned(gureum, "GET", f"/{name}/d1")[0] == 403
+    assert unsigned(gureum, "GET", f"/{name}/d2")[0] == 403
+
+
 def test_bucket_acls_grant_listing_and_writes(gureum, s3):
     name = acl_bucket(s3)
     s3.put_object(Bucket=name, Key="a", Body=b"a")

@@ -24,6 +24,7 @@ use crate::model::{self, Bucket, ObjectRecord};
 use crate::{S3, bucket_arn, canonical_id, errors, object_lock, str_param};
 
 pub const OBJECT_ACLS: &str = "s3.object_acls";
+pub const UPLOAD_ACLS: &str = "s3.upload_acls";
 
 pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 pub const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -803,6 +804,45 @@ pub fn get_object_acl(
     Ok(OperationOutput::new(acl.to_value()))
 }
 
+/// The ACL a write that creates an object asks for, checked against the bucket's settings:
+/// `None` when the new object gets the default (the bucket owner's full control). The put
+/// path records the bucket owner as every object's owner; an object written by another
+/// account under ObjectWriter keeps its writer as owner through its ACL.
+fn write_acl(bucket: &Bucket, ctx: &RequestContext, p: &Value) -> Result<Option<Acl>, AwsError> {
+    let caller = ctx.account_id().to_string();
+    let preferred = bucket.ownership.as_deref() == Some("BucketOwnerPreferred")
+        && str_param(p, "ACL") == Some("bucket-owner-full-control");
+    let writer = if bucket.ownership.as_deref() == Some(ENFORCED) || preferred {
+        bucket.owner.clone()
+    } else {
+        caller.clone()
+    };
+    let acl = requested(p, &writer, &bucket.owner, &caller)?;
+    if let Some(acl) = &acl {
+        check_settable(bucket, acl)?;
+    }
+    let acl = acl.or_else(|| (writer != bucket.owner).then(|| Acl::private(&writer)));
+    Ok(acl.filter(|a| !a.is_owner_only() || a.owner != bucket.owner))
+}
+
+/// Gives the version just written at `key` its ACL (or forgets a former one).
+fn apply_write_acl(
+    s3: &S3,
+    ctx: &RequestContext,
+    name: &str,
+    key: &str,
+    acl: Option<Acl>,
+) -> Result<(), AwsError> {
+    let bucket = s3.bucket(ctx, name)?;
+    if acl.is_none() && !bucket.object_acls {
+        return Ok(());
+    }
+    if let Some(version) = current_version(s3, name, key)? {
+        store_object_acl(s3, &bucket, key, &version, acl)?;
+    }
+    Ok(())
+}
+
 /// A write that creates an object (PutObject, CopyObject): the ACL it asks for is checked
 /// against the bucket's settings first, and given to the version written after.
 fn write_with_acl(
@@ -817,31 +857,12 @@ fn write_with_acl(
     let Some(bucket) = s3.find_bucket(&name)? else {
         return inner(s3, ctx, input);
     };
-    let caller = ctx.account_id().to_string();
-    let preferred = bucket.ownership.as_deref() == Some("BucketOwnerPreferred")
-        && str_param(p, "ACL") == Some("bucket-owner-full-control");
-    let writer = if bucket.ownership.as_deref() == Some(ENFORCED) || preferred {
-        bucket.owner.clone()
-    } else {
-        caller.clone()
-    };
-    let acl = requested(p, &writer, &bucket.owner, &caller)?;
-    if let Some(acl) = &acl {
-        check_settable(&bucket, acl)?;
-    }
-    // The put path records the bucket owner as every object's owner; an object written by
-    // another account under ObjectWriter keeps its writer as owner through its ACL.
-    let cross = writer != bucket.owner;
-    if acl.is_none() && !cross && !bucket.object_acls {
+    let acl = write_acl(&bucket, ctx, p)?;
+    if acl.is_none() && !bucket.object_acls {
         return inner(s3, ctx, input);
     }
     let out = inner(s3, ctx, input)?;
-    let bucket = s3.bucket(ctx, &name)?;
-    if let Some(version) = current_version(s3, &name, &key)? {
-        let acl = acl.or_else(|| cross.then(|| Acl::private(&writer)));
-        let stored = acl.filter(|a| !a.is_owner_only() || a.owner != bucket.owner);
-        store_object_acl(s3, &bucket, &key, &version, stored)?;
-    }
+    apply_write_acl(s3, ctx, &name, &key, acl)?;
     Ok(out)
 }
 
@@ -861,20 +882,75 @@ pub fn copy_object(
     write_with_acl(s3, ctx, input, object_lock::copy_object)
 }
 
-/// CreateMultipartUpload: an ACL it asks for is refused as PutObject would refuse it (the
-/// completed object is written private).
+fn upload_acl_key(upload_id: &str) -> Vec<u8> {
+    key::join([upload_id])
+}
+
+/// CreateMultipartUpload: the ACL it asks for is checked as PutObject would check it, and
+/// kept (`s3.upload_acls`: `join([upload id])` -> [`ObjectAcl`]) for the object the upload
+/// completes.
 pub fn create_multipart_upload(
     s3: &S3,
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    let p = &input.params;
-    if let Some(bucket) = s3.find_bucket(str_param(p, "Bucket").unwrap_or_default())? {
-        if let Some(acl) = requested(p, ctx.account_id(), &bucket.owner, ctx.account_id())? {
-            check_settable(&bucket, &acl)?;
-        }
+    let acl = match s3.find_bucket(str_param(&input.params, "Bucket").unwrap_or_default())? {
+        Some(bucket) => write_acl(&bucket, ctx, &input.params)?,
+        None => None,
+    };
+    let out = crate::multipart::create_multipart_upload(s3, ctx, input)?;
+    if let (Some(acl), Some(upload_id)) = (acl, str_param(&out.params, "UploadId")) {
+        let bytes = ObjectAcl { acl }.to_record().map_err(errors::store)?;
+        s3.kv()
+            .put(UPLOAD_ACLS, &upload_acl_key(upload_id), &bytes)
+            .map_err(errors::store)?;
     }
-    crate::multipart::create_multipart_upload(s3, ctx, input)
+    Ok(out)
+}
+
+/// The ACL kept for upload `upload_id` (forgotten once the upload completes).
+fn take_upload_acl(s3: &S3, upload_id: &str) -> Result<Option<Acl>, AwsError> {
+    let k = upload_acl_key(upload_id);
+    let Some(bytes) = s3.kv().get(UPLOAD_ACLS, &k).map_err(errors::store)? else {
+        return Ok(None);
+    };
+    let acl = ObjectAcl::from_record(&bytes).map_err(errors::store)?.acl;
+    Ok(Some(acl))
+}
+
+/// CompleteMultipartUpload: the object gets the ACL its upload asked for.
+pub fn complete_multipart_upload(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+) -> Result<OperationOutput, AwsError> {
+    let p = &input.params;
+    let name = str_param(p, "Bucket").unwrap_or_default().to_string();
+    let key = str_param(p, "Key").unwrap_or_default().to_string();
+    let upload_id = str_param(p, "UploadId").unwrap_or_default().to_string();
+    let acl = take_upload_acl(s3, &upload_id)?;
+    let out = object_lock::complete_multipart_upload(s3, ctx, input)?;
+    apply_write_acl(s3, ctx, &name, &key, acl)?;
+    s3.kv()
+        .delete(UPLOAD_ACLS, &upload_acl_key(&upload_id))
+        .map_err(errors::store)?;
+    Ok(out)
+}
+
+/// AbortMultipartUpload: the upload's ACL goes with it.
+pub fn abort_multipart_upload(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+) -> Result<OperationOutput, AwsError> {
+    let upload_id = str_param(&input.params, "UploadId")
+        .unwrap_or_default()
+        .to_string();
+    let out = crate::multipart::abort_multipart_upload(s3, ctx, input)?;
+    s3.kv()
+        .delete(UPLOAD_ACLS, &upload_acl_key(&upload_id))
+        .map_err(errors::store)?;
+    Ok(out)
 }
 
 /// DeleteObject: a deleted version's ACL goes with it.
@@ -896,6 +972,43 @@ pub fn delete_object(
     let out = object_lock::delete_object(s3, ctx, input)?;
     if let (Some(bucket), Some(version)) = (bucket, target) {
         store_object_acl(s3, &bucket, &key, &version, None)?;
+    }
+    Ok(out)
+}
+
+/// DeleteObjects: each deleted version's ACL goes with it (in a bucket never versioned, the
+/// deleted objects' ACLs).
+pub fn delete_objects(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+) -> Result<OperationOutput, AwsError> {
+    let name = str_param(&input.params, "Bucket")
+        .unwrap_or_default()
+        .to_string();
+    let bucket = s3.find_bucket(&name)?;
+    let out = object_lock::delete_objects(s3, ctx, input)?;
+    let Some(bucket) = bucket.filter(|b| b.object_acls) else {
+        return Ok(out);
+    };
+    let deleted = out
+        .params
+        .get("Deleted")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for entry in deleted {
+        let key = str_param(&entry, "Key").unwrap_or_default();
+        let marker = entry
+            .get("DeleteMarker")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let version = match (str_param(&entry, "VersionId"), bucket.versioning.is_some()) {
+            (Some(v), true) if !marker => v.to_string(),
+            (_, false) => String::new(),
+            _ => continue,
+        };
+        store_object_acl(s3, &bucket, key, &version, None)?;
     }
     Ok(out)
 }

@@ -98,16 +98,16 @@ impl S3 {
         }
     }
 
-    /// The owning account and the policy to evaluate for a request on bucket `name`, or on
-    /// one of its objects (`key` and version): the bucket policy with the ACL grants that
-    /// apply (see [`acl::effective_policy`]). The caller's account when the bucket does not
-    /// exist: the handler answers NoSuchBucket.
+    /// The owning account and the policies to evaluate for a request on bucket `name`: on the
+    /// bucket, and on its object `key` (at `version`) when there is one. Each is the bucket
+    /// policy with the ACL grants that apply (see [`acl::effective_policy`]). The caller's
+    /// account and no policy when the bucket does not exist: the handler answers NoSuchBucket.
     fn resource_authz(
         &self,
         ctx: &RequestContext,
         name: &str,
         object: Option<(&str, Option<&str>)>,
-    ) -> (String, Option<Arc<str>>) {
+    ) -> ResourceAuthz {
         let caller = if ctx.principal.is_anonymous() {
             ""
         } else {
@@ -115,18 +115,34 @@ impl S3 {
         };
         match self.find_bucket(name).ok().flatten() {
             Some(b) => {
+                let on_bucket: Option<Arc<str>> =
+                    acl::effective_policy(&b, caller, None).map(Arc::from);
                 let object_acl =
                     object.and_then(|(key, version)| acl::object_acl_for(self, &b, key, version));
-                let policy = acl::effective_policy(&b, caller, object_acl.as_ref());
-                (b.owner, policy.map(Arc::from))
+                let on_object = match &object_acl {
+                    Some(a) => acl::effective_policy(&b, caller, Some(a)).map(Arc::from),
+                    None => on_bucket.clone(),
+                };
+                ResourceAuthz {
+                    owner: b.owner,
+                    on_bucket,
+                    on_object,
+                }
             }
-            None => (ctx.account_id().to_string(), None),
+            None => ResourceAuthz {
+                owner: ctx.account_id().to_string(),
+                on_bucket: None,
+                on_object: None,
+            },
         }
     }
+}
 
-    fn bucket_authz(&self, ctx: &RequestContext, name: &str) -> (String, Option<Arc<str>>) {
-        self.resource_authz(ctx, name, None)
-    }
+/// What [`S3::resource_authz`] answers.
+struct ResourceAuthz {
+    owner: String,
+    on_bucket: Option<Arc<str>>,
+    on_object: Option<Arc<str>>,
 }
 
 type Handler = fn(&S3, &RequestContext, OperationInput) -> Result<OperationOutput, AwsError>;
@@ -142,7 +158,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("GetObject", objects::get_object),
     ("HeadObject", objects::head_object),
     ("DeleteObject", acl::delete_object),
-    ("DeleteObjects", object_lock::delete_objects),
+    ("DeleteObjects", acl::delete_objects),
     ("CopyObject", acl::copy_object),
     ("ListObjects", objects::list_objects),
     ("ListObjectsV2", objects::list_objects_v2),
@@ -153,11 +169,8 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("UploadPart", multipart::upload_part),
     ("UploadPartCopy", part_copy::upload_part_copy),
     ("ListParts", multipart::list_parts),
-    (
-        "CompleteMultipartUpload",
-        object_lock::complete_multipart_upload,
-    ),
-    ("AbortMultipartUpload", multipart::abort_multipart_upload),
+    ("CompleteMultipartUpload", acl::complete_multipart_upload),
+    ("AbortMultipartUpload", acl::abort_multipart_upload),
     ("ListMultipartUploads", multipart::list_multipart_uploads),
     ("PutBucketPolicy", acl::put_bucket_policy),
     ("GetBucketPolicy", policy::get_bucket_policy),
@@ -262,14 +275,13 @@ impl Service for S3 {
         let p = &input.params;
         let bucket = str_param(p, "Bucket").unwrap_or_default();
         let key = str_param(p, "Key").unwrap_or_default();
-        let (owner, policy) = self.bucket_authz(ctx, bucket);
         // The object's own ACL takes part for the object the request addresses.
-        let object_policy = if key.is_empty() {
-            policy.clone()
-        } else {
-            self.resource_authz(ctx, bucket, Some((key, str_param(p, "VersionId"))))
-                .1
-        };
+        let object = (!key.is_empty()).then(|| (key, str_param(p, "VersionId")));
+        let ResourceAuthz {
+            owner,
+            on_bucket: policy,
+            on_object: object_policy,
+        } = self.resource_authz(ctx, bucket, object);
         // The owning account's root user may always manage the bucket policy, as in S3, so
         // that a policy denying everyone cannot lock the owner out.
         let owner_root = ctx.principal.is_root() && owner == ctx.account_id();
@@ -371,7 +383,7 @@ impl Service for S3 {
                 if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {
-                    let (src_owner, src_policy) =
+                    let source =
                         self.resource_authz(ctx, &src_bucket, Some((&src_key, version.as_deref())));
                     let action = if version.is_some() {
                         "s3:GetObjectVersion"
@@ -380,7 +392,7 @@ impl Service for S3 {
                     };
                     targets.push(
                         AuthzTarget::new(action, object_arn(&src_bucket, &src_key))
-                            .with_resource_policy(src_owner, src_policy),
+                            .with_resource_policy(source.owner, source.on_object),
                     );
                 }
                 targets
