@@ -594,6 +594,20 @@ def test_post_upload_with_a_presigned_policy(gureum, s3v4):
     assert s3.head_object(Bucket=name, Key="k303")["ContentLength"] == 9
 
 
+def test_post_upload_with_a_sigv2_form(gureum, s3):
+    # boto3 writes SigV2 forms (AWSAccessKeyId, signature) by default for a custom endpoint.
+    name = new_bucket(s3)
+    post = s3.generate_presigned_post(name, "v2/${filename}")
+    assert "AWSAccessKeyId" in post["fields"]
+    assert post_form(gureum, post["url"], post["fields"], b"v2 body")[0] == 204
+    assert s3.get_object(Bucket=name, Key="v2/photo.txt")["Body"].read() == b"v2 body"
+    status, _, body = post_form(gureum, post["url"], {**post["fields"], "signature": "bm90IGl0"}, b"x")
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    bad_key = {**post["fields"], "AWSAccessKeyId": "AKIANOBODYATALL00000"}
+    status, _, body = post_form(gureum, post["url"], bad_key, b"x")
+    assert status == 403 and b"<Code>InvalidAccessKeyId</Code>" in body
+
+
 def test_post_upload_refusals(gureum, s3v4):
     s3 = s3v4
     name = new_bucket(s3)
@@ -695,8 +709,9 @@ def test_website_serves_index_error_documents_and_redirects(gureum, s3):
     s3.put_object(Bucket=name, Key="moved.html", Body=b"", WebsiteRedirectLocation="/page.html")
     status, headers, _ = site_get(gureum, name, "/moved.html")
     assert status == 301 and headers["Location"] == "/page.html"
-    status, _, body = site_get(gureum, name, "/page.html", method="HEAD")
+    status, headers, body = site_get(gureum, name, "/page.html", method="HEAD")
     assert (status, body) == (200, b"")
+    assert headers["Content-Length"] == "11" and headers["ETag"].startswith('"')
     status, headers, body = site_get(gureum, name, "/page.html", method="POST")
     assert status == 405 and b"<li>Code: MethodNotAllowed</li>" in body
     assert headers["Content-Type"].startswith("text/html")

@@ -1,6 +1,7 @@
-//! SigV4 for browser-based POST uploads (S3 POST Object): the form carries the credential
-//! scope and a signature of its base64 policy document, computed with the same signing key
-//! as a request signature.
+//! Signatures of browser-based POST uploads (S3 POST Object): the form carries the credential
+//! scope and a signature of its base64 policy document, computed with the same signing key as
+//! a request signature (SigV4), or the legacy HMAC-SHA1 of the policy (SigV2 forms, which
+//! boto3 still writes by default for custom endpoints).
 
 use gureum_core::{Credential, CredentialProvider};
 use subtle::ConstantTimeEq;
@@ -10,10 +11,12 @@ use crate::{
     signing_key,
 };
 
-/// The signing fields of a POST form (`x-amz-*`, names lower case).
+/// The signing fields of a POST form.
 pub struct PostSignature<'a> {
+    /// `AWS4-HMAC-SHA256` (`x-amz-algorithm`), or `AWS` for a SigV2 form.
     pub algorithm: &'a str,
-    /// `AKID/20240101/us-east-1/s3/aws4_request`
+    /// `AKID/20240101/us-east-1/s3/aws4_request` (`x-amz-credential`); for a SigV2 form the
+    /// access key id alone (`AWSAccessKeyId`).
     pub credential: &'a str,
     pub signature: &'a str,
     /// The base64 policy document, as sent.
@@ -36,6 +39,9 @@ pub fn verify_post(
     mode: AuthMode,
     server_secs: i64,
 ) -> Result<Credential, AuthError> {
+    if form.algorithm == "AWS" {
+        return verify_v2(form, credentials, mode, server_secs);
+    }
     if form.algorithm != "AWS4-HMAC-SHA256" {
         return Err(AuthError::UnsupportedAlgorithm(form.algorithm.to_string()));
     }
@@ -75,6 +81,46 @@ pub fn verify_post(
             service,
             form.policy,
         );
+        if !bool::from(expected.as_bytes().ct_eq(form.signature.as_bytes())) {
+            return Err(AuthError::SignatureMismatch {
+                string_to_sign: form.policy.to_string(),
+                canonical_request: String::new(),
+            });
+        }
+    }
+    Ok(credential)
+}
+
+/// A SigV2 form: the base64 HMAC-SHA1 of the policy under the secret.
+fn verify_v2(
+    form: &PostSignature<'_>,
+    credentials: &dyn CredentialProvider,
+    mode: AuthMode,
+    server_secs: i64,
+) -> Result<Credential, AuthError> {
+    let credential = match (credentials.lookup(form.credential), mode) {
+        (Some(c), _) => c,
+        (None, AuthMode::Permissive) => permissive_credential(form.credential),
+        (None, AuthMode::Enforce) => return Err(AuthError::UnknownAccessKey),
+    };
+    if mode == AuthMode::Enforce {
+        if !credential.active {
+            return Err(AuthError::UnknownAccessKey);
+        }
+        let auth = Authorization {
+            access_key_id: form.credential.to_string(),
+            date: String::new(),
+            region: String::new(),
+            service: String::new(),
+            signed_headers: Vec::new(),
+            signature: form.signature.to_string(),
+            amz_date: String::new(),
+            expires: None,
+            session_token: form.security_token.map(str::to_string),
+            presigned: false,
+        };
+        check_session_token(&auth, &credential, server_secs)?;
+        let expected = crate::v2::sign(&credential.secret_access_key, form.policy);
         if !bool::from(expected.as_bytes().ct_eq(form.signature.as_bytes())) {
             return Err(AuthError::SignatureMismatch {
                 string_to_sign: form.policy.to_string(),

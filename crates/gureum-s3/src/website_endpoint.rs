@@ -309,6 +309,9 @@ impl S3 {
                 headers.push((header.to_string(), v.to_string()));
             }
         }
+        if let Some(n) = p.get("ContentLength").and_then(Value::as_u64) {
+            headers.push(("Content-Length".into(), n.to_string()));
+        }
         if let Some(t) = p.get("LastModified").and_then(Value::as_f64) {
             headers.push(("Last-Modified".into(), crate::http::http_date(t as i64)));
         }

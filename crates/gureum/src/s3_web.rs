@@ -18,11 +18,28 @@ use serde_json::Value;
 
 use crate::pipeline::{CatchUnwind, Outcome, Pipeline};
 
-/// The SigV4 fields of a POST form with a policy (SigV2 forms are not accepted).
+/// The signature fields of a POST form with a policy: SigV4's, or a SigV2 form's
+/// `AWSAccessKeyId` and `signature`.
 fn signature_fields<'a>(
     form: &'a PostForm,
     policy: &'a str,
 ) -> Result<PostSignature<'a>, AwsError> {
+    if let Some(access_key_id) = form.field("awsaccesskeyid") {
+        let signature = form.field("signature").ok_or_else(|| {
+            AwsError::new(
+                "InvalidArgument",
+                400,
+                "Bucket POST must contain a field named 'signature'.  If it is specified, please check the order of the fields.",
+            )
+        })?;
+        return Ok(PostSignature {
+            algorithm: "AWS",
+            credential: access_key_id,
+            signature,
+            policy,
+            security_token: form.field("x-amz-security-token"),
+        });
+    }
     let field = |name: &str| {
         form.field(name).ok_or_else(|| {
             AwsError::new(
