@@ -87,6 +87,8 @@ def test_new_buckets_disable_acls_and_block_public_access(s3):
     raises("AccessControlListNotSupported", 400, s3.put_bucket_acl, Bucket=name, ACL="public-read")
     raises("AccessControlListNotSupported", 400, s3.put_object, Bucket=name, Key="k", Body=b"x",
            ACL="public-read")
+    raises("AccessControlListNotSupported", 400, s3.put_object, Bucket=name, Key="k", Body=b"x",
+           ACL="bucket-owner-read")
     # The owner-only ACLs are still accepted, as AWS does.
     s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="bucket-owner-full-control")
     s3.put_bucket_acl(Bucket=name, ACL="private")
@@ -196,6 +198,7 @@ def test_bucket_acls_grant_listing_and_writes(gureum, s3):
     s3.put_bucket_acl(Bucket=name, ACL="public-read-write")
     assert unsigned(gureum, "PUT", f"/{name}/w", data=b"w")[0] == 200
     assert s3.get_object(Bucket=name, Key="w")["Body"].read() == b"w"
+    assert s3.get_object_acl(Bucket=name, Key="w")["Owner"] == s3.get_bucket_acl(Bucket=name)["Owner"]
     # Enforcing bucket ownership needs the public bucket ACL gone first.
     raises("InvalidBucketAclWithObjectOwnership", 400, s3.put_bucket_ownership_controls, Bucket=name,
            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
@@ -751,3 +754,25 @@ def test_website_redirect_all_requests(gureum, s3):
         "RedirectAllRequestsTo": {"HostName": "www.example.com", "Protocol": "https"}})
     status, headers, _ = site_get(gureum, name, "/a/b.html")
     assert status == 301 and headers["Location"] == "https://www.example.com/a/b.html"
+
+
+def test_website_configured_by_the_cli(gureum, s3):
+    name = public_site(s3)
+    s3.delete_bucket_website(Bucket=name)
+    status, _, _ = site_get(gureum, name, "/")
+    assert status == 404
+    gureum.cli("s3", "website", f"s3://{name}", "--index-document", "page.html", "--error-document", "error.html")
+    assert site_get(gureum, name, "/")[::2] == (200, b"<p>page</p>")
+    out = json.loads(gureum.cli("s3api", "get-bucket-website", "--bucket", name).stdout)
+    assert out["IndexDocument"] == {"Suffix": "page.html"}
+
+
+def test_notification_configuration_in_the_cli(gureum, s3, tmp_path):
+    name = new_bucket(s3)
+    doc = tmp_path / "n.json"
+    doc.write_text(json.dumps({"QueueConfigurations": [{
+        "Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:123456789012:q", "Events": ["s3:ObjectRemoved:*"]}]}))
+    gureum.cli("s3api", "put-bucket-notification-configuration", "--bucket", name,
+               "--notification-configuration", f"file://{doc}")
+    out = json.loads(gureum.cli("s3api", "get-bucket-notification-configuration", "--bucket", name).stdout)
+    assert out["QueueConfigurations"][0]["Events"] == ["s3:ObjectRemoved:*"]

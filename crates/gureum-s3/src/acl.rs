@@ -360,8 +360,12 @@ pub fn requested(
 
 /// Whether `bucket`'s settings let `acl` be set on it or its objects: ACLs disabled by
 /// BucketOwnerEnforced refuse all but the owner-only ones; BlockPublicAcls refuses public ones.
-fn check_settable(bucket: &Bucket, acl: &Acl) -> Result<(), AwsError> {
+fn check_settable(bucket: &Bucket, p: &Value, acl: &Acl) -> Result<(), AwsError> {
     if bucket.ownership.as_deref() == Some(ENFORCED) {
+        // Of the canned ACLs only these two are accepted, whatever the others amount to.
+        if str_param(p, "ACL").is_some_and(|c| c != "private" && c != "bucket-owner-full-control") {
+            return Err(acl_not_supported());
+        }
         let bucket_owner_full = acl.grants.iter().all(|g| match &g.grantee {
             Grantee::CanonicalUser { id, .. } => {
                 *id == canonical_id(&bucket.owner) || *id == canonical_id(&acl.owner)
@@ -721,7 +725,7 @@ pub fn put_bucket_acl(
             "Your request was missing a required header",
         )
     })?;
-    check_settable(&bucket, &acl)?;
+    check_settable(&bucket, p, &acl)?;
     let stored = Some(acl).filter(|a| !a.is_owner_only());
     s3.update_bucket(name, |b| b.acl = stored.clone())?;
     Ok(OperationOutput::new(json!({})))
@@ -778,7 +782,7 @@ pub fn put_object_acl(
             "Your request was missing a required header",
         )
     })?;
-    check_settable(&bucket, &acl)?;
+    check_settable(&bucket, p, &acl)?;
     let stored = Some(acl).filter(|a| !a.is_owner_only());
     store_object_acl(s3, &bucket, key, &version, stored)?;
     Ok(OperationOutput::new(json!({})))
@@ -812,14 +816,18 @@ fn write_acl(bucket: &Bucket, ctx: &RequestContext, p: &Value) -> Result<Option<
     let caller = ctx.account_id().to_string();
     let preferred = bucket.ownership.as_deref() == Some("BucketOwnerPreferred")
         && str_param(p, "ACL") == Some("bucket-owner-full-control");
-    let writer = if bucket.ownership.as_deref() == Some(ENFORCED) || preferred {
+    // Objects written anonymously (through a public-read-write bucket) are the bucket owner's.
+    let writer = if bucket.ownership.as_deref() == Some(ENFORCED)
+        || preferred
+        || ctx.principal.is_anonymous()
+    {
         bucket.owner.clone()
     } else {
         caller.clone()
     };
     let acl = requested(p, &writer, &bucket.owner, &caller)?;
     if let Some(acl) = &acl {
-        check_settable(bucket, acl)?;
+        check_settable(bucket, p, acl)?;
     }
     let acl = acl.or_else(|| (writer != bucket.owner).then(|| Acl::private(&writer)));
     Ok(acl.filter(|a| !a.is_owner_only() || a.owner != bucket.owner))
