@@ -526,8 +526,8 @@ pub fn policy_is_public(document: &str) -> bool {
 /// BucketOwnerEnforced disables ACLs). The bucket policy as stored when nothing changes.
 pub fn effective_policy(bucket: &Bucket, caller: &str, object_acl: Option<&Acl>) -> Option<String> {
     let block = bucket.public_access_block.unwrap_or_default();
-    let restrict =
-        block.restrict_public_buckets && bucket.policy.as_deref().is_some_and(policy_is_public);
+    // Whether the policy is public was judged when it was put (`Bucket::policy_public`).
+    let restrict = block.restrict_public_buckets && bucket.policy.is_some() && bucket.policy_public;
     let acls_apply = bucket.ownership.as_deref() != Some(ENFORCED);
     let bucket_acl = bucket
         .acl
@@ -1219,6 +1219,98 @@ mod tests {
         assert!(!policy_is_public(
             &doc(r#""*""#, "").replace("\"Allow\"", "\"Deny\"")
         ));
+    }
+
+    fn bucket(policy: Option<&str>, acl: Option<Acl>, ownership: &str) -> Bucket {
+        Bucket {
+            name: "b".into(),
+            owner: "1".into(),
+            region: "us-east-1".into(),
+            created_millis: 0,
+            policy: policy.map(str::to_string),
+            tags: Vec::new(),
+            versioning: None,
+            acl,
+            ownership: Some(ownership.into()),
+            public_access_block: None,
+            object_acls: false,
+            policy_public: policy.is_some_and(policy_is_public),
+        }
+    }
+
+    /// The (principal, actions) of each statement of the effective policy.
+    fn effective(b: &Bucket, caller: &str, object: Option<&Acl>) -> Vec<(Value, Value)> {
+        effective_policy(b, caller, object)
+            .map(|doc| {
+                let v: Value = serde_json::from_str(&doc).unwrap();
+                if let Err(e) =
+                    gureum_iam_policy::Policy::parse(&doc, gureum_iam_policy::PolicyKind::Resource)
+                {
+                    panic!("{e}: {doc}");
+                }
+                statements(&v)
+                    .iter()
+                    .map(|s| (s["Principal"].clone(), s["Action"].clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn acl_grants_become_policy_statements() {
+        let public_read = canned("public-read", "1", "1").unwrap();
+        let b = bucket(None, Some(public_read.clone()), "ObjectWriter");
+        assert_eq!(
+            effective(&b, "", None),
+            vec![(
+                json!("*"),
+                json!([
+                    "s3:ListBucket",
+                    "s3:ListBucketVersions",
+                    "s3:ListBucketMultipartUploads"
+                ])
+            )]
+        );
+        assert_eq!(
+            effective(&bucket(None, None, "ObjectWriter"), "", Some(&public_read)),
+            vec![(json!("*"), json!(["s3:GetObject", "s3:GetObjectVersion"]))]
+        );
+        // Disabled ACLs and IgnorePublicAcls count for nothing; the bucket policy stays as is.
+        assert!(effective(&bucket(None, Some(public_read.clone()), ENFORCED), "", None).is_empty());
+        let mut ignoring = b.clone();
+        ignoring.public_access_block = Some(PublicAccessBlock {
+            ignore_public_acls: true,
+            ..Default::default()
+        });
+        assert!(effective(&ignoring, "", None).is_empty());
+        // A grant to an account speaks for that account's callers only.
+        let to_two = Acl {
+            owner: "1".into(),
+            grants: vec![user_grant("222222222222", "READ")],
+        };
+        let plain = bucket(None, None, "ObjectWriter");
+        assert_eq!(
+            effective(&plain, "222222222222", Some(&to_two)),
+            vec![(
+                json!({"AWS": "arn:aws:iam::222222222222:root"}),
+                json!(["s3:GetObject", "s3:GetObjectVersion"])
+            )]
+        );
+        assert!(effective(&plain, "333333333333", Some(&to_two)).is_empty());
+        // RestrictPublicBuckets drops the public statements of the bucket policy.
+        let doc = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
+            {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        let mut restricted = bucket(Some(doc), None, ENFORCED);
+        assert_eq!(
+            effective_policy(&restricted, "", None).as_deref(),
+            Some(doc)
+        );
+        restricted.public_access_block = Some(PublicAccessBlock::all());
+        assert_eq!(
+            effective(&restricted, "", None),
+            vec![(json!("*"), json!("s3:DeleteObject"))]
+        );
     }
 
     #[test]

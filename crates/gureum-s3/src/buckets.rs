@@ -37,6 +37,7 @@ pub fn create_bucket(
         ownership: None,
         public_access_block: None,
         object_acls: false,
+        policy_public: false,
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3

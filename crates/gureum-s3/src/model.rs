@@ -55,6 +55,10 @@ pub struct Bucket {
     /// The bucket's public access block. Added within format version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<crate::acl::PublicAccessBlock>,
+    /// Whether `policy` is public (see `acl::policy_is_public`), judged when it was put, so
+    /// that RestrictPublicBuckets costs no parse per request. Added within format version 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub policy_public: bool,
     /// Whether an object ACL was ever stored in `s3.object_acls` for this bucket. Added
     /// within format version 2.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

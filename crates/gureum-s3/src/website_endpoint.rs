@@ -22,6 +22,15 @@ pub struct WebsiteResponse {
 /// The bucket a website endpoint host names: `b.s3-website.us-east-1.localhost` or
 /// `b.s3-website-us-east-1.amazonaws.com` (a port is ignored).
 pub fn website_bucket(host: &str) -> Option<String> {
+    // Every request passes here: answer the common case without allocating.
+    const MARK: &[u8] = b".s3-website";
+    if !host
+        .as_bytes()
+        .windows(MARK.len())
+        .any(|w| w.eq_ignore_ascii_case(MARK))
+    {
+        return None;
+    }
     let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
     let pos = host
         .find(".s3-website.")
