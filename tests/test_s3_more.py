@@ -264,6 +264,11 @@ def test_cross_account_grants(start_gureum):
     owner.put_bucket_acl(Bucket="shared", GrantWrite=f'id="{guest_id}"', GrantFullControl=f'id="{owner_id}"')
     guest.put_object(Bucket="shared", Key="g", Body=b"theirs")
     assert owner.get_object_acl(Bucket="shared", Key="g")["Owner"]["ID"] == guest_id
+    # Its owner stays the guest through ACL changes.
+    owner.put_object_acl(Bucket="shared", Key="g", ACL="private")
+    acl = owner.get_object_acl(Bucket="shared", Key="g")
+    assert acl["Owner"]["ID"] == guest_id
+    assert grants_of(acl) == {("CanonicalUser", guest_id, "FULL_CONTROL")}
     # With BucketOwnerPreferred, bucket-owner-full-control (which needs s3:PutObjectAcl) hands
     # the object to the bucket owner.
     raises("AccessDenied", 403, guest.put_object, Bucket="shared", Key="h", Body=b"h",

@@ -775,6 +775,11 @@ pub fn put_object_acl(
     let key = str_param(p, "Key").unwrap_or_default();
     let bucket = s3.bucket(ctx, name)?;
     let (owner, version) = addressed_object(s3, &bucket, key, str_param(p, "VersionId"))?;
+    // An object another account wrote keeps its owner in its ACL.
+    let owner = match bucket.object_acls {
+        true => load_object_acl(s3, name, key, &version)?.map_or(owner, |a| a.owner),
+        false => owner,
+    };
     let acl = requested(p, &owner, &bucket.owner, ctx.account_id())?.ok_or_else(|| {
         AwsError::new(
             "MissingSecurityHeader",
@@ -783,7 +788,7 @@ pub fn put_object_acl(
         )
     })?;
     check_settable(&bucket, p, &acl)?;
-    let stored = Some(acl).filter(|a| !a.is_owner_only());
+    let stored = Some(acl).filter(|a| !a.is_owner_only() || a.owner != bucket.owner);
     store_object_acl(s3, &bucket, key, &version, stored)?;
     Ok(OperationOutput::new(json!({})))
 }
