@@ -648,6 +648,23 @@ def test_post_upload_refusals(gureum, s3v4):
     raises("NoSuchKey", 404, s3.get_object, Bucket=name, Key="late")
 
 
+def test_malformed_requests_get_s3_errors(gureum, s3):
+    name = acl_bucket(s3)
+    # A form that is not multipart/form-data as it claims.
+    status, _, body = unsigned(gureum, "POST", f"/{name}", data=b"not a form",
+                               headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert status == 400 and b"<Code>MalformedPOSTRequest</Code>" in body
+    status, _, body = post_form(gureum, f"{gureum.endpoint}/{name}", {"policy": "e30=", "key": "k"})
+    assert status == 400 and b"<Code>InvalidArgument</Code>" in body
+    # PutBucketAcl with nothing to set.
+    signed = gureum.client("s3")
+    raises("MissingSecurityHeader", 400, signed.put_bucket_acl, Bucket=name)
+    # A preflight for a bucket that does not exist.
+    status, _, body = unsigned(gureum, "OPTIONS", "/no-such-bucket-here/k", headers={
+        "Origin": "http://a.test", "Access-Control-Request-Method": "GET"})
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
+
+
 def test_anonymous_post_uploads_follow_the_bucket_policy(gureum, s3):
     name = new_bucket(s3)
     url = f"{gureum.endpoint}/{name}"
