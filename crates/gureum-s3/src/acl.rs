@@ -111,10 +111,14 @@ impl Grant {
     }
 }
 
-/// An object version's ACL.
+/// An object version's ACL (or an upload's, for the object it will complete).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectAcl {
     pub acl: Acl,
+    /// The creation time of the bucket this belongs to: an entry left behind (an object
+    /// expired by lifecycle) never speaks for a bucket created again under the same name.
+    #[serde(default)]
+    pub bucket_created_millis: i64,
 }
 
 impl Versioned for ObjectAcl {
@@ -588,9 +592,7 @@ pub fn object_acl_for(s3: &S3, bucket: &Bucket, key: &str, version: Option<&str>
         Some(v) => v.to_string(),
         None => current_version(s3, &bucket.name, key).ok().flatten()?,
     };
-    load_object_acl(s3, &bucket.name, key, &version)
-        .ok()
-        .flatten()
+    load_object_acl(s3, bucket, key, &version).ok().flatten()
 }
 
 /// The version id (`""` in a bucket never versioned) of the current object at `key`.
@@ -617,17 +619,17 @@ fn acl_key(bucket: &str, object: &str, version: &str) -> Vec<u8> {
 
 fn load_object_acl(
     s3: &S3,
-    bucket: &str,
+    bucket: &Bucket,
     object: &str,
     version: &str,
 ) -> Result<Option<Acl>, AwsError> {
     match s3
         .kv()
-        .get(OBJECT_ACLS, &acl_key(bucket, object, version))
+        .get(OBJECT_ACLS, &acl_key(&bucket.name, object, version))
         .map_err(errors::store)?
     {
         Some(bytes) => ObjectAcl::from_record(&bytes)
-            .map(|o| Some(o.acl))
+            .map(|o| (o.bucket_created_millis == bucket.created_millis).then_some(o.acl))
             .map_err(errors::store),
         None => Ok(None),
     }
@@ -647,7 +649,12 @@ fn store_object_acl(
             if !bucket.object_acls {
                 s3.update_bucket(&bucket.name, |b| b.object_acls = true)?;
             }
-            let bytes = ObjectAcl { acl }.to_record().map_err(errors::store)?;
+            let bytes = ObjectAcl {
+                acl,
+                bucket_created_millis: bucket.created_millis,
+            }
+            .to_record()
+            .map_err(errors::store)?;
             s3.kv().put(OBJECT_ACLS, &k, &bytes).map_err(errors::store)
         }
         None if bucket.object_acls => s3
@@ -777,7 +784,7 @@ pub fn put_object_acl(
     let (owner, version) = addressed_object(s3, &bucket, key, str_param(p, "VersionId"))?;
     // An object another account wrote keeps its owner in its ACL.
     let owner = match bucket.object_acls {
-        true => load_object_acl(s3, name, key, &version)?.map_or(owner, |a| a.owner),
+        true => load_object_acl(s3, &bucket, key, &version)?.map_or(owner, |a| a.owner),
         false => owner,
     };
     let acl = requested(p, &owner, &bucket.owner, ctx.account_id())?.ok_or_else(|| {
@@ -806,7 +813,7 @@ pub fn get_object_acl(
     let acl = if bucket.ownership.as_deref() == Some(ENFORCED) {
         Acl::private(&bucket.owner)
     } else if bucket.object_acls {
-        load_object_acl(s3, name, key, &version)?.unwrap_or_else(|| Acl::private(&owner))
+        load_object_acl(s3, &bucket, key, &version)?.unwrap_or_else(|| Acl::private(&owner))
     } else {
         Acl::private(&owner)
     };
@@ -907,13 +914,21 @@ pub fn create_multipart_upload(
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    let acl = match s3.find_bucket(str_param(&input.params, "Bucket").unwrap_or_default())? {
-        Some(bucket) => write_acl(&bucket, ctx, &input.params)?,
+    let bucket = s3.find_bucket(str_param(&input.params, "Bucket").unwrap_or_default())?;
+    let acl = match &bucket {
+        Some(bucket) => write_acl(bucket, ctx, &input.params)?,
         None => None,
     };
     let out = crate::multipart::create_multipart_upload(s3, ctx, input)?;
-    if let (Some(acl), Some(upload_id)) = (acl, str_param(&out.params, "UploadId")) {
-        let bytes = ObjectAcl { acl }.to_record().map_err(errors::store)?;
+    if let (Some(acl), Some(upload_id), Some(bucket)) =
+        (acl, str_param(&out.params, "UploadId"), bucket)
+    {
+        let bytes = ObjectAcl {
+            acl,
+            bucket_created_millis: bucket.created_millis,
+        }
+        .to_record()
+        .map_err(errors::store)?;
         s3.kv()
             .put(UPLOAD_ACLS, &upload_acl_key(upload_id), &bytes)
             .map_err(errors::store)?;
@@ -1316,6 +1331,19 @@ mod tests {
             effective(&restricted, "", None),
             vec![(json!("*"), json!("s3:DeleteObject"))]
         );
+    }
+
+    #[test]
+    fn object_acls_do_not_outlive_their_bucket() {
+        let s3 = S3::new(gureum_store::Storage::ephemeral());
+        let mut old = bucket(None, None, "ObjectWriter");
+        old.object_acls = true;
+        let public = canned("public-read", "1", "1").unwrap();
+        store_object_acl(&s3, &old, "k", "", Some(public.clone())).unwrap();
+        assert_eq!(load_object_acl(&s3, &old, "k", "").unwrap(), Some(public));
+        let mut again = old.clone();
+        again.created_millis += 1;
+        assert_eq!(load_object_acl(&s3, &again, "k", "").unwrap(), None);
     }
 
     #[test]
