@@ -382,6 +382,7 @@ def test_cors_preflight_and_actual_requests(gureum, s3):
         assert status == 403, bad
         assert b"<Code>AccessForbidden</Code>" in body
         assert b"CORSResponse: This CORS request is not allowed." in body
+        assert b"<ResourceType>OBJECT</ResourceType>" in body
     status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers={"Origin": "https://a.example.com"})
     assert status == 400 and b"Invalid Access-Control-Request-Method: null" in body
     status, _, body = unsigned(gureum, "OPTIONS", f"/{name}/k", headers={"Access-Control-Request-Method": "GET"})

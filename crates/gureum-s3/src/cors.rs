@@ -199,11 +199,13 @@ fn forbidden(message: &str) -> AwsError {
 }
 
 impl S3 {
-    /// The answer to a preflight `OPTIONS` request on `bucket`: the headers to send with 200,
+    /// The answer to a preflight `OPTIONS` request on `bucket` (or, with `object`, one of its
+    /// objects): the headers to send with 200,
     /// or S3's error (400 without `Origin` or a method, 403 when no rule allows it).
     pub fn cors_preflight(
         &self,
         bucket: &str,
+        object: bool,
         origin: Option<&str>,
         method: Option<&str>,
         request_headers: Option<&str>,
@@ -243,6 +245,8 @@ impl S3 {
             forbidden(
                 "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
             )
+            .with_field("Method", method.into())
+            .with_field("ResourceType", if object { "OBJECT" } else { "BUCKET" }.into())
         })?;
         let mut out = allow_headers(rule, origin);
         if !headers.is_empty() {

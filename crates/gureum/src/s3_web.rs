@@ -107,8 +107,14 @@ impl Pipeline {
                     "Insufficient information. Origin request header needed.",
                 ))
             } else {
+                let object = req
+                    .path
+                    .trim_start_matches('/')
+                    .split_once('/')
+                    .is_some_and(|(_, key)| !key.is_empty());
                 s3.cors_preflight(
                     bucket,
+                    object,
                     req.header("origin"),
                     req.header("access-control-request-method"),
                     req.header("access-control-request-headers"),
