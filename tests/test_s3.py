@@ -409,6 +409,8 @@ def test_bucket_policy_put_get_delete_and_validation(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_bucket_policy(Bucket=name)
     assert error_of(e) == ("NoSuchBucketPolicy", 404)
+    # New buckets block public policies, as on AWS since April 2023.
+    s3.delete_public_access_block(Bucket=name)
     s3.put_bucket_policy(Bucket=name, Policy=public_read(name))
     assert json.loads(s3.get_bucket_policy(Bucket=name)["Policy"]) == json.loads(public_read(name))
     bad = [
@@ -439,6 +441,7 @@ def test_public_read_policy_serves_unsigned_requests(gureum, s3):
     public, private = new_bucket(s3, "pub"), new_bucket(s3, "priv")
     for b in (public, private):
         s3.put_object(Bucket=b, Key="dir/index.html", Body=b"<p>hello</p>")
+    s3.delete_public_access_block(Bucket=public)
     s3.put_bucket_policy(Bucket=public, Policy=public_read(public))
     assert unsigned_get(gureum, public, "dir/index.html") == (200, b"<p>hello</p>")
     status, body = unsigned_get(gureum, private, "dir/index.html")

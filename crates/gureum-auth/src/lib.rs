@@ -1,7 +1,7 @@
 //! AWS Signature Version 4 verification: the `Authorization` header, presigned query strings,
 //! UNSIGNED-PAYLOAD, aws-chunked streaming payloads (signed chunks, unsigned chunks with
 //! trailers, trailing checksums), S3's single URI-encoding versus other services' double, and
-//! the 15-minute skew window. Comparison is constant-time.
+//! the 15-minute skew window, and browser POST policy signatures. Comparison is constant-time.
 //!
 //! Pure: the caller supplies the request parts, a [`CredentialProvider`], and the clocks.
 
@@ -9,6 +9,7 @@ mod canonical;
 pub mod checksum;
 mod chunked;
 mod error;
+mod post;
 mod v2;
 
 use bytes::Bytes;
@@ -20,6 +21,7 @@ use subtle::ConstantTimeEq;
 pub use canonical::{canonical_request, uri_encode};
 pub use chunked::PayloadDecoder;
 pub use error::{AuthError, ErrorFlavor};
+pub use post::{PostSignature, sign_policy, verify_post};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 

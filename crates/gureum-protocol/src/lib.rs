@@ -21,7 +21,7 @@ use bytes::Bytes;
 use gureum_core::{AwsError, OperationInput, OperationOutput};
 use gureum_model::{Operation, ServiceModel};
 
-pub use route::{Route, route};
+pub use route::{Route, fold_virtual_host, route};
 
 /// How deep any decoded document may nest; deeper input is refused, never recursed into.
 pub const MAX_DEPTH: usize = 64;

@@ -313,7 +313,7 @@ fn resolve_named(service: &'static str, protocol: Protocol, op: &str) -> Result<
 }
 
 /// Virtual-hosted style: `bucket.s3.<anything>` or `bucket.localhost` becomes `/bucket/...`.
-fn fold_virtual_host(req: &mut HttpRequest) {
+pub fn fold_virtual_host(req: &mut HttpRequest) {
     let Some(host) = req.header("host") else {
         return;
     };

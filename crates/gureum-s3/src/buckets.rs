@@ -33,6 +33,11 @@ pub fn create_bucket(
         policy: None,
         tags: Vec::new(),
         versioning: None,
+        acl: None,
+        ownership: None,
+        public_access_block: None,
+        object_acls: false,
+        policy_public: false,
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3

@@ -2,8 +2,10 @@
 //! store (see [`model`] for the layout); object bodies in the blob store, written before the
 //! record that points to them and deleted after it.
 
+mod acl;
 mod buckets;
 mod checksum;
+mod cors;
 mod errors;
 mod glacier;
 mod http;
@@ -12,15 +14,19 @@ mod listing;
 mod md5;
 mod model;
 mod multipart;
+mod notification;
 mod object_lock;
 mod objects;
 mod part_copy;
 mod policy;
+pub mod post_object;
+mod subresource;
 mod tagging;
 mod upload;
 mod validate;
 mod versioning;
 mod website;
+pub mod website_endpoint;
 
 use std::sync::Arc;
 
@@ -93,49 +99,81 @@ impl S3 {
         }
     }
 
-    /// The owning account and the policy to evaluate for a request on bucket `name` (the
-    /// caller's account when the bucket does not exist: the handler answers NoSuchBucket).
-    fn bucket_authz(&self, ctx: &RequestContext, name: &str) -> (String, Option<Arc<str>>) {
-        let caller = ctx.account_id();
-        let (owner, policy) = match self.find_bucket(name).ok().flatten() {
-            Some(b) => (b.owner, b.policy),
-            None => (caller.to_string(), None),
+    /// The owning account and the policies to evaluate for a request on bucket `name`: on the
+    /// bucket, and on its object `key` (at `version`) when there is one. Each is the bucket
+    /// policy with the ACL grants that apply (see [`acl::effective_policy`]). The caller's
+    /// account and no policy when the bucket does not exist: the handler answers NoSuchBucket.
+    fn resource_authz(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        object: Option<(&str, Option<&str>)>,
+    ) -> ResourceAuthz {
+        let caller = if ctx.principal.is_anonymous() {
+            ""
+        } else {
+            ctx.account_id()
         };
-        (owner, policy.map(Arc::from))
+        match self.find_bucket(name).ok().flatten() {
+            Some(b) => {
+                let on_bucket: Option<Arc<str>> =
+                    acl::effective_policy(&b, caller, None).map(Arc::from);
+                let object_acl =
+                    object.and_then(|(key, version)| acl::object_acl_for(self, &b, key, version));
+                let on_object = match &object_acl {
+                    Some(a) => acl::effective_policy(&b, caller, Some(a)).map(Arc::from),
+                    None => on_bucket.clone(),
+                };
+                ResourceAuthz {
+                    owner: b.owner,
+                    on_bucket,
+                    on_object,
+                }
+            }
+            None => ResourceAuthz {
+                owner: ctx.account_id().to_string(),
+                on_bucket: None,
+                on_object: None,
+            },
+        }
     }
+}
+
+/// What [`S3::resource_authz`] answers.
+struct ResourceAuthz {
+    owner: String,
+    on_bucket: Option<Arc<str>>,
+    on_object: Option<Arc<str>>,
 }
 
 type Handler = fn(&S3, &RequestContext, OperationInput) -> Result<OperationOutput, AwsError>;
 
 /// Every operation gureum's S3 implements, with its handler.
 static OPERATIONS: &[(&str, Handler)] = &[
-    ("CreateBucket", object_lock::create_bucket),
+    ("CreateBucket", acl::create_bucket),
     ("HeadBucket", buckets::head_bucket),
     ("DeleteBucket", buckets::delete_bucket),
     ("ListBuckets", buckets::list_buckets),
     ("GetBucketLocation", buckets::get_bucket_location),
-    ("PutObject", object_lock::put_object),
+    ("PutObject", acl::put_object),
     ("GetObject", objects::get_object),
     ("HeadObject", objects::head_object),
-    ("DeleteObject", object_lock::delete_object),
-    ("DeleteObjects", object_lock::delete_objects),
-    ("CopyObject", object_lock::copy_object),
+    ("DeleteObject", acl::delete_object),
+    ("DeleteObjects", acl::delete_objects),
+    ("CopyObject", acl::copy_object),
     ("ListObjects", objects::list_objects),
     ("ListObjectsV2", objects::list_objects_v2),
     ("GetObjectTagging", objects::get_object_tagging),
     ("PutObjectTagging", objects::put_object_tagging),
     ("DeleteObjectTagging", objects::delete_object_tagging),
-    ("CreateMultipartUpload", multipart::create_multipart_upload),
+    ("CreateMultipartUpload", acl::create_multipart_upload),
     ("UploadPart", multipart::upload_part),
     ("UploadPartCopy", part_copy::upload_part_copy),
     ("ListParts", multipart::list_parts),
-    (
-        "CompleteMultipartUpload",
-        object_lock::complete_multipart_upload,
-    ),
-    ("AbortMultipartUpload", multipart::abort_multipart_upload),
+    ("CompleteMultipartUpload", acl::complete_multipart_upload),
+    ("AbortMultipartUpload", acl::abort_multipart_upload),
     ("ListMultipartUploads", multipart::list_multipart_uploads),
-    ("PutBucketPolicy", policy::put_bucket_policy),
+    ("PutBucketPolicy", acl::put_bucket_policy),
     ("GetBucketPolicy", policy::get_bucket_policy),
     ("DeleteBucketPolicy", policy::delete_bucket_policy),
     ("PutBucketTagging", tagging::put_bucket_tagging),
@@ -169,6 +207,37 @@ static OPERATIONS: &[(&str, Handler)] = &[
         lifecycle::get_bucket_lifecycle_configuration,
     ),
     ("DeleteBucketLifecycle", lifecycle::delete_bucket_lifecycle),
+    ("PutBucketAcl", acl::put_bucket_acl),
+    ("GetBucketAcl", acl::get_bucket_acl),
+    ("PutObjectAcl", acl::put_object_acl),
+    ("GetObjectAcl", acl::get_object_acl),
+    (
+        "PutBucketOwnershipControls",
+        acl::put_bucket_ownership_controls,
+    ),
+    (
+        "GetBucketOwnershipControls",
+        acl::get_bucket_ownership_controls,
+    ),
+    (
+        "DeleteBucketOwnershipControls",
+        acl::delete_bucket_ownership_controls,
+    ),
+    ("PutPublicAccessBlock", acl::put_public_access_block),
+    ("GetPublicAccessBlock", acl::get_public_access_block),
+    ("DeletePublicAccessBlock", acl::delete_public_access_block),
+    ("GetBucketPolicyStatus", acl::get_bucket_policy_status),
+    ("PutBucketCors", cors::put_bucket_cors),
+    ("GetBucketCors", cors::get_bucket_cors),
+    ("DeleteBucketCors", cors::delete_bucket_cors),
+    (
+        "PutBucketNotificationConfiguration",
+        notification::put_bucket_notification_configuration,
+    ),
+    (
+        "GetBucketNotificationConfiguration",
+        notification::get_bucket_notification_configuration,
+    ),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -221,7 +290,13 @@ impl Service for S3 {
         let p = &input.params;
         let bucket = str_param(p, "Bucket").unwrap_or_default();
         let key = str_param(p, "Key").unwrap_or_default();
-        let (owner, policy) = self.bucket_authz(ctx, bucket);
+        // The object's own ACL takes part for the object the request addresses.
+        let object = (!key.is_empty()).then(|| (key, str_param(p, "VersionId")));
+        let ResourceAuthz {
+            owner,
+            on_bucket: policy,
+            on_object: object_policy,
+        } = self.resource_authz(ctx, bucket, object);
         // The owning account's root user may always manage the bucket policy, as in S3, so
         // that a policy denying everyone cannot lock the owner out.
         let owner_root = ctx.principal.is_root() && owner == ctx.account_id();
@@ -233,9 +308,14 @@ impl Service for S3 {
             AuthzTarget::new(format!("s3:{action}"), bucket_arn(bucket))
                 .with_resource_policy(owner.clone(), policy)
         };
-        let on_object = |action: &str, key: &str| {
-            AuthzTarget::new(format!("s3:{action}"), object_arn(bucket, key))
-                .with_resource_policy(owner.clone(), policy.clone())
+        let on_object = |action: &str, k: &str| {
+            let policy = if k == key {
+                object_policy.clone()
+            } else {
+                policy.clone()
+            };
+            AuthzTarget::new(format!("s3:{action}"), object_arn(bucket, k))
+                .with_resource_policy(owner.clone(), policy)
         };
         match operation {
             // Object lock (object_lock.rs): IAM's names, and the GOVERNANCE bypass.
@@ -289,14 +369,38 @@ impl Service for S3 {
             "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
             "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],
             "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-                vec![on_object("PutObject", key)]
+                let mut targets = vec![on_object("PutObject", key)];
+                if acl::asks_for_acl(p) {
+                    targets.push(on_object("PutObjectAcl", key));
+                }
+                targets
             }
+            "GetObjectAcl" | "PutObjectAcl" if p.get("VersionId").is_some() => {
+                vec![on_object(
+                    &operation.replace("Object", "ObjectVersion"),
+                    key,
+                )]
+            }
+            "GetObjectAcl" | "PutObjectAcl" => vec![on_object(operation, key)],
+            "PutPublicAccessBlock" | "DeletePublicAccessBlock" => {
+                vec![on_bucket("PutBucketPublicAccessBlock")]
+            }
+            "GetPublicAccessBlock" => vec![on_bucket("GetBucketPublicAccessBlock")],
+            "PutBucketCors" | "DeleteBucketCors" => vec![on_bucket("PutBucketCORS")],
+            "GetBucketCors" => vec![on_bucket("GetBucketCORS")],
+            "PutBucketNotificationConfiguration" => vec![on_bucket("PutBucketNotification")],
+            "GetBucketNotificationConfiguration" => vec![on_bucket("GetBucketNotification")],
+            "DeleteBucketOwnershipControls" => vec![on_bucket("PutBucketOwnershipControls")],
             "CopyObject" | "UploadPartCopy" => {
                 let mut targets = vec![on_object("PutObject", key)];
+                if acl::asks_for_acl(p) {
+                    targets.push(on_object("PutObjectAcl", key));
+                }
                 if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {
-                    let (src_owner, src_policy) = self.bucket_authz(ctx, &src_bucket);
+                    let source =
+                        self.resource_authz(ctx, &src_bucket, Some((&src_key, version.as_deref())));
                     let action = if version.is_some() {
                         "s3:GetObjectVersion"
                     } else {
@@ -304,7 +408,7 @@ impl Service for S3 {
                     };
                     targets.push(
                         AuthzTarget::new(action, object_arn(&src_bucket, &src_key))
-                            .with_resource_policy(src_owner, src_policy),
+                            .with_resource_policy(source.owner, source.on_object),
                     );
                 }
                 targets

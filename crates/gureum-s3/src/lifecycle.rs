@@ -675,8 +675,17 @@ fn visit_objects(s3: &S3, bucket: &str, rules: &[Rule], now: i64, limit: usize) 
     entries.len()
 }
 
-/// Applies the rules to every version of one key (newest first).
-fn visit_key(s3: &S3, bucket: &str, name: &str, rules: &[Rule], now: i64) -> Option<Vec<u8>> {
+/// Applies the rules to every version of one key (newest first). In a bucket with object lock
+/// (`locking`), a version under retention or legal hold is never deleted: expiring the current
+/// version only adds a delete marker, and noncurrent expiration passes locked versions by.
+fn visit_key(
+    s3: &S3,
+    bucket: &str,
+    name: &str,
+    rules: &[Rule],
+    now: i64,
+    locking: bool,
+) -> Option<Vec<u8>> {
     let entries = s3
         .kv()
         .scan_prefix(
@@ -722,6 +731,10 @@ fn visit_key(s3: &S3, bucket: &str, name: &str, rules: &[Rule], now: i64) -> Opt
         let Some(o) = &v.object else { continue };
         let since = versions[i - 1].1.last_modified_millis;
         match noncurrent_action(rules, name, o, since, (i - 1) as i64, now) {
+            Action::Expire
+                if locking
+                    && crate::object_lock::version_locked(s3, bucket, name, &v.version_id, now) => {
+            }
             Action::Expire => {
                 let _ = versioning::delete_version(s3, bucket, name, &v.version_id);
             }
@@ -733,7 +746,14 @@ fn visit_key(s3: &S3, bucket: &str, name: &str, rules: &[Rule], now: i64) -> Opt
 }
 
 /// One visit of a versioned bucket's keys; answers the work done.
-fn visit_versions(s3: &S3, bucket: &str, rules: &[Rule], now: i64, limit: usize) -> usize {
+fn visit_versions(
+    s3: &S3,
+    bucket: &str,
+    rules: &[Rule],
+    now: i64,
+    limit: usize,
+    locking: bool,
+) -> usize {
     let (entries, full) = scan_from_cursor(s3, model::VERSIONS, bucket, "o", limit);
     let mut names: Vec<String> = Vec::new();
     for (k, _) in &entries {
@@ -746,7 +766,7 @@ fn visit_versions(s3: &S3, bucket: &str, rules: &[Rule], now: i64, limit: usize)
     // The last key of a full batch may have more versions: it is visited whole anyway.
     let mut last = None;
     for name in &names {
-        last = visit_key(s3, bucket, name, rules, now).or(last);
+        last = visit_key(s3, bucket, name, rules, now, locking).or(last);
     }
     save_cursor(
         s3,
@@ -841,7 +861,11 @@ pub fn tick(s3: &S3, clock: &Clock) {
         };
         let limit = budget.min(BUCKET_BUDGET);
         let mut used = if bucket.versioning.is_some() {
-            visit_versions(s3, &name, &rules, now, limit)
+            let locking = crate::object_lock::load_config(s3, &bucket)
+                .ok()
+                .flatten()
+                .is_some();
+            visit_versions(s3, &name, &rules, now, limit, locking)
         } else {
             visit_objects(s3, &name, &rules, now, limit)
         };

@@ -44,6 +44,25 @@ pub struct Bucket {
     /// versioned. Added in format version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<String>,
+    /// The bucket ACL when it grants more than the owner's full control. Added within format
+    /// version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<crate::acl::Acl>,
+    /// The object ownership control (`BucketOwnerEnforced`, ...); `None` when deleted or for
+    /// buckets older than the field. Added within format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<String>,
+    /// The bucket's public access block. Added within format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<crate::acl::PublicAccessBlock>,
+    /// Whether `policy` is public (see `acl::policy_is_public`), judged when it was put, so
+    /// that RestrictPublicBuckets costs no parse per request. Added within format version 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub policy_public: bool,
+    /// Whether an object ACL was ever stored in `s3.object_acls` for this bucket. Added
+    /// within format version 2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub object_acls: bool,
 }
 
 impl Versioned for Bucket {

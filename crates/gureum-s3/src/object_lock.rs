@@ -421,6 +421,14 @@ pub(crate) fn check_delete(
     Ok(())
 }
 
+/// Whether version `version_id` of `bucket/key` is under a legal hold or an unexpired
+/// retention at `now` (lifecycle expiration passes such versions by).
+pub(crate) fn version_locked(s3: &S3, bucket: &str, key: &str, version_id: &str, now: i64) -> bool {
+    load_state(s3, bucket, key, version_id)
+        .map(|state| protected(&state, now, false))
+        .unwrap_or(true)
+}
+
 /// Applies the bucket's default retention to a version just written (when the bucket has one
 /// and the version has no retention yet).
 pub(crate) fn apply_default(

@@ -48,7 +48,11 @@ pub fn validate(bucket: &str, document: &str) -> Result<(), AwsError> {
 
 /// Rewrites the bucket record of `name` with `policy`; `NoSuchBucket` when it is gone.
 fn set_policy(s3: &S3, name: &str, policy: Option<String>) -> Result<(), AwsError> {
-    s3.update_bucket(name, |bucket| bucket.policy = policy.clone())
+    let public = policy.as_deref().is_some_and(crate::acl::policy_is_public);
+    s3.update_bucket(name, |bucket| {
+        bucket.policy = policy.clone();
+        bucket.policy_public = public;
+    })
 }
 
 pub fn put_bucket_policy(

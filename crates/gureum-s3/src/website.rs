@@ -1,6 +1,6 @@
 //! Bucket website configuration: Put/Get/DeleteBucketWebsite (index document, error document,
-//! redirect of all requests, routing rules), validated as S3 does and stored. Serving the
-//! website endpoint is not here.
+//! redirect of all requests, routing rules), validated as S3 does and stored. The website
+//! endpoint that serves it is [`crate::website_endpoint`].
 //!
 //! `s3.websites`: `join([bucket])` -> [`WebsiteConfig`], tied to the bucket's creation time (a
 //! bucket deleted and created again under the same name does not inherit it).
@@ -176,7 +176,7 @@ pub fn validate(config: &Value) -> Result<Value, AwsError> {
     Ok(Value::Object(out))
 }
 
-fn load(s3: &S3, bucket: &Bucket) -> Result<Option<Value>, AwsError> {
+pub(crate) fn load(s3: &S3, bucket: &Bucket) -> Result<Option<Value>, AwsError> {
     let Some(bytes) = s3
         .kv()
         .get(WEBSITES, &key::join([bucket.name.as_str()]))

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod config;
 mod pipeline;
+mod s3_web;
 mod server;
 mod usage;
 

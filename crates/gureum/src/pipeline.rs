@@ -65,6 +65,8 @@ pub struct Pipeline {
     pub authorizer: Option<Arc<dyn Authorizer>>,
     /// The most a body may hold when it is collected into memory.
     pub max_body_bytes: u64,
+    /// S3, for the requests it serves outside its API model (see `s3_web`).
+    pub s3: Option<Arc<gureum_s3::S3>>,
 }
 
 /// The IAM action prefix of a service gureum does not implement yet: its SigV4 signing name,
@@ -101,12 +103,12 @@ fn flavor(route_service: Option<&str>, protocol: Protocol) -> ErrorFlavor {
 }
 
 /// What one request did, for its log line.
-struct Outcome {
-    service: &'static str,
-    operation: String,
-    principal: String,
-    status: u16,
-    error: Option<String>,
+pub(crate) struct Outcome {
+    pub(crate) service: &'static str,
+    pub(crate) operation: String,
+    pub(crate) principal: String,
+    pub(crate) status: u16,
+    pub(crate) error: Option<String>,
 }
 
 impl Pipeline {
@@ -121,12 +123,18 @@ impl Pipeline {
         let started = Instant::now();
         let request_id = gureum_core::new_request_id();
         let original_path = req.path.clone();
-        let (resp, out, outcome) = match gureum_protocol::route(&mut req) {
-            Ok(route) => {
+        // S3's requests outside its API model are answered before routing (see s3_web).
+        let routed = match self.s3_web(&mut req, remote, &request_id).await {
+            Some(done) => Err(done),
+            None => Ok(gureum_protocol::route(&mut req)),
+        };
+        let (resp, out, outcome) = match routed {
+            Err(done) => done,
+            Ok(Ok(route)) => {
                 self.dispatch(route, req, stream, &original_path, remote, &request_id)
                     .await
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 let model = e.service.and_then(gureum_model::service);
                 let resp = gureum_protocol::encode_error(e.protocol, model, &e.error, &request_id);
                 let outcome = Outcome {
@@ -180,7 +188,7 @@ impl Pipeline {
                 &mut outcome,
             )
             .await;
-        let (resp, out) = match result {
+        let (mut resp, out) = match result {
             Ok(answer) => answer,
             Err(err) => {
                 outcome.error = Some(err.code.to_string());
@@ -188,6 +196,9 @@ impl Pipeline {
                 (resp, None)
             }
         };
+        if route.service == "s3" {
+            self.s3_cors_headers(&req, &mut resp);
+        }
         outcome.status = resp.status;
         (resp, out, outcome)
     }
@@ -326,20 +337,7 @@ impl Pipeline {
         let Some(service) = service else {
             return Err(AwsError::not_implemented(route.service, &route.operation));
         };
-        let mut handler = CatchUnwind {
-            inner: service.call(&ctx, &route.operation, input),
-            durable: None,
-        };
-        let output = (&mut handler).await;
-        // The answer waits until what the handler wrote is on disk; concurrent requests share
-        // that sync (the store's group commit).
-        if let Some(durable) = handler.durable.take() {
-            durable.await.map_err(|e| {
-                tracing::error!(error = %e, "a write could not be made durable");
-                AwsError::internal("We encountered an internal error. Please try again.")
-            })?;
-        }
-        let mut output = output?;
+        let mut output = call_durably(service.call(&ctx, &route.operation, input)).await?;
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
             region: ctx.region.clone(),
@@ -388,6 +386,27 @@ fn missing_authentication(flavor: ErrorFlavor) -> AwsError {
             "Request is missing Authentication Token",
         ),
     }
+}
+
+/// Runs a handler's future to its answer, which waits until what the handler wrote is on disk;
+/// concurrent requests share that sync (the store's group commit). A panic in the handler
+/// becomes `InternalError` for this request alone.
+pub(crate) async fn call_durably<F, T>(handler: F) -> Result<T, AwsError>
+where
+    F: Future<Output = Result<T, AwsError>> + Unpin,
+{
+    let mut handler = CatchUnwind {
+        inner: handler,
+        durable: None,
+    };
+    let output = (&mut handler).await;
+    if let Some(durable) = handler.durable.take() {
+        durable.await.map_err(|e| {
+            tracing::error!(error = %e, "a write could not be made durable");
+            AwsError::internal("We encountered an internal error. Please try again.")
+        })?;
+    }
+    output
 }
 
 /// Runs a handler future, turning a panic into `InternalError` for this request alone, with
@@ -465,6 +484,7 @@ mod tests {
             meter: Arc::new(Meter::new(store, Clock::new())),
             authorizer: None,
             max_body_bytes: 1 << 20,
+            s3: None,
         }
     }
 

@@ -40,6 +40,8 @@ pub struct Wired {
     /// Root keys, then IAM users' keys, then STS sessions.
     pub credentials: Arc<CredentialChain>,
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// S3 as itself, for the requests it serves outside its API model.
+    pub s3: Arc<gureum_s3::S3>,
 }
 
 pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wired {
@@ -59,10 +61,11 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
     sts.set_credentials(credentials.clone());
     sts.set_authorizer(authorizer.clone());
     let iam = Invalidating::new(gureum_iam::Iam::new(storage.clone()), generation);
+    let s3 = Arc::new(gureum_s3::S3::new(storage.clone()));
     let list: Vec<Arc<dyn Service>> = vec![
         sts,
         Arc::new(iam),
-        Arc::new(gureum_s3::S3::new(storage.clone())),
+        s3.clone(),
         Arc::new(gureum_kms::Kms::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
@@ -71,6 +74,7 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
         services: list.into_iter().map(|s| (s.name(), s)).collect(),
         credentials,
         authorizer: Some(authorizer),
+        s3,
     }
 }
 
@@ -105,6 +109,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         meter: meter.clone(),
         authorizer: wired.authorizer,
         max_body_bytes: config.max_body_bytes,
+        s3: Some(wired.s3),
     };
     let admin = Admin {
         storage,
