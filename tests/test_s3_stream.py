@@ -254,3 +254,17 @@ def test_a_large_upload_and_download_never_hold_the_object(start_gureum, tmp_pat
     grew = vm_hwm_mib(server.proc.pid) - before
     # Holding the object would add at least its 256 MiB; streaming adds a few chunks.
     assert grew < 64, f"peak RSS grew by {grew:.0f} MiB for a {size // MIB} MiB object"
+
+
+def test_only_object_uploads_escape_the_in_memory_body_limit(start_gureum):
+    server = start_gureum(args=["--max-body-bytes", "4096"]).start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="limits")
+    data = body_of(2 * MIB, seed=29)
+    # An object upload streams to disk: the in-memory limit does not apply.
+    s3.put_object(Bucket="limits", Key="big", Body=data)
+    assert s3.get_object(Bucket="limits", Key="big")["Body"].read() == data
+    # Any other large PUT is collected, so it is held to the limit.
+    tagging = b"<Tagging><TagSet>" + b" " * (2 * MIB) + b"</TagSet></Tagging>"
+    status, _, body = send(signed(server, "PUT", "/limits?tagging", tagging))
+    assert status == 413, body[:300]

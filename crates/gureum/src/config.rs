@@ -63,7 +63,8 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub root_secret_access_key: Option<String>,
-    /// Largest request body accepted, in bytes [default: 5368709120]
+    /// Largest request body held in memory, in bytes; S3 object uploads stream instead and are
+    /// limited by S3's 5 GiB [default: 134217728]
     #[arg(long, env = "GUREUM_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<u64>,
     /// Worker threads serving connections [default: one per core]
@@ -178,7 +179,7 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
         max_body_bytes: args
             .max_body_bytes
             .or(file.max_body_bytes)
-            .unwrap_or(5 * 1024 * 1024 * 1024),
+            .unwrap_or(128 * 1024 * 1024),
         workers: match args.workers.or(file.workers) {
             Some(0) => bail!("--workers must be at least 1"),
             Some(n) => n,
