@@ -29,9 +29,20 @@ fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
+/// Whether `s` is made of characters SigV4 leaves as they are (and `/`): then encoding it, once
+/// or twice, answers it unchanged.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+    })
+}
+
 fn canonical_uri(path: &str, single_encode: bool) -> String {
     if path.is_empty() {
         return "/".into();
+    }
+    if plain(path) {
+        return path.to_string();
     }
     let once = uri_encode(&decode(path), true);
     if single_encode {
@@ -42,6 +53,9 @@ fn canonical_uri(path: &str, single_encode: bool) -> String {
 }
 
 fn canonical_query(query: &str, presigned: bool) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -64,13 +78,23 @@ fn canonical_query(query: &str, presigned: bool) -> String {
     out
 }
 
-fn canonical_header_value(values: http::header::GetAll<'_, http::HeaderValue>) -> String {
-    let mut out = String::new();
+/// Appends a header's canonical value to `out`: its values joined by `,`, each trimmed with runs
+/// of spaces collapsed, as the signer does.
+fn canonical_header_value(out: &mut String, values: http::header::GetAll<'_, http::HeaderValue>) {
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let text = String::from_utf8_lossy(v.as_bytes());
+        let bytes = v.as_bytes();
+        // The common case: plain ASCII with nothing to trim or collapse.
+        if let Ok(text) = std::str::from_utf8(bytes)
+            && text.trim() == text
+            && !text.contains("  ")
+        {
+            out.push_str(text);
+            continue;
+        }
+        let text = String::from_utf8_lossy(bytes);
         // Trim and collapse runs of spaces, as the signer does.
         let mut last_space = false;
         for c in text.trim().chars() {
@@ -85,7 +109,6 @@ fn canonical_header_value(values: http::header::GetAll<'_, http::HeaderValue>) -
             }
         }
     }
-    out
 }
 
 /// Builds the canonical request the signature must cover.
@@ -105,13 +128,16 @@ pub fn canonical_request(
     for name in signed_headers {
         out.push_str(name);
         out.push(':');
-        out.push_str(&canonical_header_value(
-            parts.headers.get_all(name.as_str()),
-        ));
+        canonical_header_value(&mut out, parts.headers.get_all(name.as_str()));
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed_headers.join(";"));
+    for (i, name) in signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out

@@ -140,16 +140,23 @@ pub fn verify(
             &auth.service,
         );
         let creq = canonical_request(parts, &auth.signed_headers, &payload_hash, auth.presigned);
-        let scope = format!(
-            "{}/{}/{}/aws4_request",
-            auth.date, auth.region, auth.service
-        );
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
-            auth.amz_date,
-            hex::encode(Sha256::digest(creq.as_bytes()))
-        );
-        let expected = hex::encode(hmac(&key, string_to_sign.as_bytes()));
+        let creq_hash = hex_lower(&Sha256::digest(creq.as_bytes()));
+        let mut string_to_sign = String::with_capacity(160);
+        for piece in [
+            "AWS4-HMAC-SHA256\n",
+            &auth.amz_date,
+            "\n",
+            &auth.date,
+            "/",
+            &auth.region,
+            "/",
+            &auth.service,
+            "/aws4_request\n",
+            &creq_hash,
+        ] {
+            string_to_sign.push_str(piece);
+        }
+        let expected = hex_lower(&hmac(&key, string_to_sign.as_bytes()));
         if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
             return Err(AuthError::SignatureMismatch {
                 string_to_sign,
@@ -478,7 +485,7 @@ fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String,
     Ok(if parts.body.is_empty() {
         EMPTY_SHA256.to_string()
     } else {
-        hex::encode(Sha256::digest(parts.body))
+        hex_lower(&Sha256::digest(parts.body))
     })
 }
 
@@ -499,7 +506,7 @@ impl LowerHex for str {
 /// A declared body hash must match the body that arrived.
 fn check_payload_digest(parts: &SignedParts<'_>, payload_hash: &str) -> Result<(), AuthError> {
     if payload_hash.len() == 64 && !is_streaming(payload_hash) && !parts.streamed {
-        let actual = hex::encode(Sha256::digest(parts.body));
+        let actual = hex_lower(&Sha256::digest(parts.body));
         if actual != payload_hash {
             return Err(AuthError::ContentSha256Mismatch {
                 declared: payload_hash.to_string(),
@@ -557,7 +564,20 @@ fn cached_signing_key(secret: &str, date: &str, region: &str, service: &str) -> 
 }
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex_lower(&Sha256::digest(data))
+}
+
+/// Lower-case hex of `bytes` (`hex::encode` builds its string a char at a time: this runs on
+/// every request, for the canonical request's hash and the signature).
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
+    // Only ASCII hex digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

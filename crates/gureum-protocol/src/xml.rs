@@ -13,7 +13,10 @@ use crate::value::{TimestampFormat, scalar_to_text, shape, wire_name};
 
 /// Escapes text for element content and attribute values.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['<', '>', '&', '"', '\'', '\r']) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r'))
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
