@@ -42,7 +42,12 @@ pub struct Wired {
     pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
-pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wired {
+pub fn wire(
+    storage: &Storage,
+    clock: &Clock,
+    root: Arc<RootCredentials>,
+    pkcs11_module: Option<std::path::PathBuf>,
+) -> Wired {
     use gureum_iam::authorizer::{IamAuthorizer, Invalidating, PolicyGeneration};
 
     let generation = Arc::new(PolicyGeneration::default());
@@ -63,7 +68,10 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
         sts,
         Arc::new(iam),
         Arc::new(gureum_s3::S3::new(storage.clone())),
-        Arc::new(gureum_kms::Kms::new(storage.clone())),
+        Arc::new(gureum_kms::Kms::with_pkcs11_module(
+            storage.clone(),
+            pkcs11_module,
+        )),
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
@@ -91,7 +99,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let wired = wire(&storage, &clock, root.clone());
+    let wired = wire(&storage, &clock, root.clone(), config.pkcs11_module.clone());
     let services = wired.services.clone();
     let pipeline = Pipeline {
         services: wired.services,
