@@ -304,6 +304,32 @@ mod tests {
     }
 
     #[test]
+    fn sealing_elsewhere_lays_out_the_same_blob() {
+        // What an HSM does with the parts of `Sealing` and `Opening` is plain AES-256-GCM.
+        let key = [5u8; KEY_LEN];
+        let c = ctx(&[("k", "v")]);
+        let sealing = Sealing::with_nonce(KEY_ID, 1, &c, [3; NONCE_LEN]).unwrap();
+        let gcm = cipher(&key).unwrap();
+        let sealed = gcm
+            .encrypt(
+                &sealing.nonce.into(),
+                Payload {
+                    msg: b"elsewhere",
+                    aad: &sealing.aad,
+                },
+            )
+            .unwrap();
+        let blob = sealing.finish(&sealed);
+        let direct = seal_with_nonce(&key, KEY_ID, 1, b"elsewhere", &c, [3; NONCE_LEN]).unwrap();
+        assert_eq!(blob, direct);
+        let opening = Opening::new(&blob, &c).unwrap();
+        assert_eq!(opening.nonce, [3; NONCE_LEN]);
+        assert_eq!(opening.sealed, sealed.as_slice());
+        assert_eq!(open(&key, &blob, &c).unwrap(), b"elsewhere");
+        assert!(Opening::new(&blob[..20], &c).is_err());
+    }
+
+    #[test]
     fn unknown_versions_and_garbage_are_malformed() {
         assert_eq!(parse_header(b""), Err(CiphertextError::Malformed));
         assert_eq!(parse_header(&[2; 80]), Err(CiphertextError::Malformed));
