@@ -366,15 +366,26 @@ def test_delete_rules(server, hsm):
     kms = server.client("kms")
     store_id, _ = new_store(kms, hsm)
     kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    before = len(hsm.key_objects())
     key_id = kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM")["KeyMetadata"]["KeyId"]
+    assert len(hsm.key_objects()) == before + 1
+    # A deleted key's material is destroyed in the HSM once its waiting period is over.
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     assert error(kms.delete_custom_key_store, CustomKeyStoreId=store_id) == (
         "CustomKeyStoreInvalidStateException", 400)
+    assert server.admin("/_gureum/clock", {"advance_seconds": 7 * 86400 + 60})[0] == 200
+    assert len(hsm.key_objects()) == before
+    assert error(kms.describe_key, KeyId=key_id) == ("NotFoundException", 400)
+
+    key_id = kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM")["KeyMetadata"]["KeyId"]
     kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
     assert error(kms.delete_custom_key_store, CustomKeyStoreId=store_id) == ("CustomKeyStoreHasCMKsException", 400)
     # A key pending deletion is still in the store until its waiting period ends.
     kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     assert error(kms.delete_custom_key_store, CustomKeyStoreId=store_id) == ("CustomKeyStoreHasCMKsException", 400)
     assert server.admin("/_gureum/clock", {"advance_seconds": 7 * 86400 + 60})[0] == 200
+    # The store was disconnected: the HSM object is left in the token, as AWS leaves it.
+    assert len(hsm.key_objects()) == before + 1
     kms.delete_custom_key_store(CustomKeyStoreId=store_id)
     assert error(kms.describe_custom_key_stores, CustomKeyStoreId=store_id) == (
         "CustomKeyStoreNotFoundException", 400)

@@ -6,7 +6,9 @@
 //! `KeyStorePassword` the token's user PIN (kept sealed like key material), and its connection
 //! state is stored, so a restarted gureum logs back in on first use. Keys in a store are AES-256
 //! keys generated inside the token; their ciphertexts are the blobs of `ciphertext.rs`, sealed
-//! by AES-GCM inside the token. External key stores (XKS) are not implemented.
+//! by AES-GCM inside the token; when one is deleted (its waiting period over) its token object
+//! is destroyed on the next tick its store is connected for. External key stores (XKS) are not
+//! implemented.
 
 use gureum_core::wire::{Blob, Timestamp};
 use gureum_core::{AwsError, RequestContext};
@@ -21,6 +23,10 @@ use crate::{Kms, empty, errors, input, now, now_ts};
 
 /// Custom key stores by `(account, region, id)`.
 pub const STORES: &str = "kms.custom_key_stores";
+/// Keys of CloudHSM key stores scheduled for deletion, by `(account, region, key id)`: once a
+/// key's waiting period is over, `purge` destroys its token object (when its store is
+/// connected; until then the entry waits).
+pub const DELETIONS: &str = "kms.hsm_deletions";
 
 pub const CLOUDHSM: &str = "AWS_CLOUDHSM";
 const CONNECTED: &str = "CONNECTED";
@@ -122,10 +128,16 @@ pub fn get_store(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<StoreRecor
     read_store(&mut Committed(kms.kv()), ctx.account_id(), &ctx.region, id)?.ok_or_else(not_found)
 }
 
+/// The stores of `(account, region)`; every store when both are empty.
 fn list_stores(kms: &Kms, account: &str, region: &str) -> Result<Vec<StoreRecord>, AwsError> {
+    let prefix = if account.is_empty() && region.is_empty() {
+        Vec::new()
+    } else {
+        model::scope_prefix(account, region)
+    };
     let entries = kms
         .kv()
-        .scan_prefix(STORES, &model::scope_prefix(account, region), None, false)
+        .scan_prefix(STORES, &prefix, None, false)
         .map_err(errors::store)?;
     entries
         .into_iter()
@@ -264,6 +276,9 @@ pub fn create_custom_key_store(
         if other.name == i.custom_key_store_name {
             return Err(name_in_use(&other.name));
         }
+    }
+    // A token is one machine's: one store of any account or Region uses it.
+    for other in list_stores(kms, "", "")? {
         if other.cluster_id == cluster_id {
             return Err(client(
                 "CloudHsmClusterInUseException",
@@ -380,6 +395,7 @@ fn try_connect(kms: &Kms, store: &StoreRecord) -> Result<(), AwsError> {
             let code = match &e {
                 HsmError::InvalidCredentials => "INVALID_CREDENTIALS",
                 HsmError::UserLockedOut => "USER_LOCKED_OUT",
+                HsmError::UserLoggedIn => "USER_LOGGED_IN",
                 HsmError::NoModule(_) | HsmError::ClusterNotFound => "CLUSTER_NOT_FOUND",
                 _ => "INTERNAL_ERROR",
             };
@@ -704,4 +720,78 @@ pub fn random(
     }
     ensure_session(kms, &store)?;
     kms.hsm.random(&store.id, len).map_err(internal)
+}
+
+/// Notes that the HSM key `key` is scheduled for deletion, for `purge`.
+pub fn note_deletion(kms: &Kms, key: &KeyRecord) -> Result<(), AwsError> {
+    if key.hsm.is_none() {
+        return Ok(());
+    }
+    kms.kv()
+        .put(
+            DELETIONS,
+            &model::key_key(&key.account, &key.region, &key.key_id),
+            &[],
+        )
+        .map_err(errors::store)
+}
+
+/// How many noted deletions one tick looks at.
+const PURGE_BATCH: usize = 256;
+
+/// Destroys the token objects of HSM keys whose waiting period is over, on the server clock.
+/// A cancelled deletion drops its note; a store that is not connected keeps its notes waiting.
+pub fn purge(kms: &Kms, clock: &gureum_core::Clock) -> Result<(), AwsError> {
+    let now = clock.now_millis() as f64 / 1000.0;
+    let entries = kms
+        .kv()
+        .scan(
+            DELETIONS,
+            &gureum_store::KeyRange::all(),
+            Some(PURGE_BATCH),
+            false,
+        )
+        .map_err(errors::store)?;
+    for (entry, _) in entries {
+        let bytes = kms.kv().get(model::KEYS, &entry).map_err(errors::store)?;
+        let key = match bytes.map(|b| KeyRecord::from_record(&b)).transpose() {
+            Ok(Some(key)) => key,
+            // No record (or one that does not read): nothing to destroy.
+            _ => {
+                kms.kv().delete(DELETIONS, &entry).map_err(errors::store)?;
+                continue;
+            }
+        };
+        let Some(h) = key.hsm.as_ref().filter(|_| key.deletion_date.is_some()) else {
+            kms.kv().delete(DELETIONS, &entry).map_err(errors::store)?;
+            continue;
+        };
+        if !key.is_deleted_at(now) {
+            continue;
+        }
+        let store = read_store(
+            &mut Committed(kms.kv()),
+            &key.account,
+            &key.region,
+            &h.custom_key_store_id,
+        )?;
+        let Some(store) = store else {
+            // The store is gone: its token objects stay in the token, as AWS leaves them.
+            kms.kv().delete(DELETIONS, &entry).map_err(errors::store)?;
+            continue;
+        };
+        if store.state != CONNECTED || ensure_session(kms, &store).is_err() {
+            continue;
+        }
+        match kms.hsm.destroy_key(&store.id, &h.label) {
+            Ok(()) => {
+                tracing::info!(key = %key.key_id, store = %store.id, "destroyed a deleted key's HSM object");
+                kms.kv().delete(DELETIONS, &entry).map_err(errors::store)?;
+            }
+            Err(e) => {
+                tracing::warn!(key = %key.key_id, error = %e, "destroying a deleted key's HSM object failed");
+            }
+        }
+    }
+    Ok(())
 }

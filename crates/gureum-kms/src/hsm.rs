@@ -35,6 +35,9 @@ pub enum HsmError {
     InvalidCredentials,
     /// The token's user PIN is locked or not set (`USER_LOCKED_OUT`).
     UserLockedOut,
+    /// The token is already logged in by a session this store does not own, so the PIN cannot
+    /// be checked (`USER_LOGGED_IN`).
+    UserLoggedIn,
     /// The key store has no open session.
     NotConnected,
     /// The token holds no key with the label asked for.
@@ -52,6 +55,7 @@ impl std::fmt::Display for HsmError {
             HsmError::ClusterNotFound => f.write_str("no token has that label"),
             HsmError::InvalidCredentials => f.write_str("the token refused the PIN"),
             HsmError::UserLockedOut => f.write_str("the token's user PIN is locked"),
+            HsmError::UserLoggedIn => f.write_str("the token is logged in by another session"),
             HsmError::NotConnected => f.write_str("the key store is not connected"),
             HsmError::KeyNotFound => f.write_str("the token holds no such key"),
             HsmError::Unauthenticated => f.write_str("the ciphertext does not authenticate"),
@@ -128,8 +132,10 @@ impl Hsm {
         }
         let session = self.context()?.open_rw_session(slot).map_err(other)?;
         match session.login(UserType::User, Some(&AuthPin::from(pin.to_string()))) {
-            // Another session of this process already logged the token in.
-            Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+            Ok(()) => {}
+            Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+                return Err(HsmError::UserLoggedIn);
+            }
             Err(P11Error::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange, _)) => {
                 return Err(HsmError::InvalidCredentials);
             }
@@ -250,6 +256,23 @@ impl Hsm {
                     e => other(e),
                 })
         })
+    }
+
+    /// Destroys the key object `label`; a key already gone is fine.
+    pub fn destroy_key(&self, store_id: &str, label: &str) -> Result<(), HsmError> {
+        self.with_session(store_id, |session| match Self::find_key(session, label) {
+            Ok(key) => session.destroy_object(key).map_err(other),
+            Err(HsmError::KeyNotFound) => Ok(()),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Closes every session (the store was reset).
+    pub fn disconnect_all(&self) {
+        let sessions: Vec<Session> = self.lock().drain().map(|(_, s)| s).collect();
+        for session in sessions {
+            let _ = session.logout();
+        }
     }
 
     /// `len` random bytes from the token's generator.

@@ -469,6 +469,7 @@ pub fn schedule_key_deletion(
         key.pending_window_days = Some(days);
         Ok(key.clone())
     })?;
+    crate::custom_key_stores::note_deletion(kms, &key)?;
     let mut out = json!({
         "KeyId": key.arn(),
         "KeyState": key.state().as_str(),

@@ -202,6 +202,15 @@ impl Service for Kms {
         if let Err(e) = import::expire(self, clock) {
             tracing::warn!(error = %e.message,"expiring imported KMS key material failed");
         }
+        if let Err(e) = custom_key_stores::purge(self, clock) {
+            tracing::warn!(error = %e.message, "destroying deleted keys' HSM objects failed");
+        }
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        // The stores are gone: log their tokens out.
+        self.hsm.disconnect_all();
+        Ok(())
     }
 
     fn authz_targets(
