@@ -4,11 +4,14 @@
 //!
 //! A store's `CloudHsmClusterId` is the label of a token of the PKCS#11 module (`hsm.rs`), its
 //! `KeyStorePassword` the token's user PIN (kept sealed like key material), and its connection
-//! state is stored, so a restarted gureum logs back in on first use. Keys in a store are AES-256
-//! keys generated inside the token; their ciphertexts are the blobs of `ciphertext.rs`, sealed
-//! by AES-GCM inside the token; when one is deleted (its waiting period over) its token object
-//! is destroyed on the next tick its store is connected for. External key stores (XKS) are not
-//! implemented.
+//! state is stored, so a restarted gureum logs back in on first use. Connecting is synchronous:
+//! a store goes straight from DISCONNECTED to CONNECTED or FAILED (never CONNECTING or
+//! DISCONNECTING), and ConnectCustomKeyStore succeeds either way, as AWS's does.
+//!
+//! Keys in a store are AES-256 keys generated inside the token; their ciphertexts are the blobs
+//! of `ciphertext.rs`, sealed by AES-GCM inside the token. When one is deleted (its waiting
+//! period over) its token object is destroyed on the first tick its store is connected for.
+//! External key stores (XKS) are not implemented.
 
 use gureum_core::wire::{Blob, Timestamp};
 use gureum_core::{AwsError, RequestContext};

@@ -1,7 +1,7 @@
 //! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys,
 //! asymmetric keys (RSA, NIST curves, secp256k1, Ed25519), imported key material, multi-region
-//! keys, keys in CloudHSM key stores (PKCS#11 tokens), aliases, tags, scheduled deletion on the server clock, and key policies evaluated by
-//! IAM's authorizer.
+//! keys, keys in CloudHSM key stores (PKCS#11 tokens), aliases, tags, scheduled deletion on the
+//! server clock, and key policies evaluated by IAM's authorizer.
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
 //! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the encryption operations
