@@ -422,3 +422,28 @@ def test_without_a_module_no_cluster_is_found(gureum):
     assert error(
         kms.create_custom_key_store, CustomKeyStoreName="xks", CustomKeyStoreType="EXTERNAL_KEY_STORE",
     ) == ("NotImplemented", 501)
+
+
+def test_reset_logs_the_tokens_out(server, hsm):
+    kms = server.client("kms")
+    label = hsm.token()
+    anchor = trust_anchor()
+    first = kms.create_custom_key_store(
+        CustomKeyStoreName="before-reset", CloudHsmClusterId=label, TrustAnchorCertificate=anchor,
+        KeyStorePassword=PIN,
+    )["CustomKeyStoreId"]
+    kms.connect_custom_key_store(CustomKeyStoreId=first)
+    assert store(kms, first)["ConnectionState"] == "CONNECTED"
+    assert server.admin("/_gureum/reset", {})[0] == 200
+    # The token is free again, and its PIN is checked again: no session outlived the reset.
+    wrong = kms.create_custom_key_store(
+        CustomKeyStoreName="after-reset", CloudHsmClusterId=label, TrustAnchorCertificate=anchor,
+        KeyStorePassword="not-the-pin",
+    )["CustomKeyStoreId"]
+    kms.connect_custom_key_store(CustomKeyStoreId=wrong)
+    s = store(kms, wrong)
+    assert (s["ConnectionState"], s["ConnectionErrorCode"]) == ("FAILED", "INVALID_CREDENTIALS")
+    kms.disconnect_custom_key_store(CustomKeyStoreId=wrong)
+    kms.update_custom_key_store(CustomKeyStoreId=wrong, KeyStorePassword=PIN)
+    kms.connect_custom_key_store(CustomKeyStoreId=wrong)
+    assert store(kms, wrong)["ConnectionState"] == "CONNECTED"
