@@ -348,10 +348,14 @@ def test_keys_live_in_the_hsm(server, hsm):
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"] == b"kept by the HSM"
     # The aws CLI decrypts through the HSM too.
-    out = server.cli(
-        "kms", "decrypt", "--ciphertext-blob", "fileb://" + write_temp(blob),
-        "--encryption-context", "purpose=hsm-test", "--output", "json",
-    )
+    blob_file = write_temp(blob)
+    try:
+        out = server.cli(
+            "kms", "decrypt", "--ciphertext-blob", "fileb://" + blob_file,
+            "--encryption-context", "purpose=hsm-test", "--output", "json",
+        )
+    finally:
+        os.unlink(blob_file)
     assert base64.b64decode(json.loads(out.stdout)["Plaintext"]) == b"kept by the HSM"
 
 
@@ -409,6 +413,15 @@ def test_connected_stores_survive_a_restart(start_gureum, hsm):
         assert store(kms, store_id)["ConnectionState"] == "CONNECTED"
         # The new process logs back in to the token on first use.
         assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before the restart"
+        second.kill()
+        # Restarted without the HSM, the store cannot log back in: it fails, and so do its keys.
+        third = start_gureum(data_dir=data_dir, port=first.port).start()
+        kms = third.client("kms")
+        assert store(kms, store_id)["ConnectionState"] == "CONNECTED"
+        assert error(kms.decrypt, CiphertextBlob=blob) == ("KMSInvalidStateException", 400)
+        s = store(kms, store_id)
+        assert (s["ConnectionState"], s["ConnectionErrorCode"]) == ("FAILED", "CLUSTER_NOT_FOUND")
+        assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Unavailable"
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

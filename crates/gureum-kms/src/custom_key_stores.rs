@@ -606,12 +606,23 @@ fn ensure_session(kms: &Kms, store: &StoreRecord) -> Result<(), AwsError> {
     if kms.hsm.is_connected(&store.id) {
         return Ok(());
     }
-    try_connect(kms, store).map_err(|e| {
-        invalid_state(format!(
-            "Custom key store {} cannot reach its cluster: {}",
-            store.id, e.message
-        ))
-    })
+    let Err(e) = try_connect(kms, store) else {
+        return Ok(());
+    };
+    // The store is no longer connected: it shows FAILED with the reason, as after Connect.
+    model::transact(kms.kv(), |txn| {
+        let current = read_store(txn, &store.account, &store.region, &store.id)?;
+        if let Some(mut s) = current.filter(|s| s.state == CONNECTED) {
+            s.state = FAILED.into();
+            s.error_code = Some(e.code.to_string());
+            write_store(txn, &s)?;
+        }
+        Ok(())
+    })?;
+    Err(invalid_state(format!(
+        "Custom key store {} cannot reach its cluster: {}",
+        store.id, e.message
+    )))
 }
 
 /// Whether the store of an HSM key is connected: AWS shows such keys as `Unavailable` while it
