@@ -150,7 +150,7 @@ NOT_YET = [
     ("iam", "list_open_id_connect_providers", {}),  # awsQuery
     ("ec2", "describe_instances", {}),  # ec2Query
     ("dynamodb", "list_global_tables", {}),  # awsJson1_0
-    ("kms", "describe_custom_key_stores", {}),  # awsJson1_1
+    ("kms", "get_key_last_usage", {"KeyId": "alias/not-yet"}),  # awsJson1_1
     ("logs", "describe_log_groups", {}),  # awsJson1_1
     ("cloudwatch", "list_metrics", {}),  # Smithy RPC v2 CBOR
     ("lambda", "list_functions", {}),  # restJson1

@@ -32,9 +32,8 @@ fn decode(s: &str) -> String {
 /// Whether `s` is made of characters SigV4 leaves as they are (and `/`): then encoding it, once
 /// or twice, answers it unchanged.
 fn plain(s: &str) -> bool {
-    s.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
-    })
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'))
 }
 
 fn canonical_uri(path: &str, single_encode: bool) -> String {

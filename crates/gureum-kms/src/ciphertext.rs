@@ -121,28 +121,88 @@ fn seal_with_nonce(
     context: &EncryptionContext,
     nonce: [u8; NONCE_LEN],
 ) -> Result<Vec<u8>, CiphertextError> {
-    let id_len = u8::try_from(key_id.len()).map_err(|_| CiphertextError::Malformed)?;
-    if id_len == 0 {
-        return Err(CiphertextError::Malformed);
-    }
-    let mut out = Vec::with_capacity(2 + key_id.len() + 4 + NONCE_LEN + plaintext.len() + TAG_LEN);
-    out.push(FORMAT_V1);
-    out.push(id_len);
-    out.extend_from_slice(key_id.as_bytes());
-    out.extend_from_slice(&version.to_be_bytes());
-    let aad = encode_context(&out, context);
+    let sealing = Sealing::with_nonce(key_id, version, context, nonce)?;
     let sealed = cipher(key)?
         .encrypt(
             &nonce.into(),
             Payload {
                 msg: plaintext,
-                aad: &aad,
+                aad: &sealing.aad,
             },
         )
         .map_err(|_| CiphertextError::BadKey)?;
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
-    Ok(out)
+    Ok(sealing.finish(&sealed))
+}
+
+/// A blob whose AES-GCM runs elsewhere (inside an HSM): the header, the fresh nonce and the
+/// additional authenticated data to encrypt with; [`Sealing::finish`] lays out the blob.
+pub struct Sealing {
+    header: Vec<u8>,
+    pub nonce: [u8; NONCE_LEN],
+    pub aad: Vec<u8>,
+}
+
+impl Sealing {
+    /// Starts a blob for material `version` of key `key_id`, bound to `context`.
+    pub fn new(
+        key_id: &str,
+        version: u32,
+        context: &EncryptionContext,
+    ) -> Result<Sealing, CiphertextError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        gureum_core::ids::random_bytes(&mut nonce);
+        Sealing::with_nonce(key_id, version, context, nonce)
+    }
+
+    fn with_nonce(
+        key_id: &str,
+        version: u32,
+        context: &EncryptionContext,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealing, CiphertextError> {
+        let id_len = u8::try_from(key_id.len()).map_err(|_| CiphertextError::Malformed)?;
+        if id_len == 0 {
+            return Err(CiphertextError::Malformed);
+        }
+        let mut header = Vec::with_capacity(2 + key_id.len() + 4);
+        header.push(FORMAT_V1);
+        header.push(id_len);
+        header.extend_from_slice(key_id.as_bytes());
+        header.extend_from_slice(&version.to_be_bytes());
+        let aad = encode_context(&header, context);
+        Ok(Sealing { header, nonce, aad })
+    }
+
+    /// The blob, given the AES-GCM output (ciphertext then tag).
+    pub fn finish(self, sealed: &[u8]) -> Vec<u8> {
+        let mut out = self.header;
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(sealed);
+        out
+    }
+}
+
+/// The parts of a blob AES-GCM needs to open it: nonce, additional authenticated data (for
+/// `context`) and the ciphertext with its tag.
+pub struct Opening<'a> {
+    pub nonce: [u8; NONCE_LEN],
+    pub aad: Vec<u8>,
+    pub sealed: &'a [u8],
+}
+
+impl<'a> Opening<'a> {
+    pub fn new(blob: &'a [u8], context: &EncryptionContext) -> Result<Self, CiphertextError> {
+        let (_, header_len) = parse_header(blob)?;
+        let (header, rest) = blob.split_at(header_len);
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let mut n = [0u8; NONCE_LEN];
+        n.copy_from_slice(nonce);
+        Ok(Opening {
+            nonce: n,
+            aad: encode_context(header, context),
+            sealed,
+        })
+    }
 }
 
 /// Decrypts a blob made by [`seal`] with the key material its header names and the same
@@ -152,18 +212,13 @@ pub fn open(
     blob: &[u8],
     context: &EncryptionContext,
 ) -> Result<Vec<u8>, CiphertextError> {
-    let (_, header_len) = parse_header(blob)?;
-    let (header, rest) = blob.split_at(header_len);
-    let (nonce, body) = rest.split_at(NONCE_LEN);
-    let mut n = [0u8; NONCE_LEN];
-    n.copy_from_slice(nonce);
-    let aad = encode_context(header, context);
+    let opening = Opening::new(blob, context)?;
     cipher(key)?
         .decrypt(
-            &n.into(),
+            &opening.nonce.into(),
             Payload {
-                msg: body,
-                aad: &aad,
+                msg: opening.sealed,
+                aad: &opening.aad,
             },
         )
         .map_err(|_| CiphertextError::Unauthenticated)
@@ -246,6 +301,32 @@ mod tests {
             );
         }
         assert_eq!(open(&key[..16], &blob, &c), Err(CiphertextError::BadKey));
+    }
+
+    #[test]
+    fn sealing_elsewhere_lays_out_the_same_blob() {
+        // What an HSM does with the parts of `Sealing` and `Opening` is plain AES-256-GCM.
+        let key = [5u8; KEY_LEN];
+        let c = ctx(&[("k", "v")]);
+        let sealing = Sealing::with_nonce(KEY_ID, 1, &c, [3; NONCE_LEN]).unwrap();
+        let gcm = cipher(&key).unwrap();
+        let sealed = gcm
+            .encrypt(
+                &sealing.nonce.into(),
+                Payload {
+                    msg: b"elsewhere",
+                    aad: &sealing.aad,
+                },
+            )
+            .unwrap();
+        let blob = sealing.finish(&sealed);
+        let direct = seal_with_nonce(&key, KEY_ID, 1, b"elsewhere", &c, [3; NONCE_LEN]).unwrap();
+        assert_eq!(blob, direct);
+        let opening = Opening::new(&blob, &c).unwrap();
+        assert_eq!(opening.nonce, [3; NONCE_LEN]);
+        assert_eq!(opening.sealed, sealed.as_slice());
+        assert_eq!(open(&key, &blob, &c).unwrap(), b"elsewhere");
+        assert!(Opening::new(&blob[..20], &c).is_err());
     }
 
     #[test]

@@ -81,6 +81,9 @@ fn encrypt_with(
     plaintext: &[u8],
     context: &EncryptionContext,
 ) -> Result<Vec<u8>, AwsError> {
+    if let Some(h) = &key.hsm {
+        return crate::custom_key_stores::encrypt(kms, key, h, plaintext, context);
+    }
     let material = key
         .current_material()
         .ok_or_else(|| AwsError::new("KMSInternalException", 500, "key has no material"))?;
@@ -126,6 +129,17 @@ fn decrypt_blob(
     let key = model::get_key(r, &account, &region, &header.key_id, now)?
         .ok_or_else(|| errors::key_not_found(&model::key_arn(&region, &account, &header.key_id)))?;
     key.require_usable()?;
+    if let Some(h) = &key.hsm {
+        let plaintext = crate::custom_key_stores::decrypt(
+            kms,
+            &key,
+            h,
+            header.material_version,
+            blob,
+            context,
+        )?;
+        return Ok((key, plaintext));
+    }
     if key.material(header.material_version).is_none() {
         return Err(errors::invalid_ciphertext());
     }
@@ -469,11 +483,8 @@ struct RandomInput {
     custom_key_store_id: Option<String>,
 }
 
-pub fn generate_random(_: &Kms, _: &RequestContext, params: Value) -> Result<Value, AwsError> {
+pub fn generate_random(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
     let i: RandomInput = input(params)?;
-    if i.custom_key_store_id.is_some() {
-        return Err(errors::unsupported("gureum has no custom key stores yet"));
-    }
     let len = i
         .number_of_bytes
         .ok_or_else(|| errors::validation("NumberOfBytes is required."))?;
@@ -482,7 +493,13 @@ pub fn generate_random(_: &Kms, _: &RequestContext, params: Value) -> Result<Val
             "1 validation error detected: Value '{len}' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
         )));
     }
-    let mut bytes = vec![0u8; len];
-    gureum_core::ids::random_bytes(&mut bytes);
+    let bytes = match &i.custom_key_store_id {
+        Some(id) => crate::custom_key_stores::random(kms, ctx, id, len)?,
+        None => {
+            let mut bytes = vec![0u8; len];
+            gureum_core::ids::random_bytes(&mut bytes);
+            bytes
+        }
+    };
     Ok(json!({"Plaintext": Blob(bytes)}))
 }

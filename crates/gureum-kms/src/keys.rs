@@ -112,6 +112,10 @@ pub fn metadata(key: &KeyRecord) -> Value {
                 fields.insert("ValidTo".into(), json!(valid_to));
             }
         }
+        if let Some(h) = &key.hsm {
+            fields.insert("CustomKeyStoreId".into(), json!(h.custom_key_store_id));
+            fields.insert("CloudHsmClusterId".into(), json!(h.cluster_id));
+        }
         if let Some(mr) = &key.multi_region {
             fields.insert("MultiRegion".into(), json!(true));
             fields.insert(
@@ -175,7 +179,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
     }
     let origin = i.origin.unwrap_or_else(|| "AWS_KMS".into());
     let external = match origin.as_str() {
-        "AWS_KMS" => false,
+        "AWS_KMS" | "AWS_CLOUDHSM" => false,
         "EXTERNAL" => {
             crate::import::check_importable(&spec)?;
             true
@@ -187,12 +191,28 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
             ));
         }
     };
-    if i.custom_key_store_id.is_some() {
-        return Err(AwsError::not_implemented(
-            "kms",
-            "CreateKey with CustomKeyStoreId",
-        ));
-    }
+    // Keys in a CloudHSM key store: symmetric encryption keys of one Region, origin AWS_CLOUDHSM.
+    let store_id = match (origin.as_str(), i.custom_key_store_id) {
+        ("AWS_CLOUDHSM", Some(id)) => {
+            if spec != "SYMMETRIC_DEFAULT" || i.multi_region == Some(true) {
+                return Err(errors::unsupported(
+                    "A custom key store holds only single-Region symmetric encryption keys (KeySpec SYMMETRIC_DEFAULT).",
+                ));
+            }
+            Some(id)
+        }
+        ("AWS_CLOUDHSM", None) => {
+            return Err(errors::validation(
+                "CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(errors::validation(format!(
+                "Origin {origin} is not valid with a CustomKeyStoreId: keys in an AWS CloudHSM key store have Origin AWS_CLOUDHSM."
+            )));
+        }
+        (_, None) => None,
+    };
     let multi_region = i.multi_region == Some(true);
     let account = ctx.account_id().to_string();
     let key_id = if multi_region {
@@ -214,7 +234,10 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
     };
     let mut tags = Vec::new();
     apply_tags(&mut tags, i.tags)?;
-    let materials = if external {
+    let hsm = store_id
+        .map(|id| crate::custom_key_stores::create_key_in_store(kms, ctx, &id, &key_id))
+        .transpose()?;
+    let materials = if external || hsm.is_some() {
         Vec::new()
     } else {
         vec![new_material(
@@ -249,6 +272,7 @@ pub fn create_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Valu
         grants: Vec::new(),
         import: external.then(Default::default),
         replica_deletion_pending: false,
+        hsm,
         multi_region: multi_region.then(|| model::MultiRegion {
             primary_region: ctx.region.clone(),
             replica_regions: Vec::new(),
@@ -298,7 +322,12 @@ pub fn describe_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<Va
     let i: KeyIdInput = input(params)?;
     crate::managed::ensure(kms, ctx, &KeyRef::parse(ctx, &i.key_id, true)?)?;
     let key = read_key(kms, ctx, &i.key_id, true)?;
-    Ok(json!({"KeyMetadata": metadata(&key)}))
+    let mut m = metadata(&key);
+    // A key whose custom key store is not connected is Unavailable (and still Enabled).
+    if key.state() == KeyState::Enabled && !crate::custom_key_stores::is_available(kms, &key) {
+        m["KeyState"] = json!("Unavailable");
+    }
+    Ok(json!({"KeyMetadata": m}))
 }
 
 #[derive(Deserialize)]
@@ -440,6 +469,7 @@ pub fn schedule_key_deletion(
         key.pending_window_days = Some(days);
         Ok(key.clone())
     })?;
+    crate::custom_key_stores::note_deletion(kms, &key)?;
     let mut out = json!({
         "KeyId": key.arn(),
         "KeyState": key.state().as_str(),
@@ -535,10 +565,11 @@ pub fn list_resource_tags(
 /// Only symmetric encryption keys rotate: AWS refuses rotation of HMAC (and asymmetric) keys
 /// with `UnsupportedOperationException`.
 fn refuse_rotation(key: &KeyRecord) -> Result<(), AwsError> {
-    if key.origin == "EXTERNAL" {
+    if key.origin != "AWS_KMS" {
         return Err(errors::unsupported(format!(
-            "{} origin is EXTERNAL which is not valid for this operation.",
-            key.arn()
+            "{} origin is {} which is not valid for this operation.",
+            key.arn(),
+            key.origin
         )));
     }
     if key

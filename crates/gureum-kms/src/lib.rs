@@ -1,7 +1,7 @@
 //! KMS: keys that really encrypt. Symmetric keys (AES-256-GCM) with rotation, HMAC keys,
 //! asymmetric keys (RSA, NIST curves, secp256k1, Ed25519), imported key material, multi-region
-//! keys, aliases, tags, scheduled deletion on the server clock, and key policies evaluated by
-//! IAM's authorizer.
+//! keys, keys in CloudHSM key stores (PKCS#11 tokens), aliases, tags, scheduled deletion on the
+//! server clock, and key policies evaluated by IAM's authorizer.
 //!
 //! Each operation is a function `(kms, ctx, params) -> output tree`, listed in [`OPERATIONS`];
 //! `keys.rs` holds key management, `aliases.rs` aliases, `crypto.rs` the encryption operations
@@ -10,15 +10,18 @@
 //! imported key material, `multi_region.rs` replicas, `mac.rs` GenerateMac/VerifyMac,
 //! `policy.rs` key policies (validated as IAM resource policies, with the lockout safety check),
 //! `grants.rs` grants and grant tokens, `managed.rs` AWS managed keys (`alias/aws/<service>`,
-//! created on first use), and `authz.rs` what each request needs permission for.
+//! created on first use), `custom_key_stores.rs` CloudHSM key stores whose keys live in a
+//! PKCS#11 token (`hsm.rs`), and `authz.rs` what each request needs permission for.
 
 mod aliases;
 pub mod asymmetric;
 mod authz;
 pub mod ciphertext;
 mod crypto;
+mod custom_key_stores;
 pub mod errors;
 mod grants;
+pub mod hsm;
 mod import;
 mod keys;
 mod mac;
@@ -39,11 +42,22 @@ use serde_json::Value;
 /// The `kms` service.
 pub struct Kms {
     storage: Storage,
+    /// The PKCS#11 module behind CloudHSM key stores.
+    hsm: hsm::Hsm,
 }
 
 impl Kms {
+    /// KMS without a PKCS#11 module: CloudHSM key stores find no cluster.
     pub fn new(storage: Storage) -> Self {
-        Kms { storage }
+        Kms::with_pkcs11_module(storage, None)
+    }
+
+    /// KMS whose CloudHSM key stores are tokens of the PKCS#11 module at `module`.
+    pub fn with_pkcs11_module(storage: Storage, module: Option<std::path::PathBuf>) -> Self {
+        Kms {
+            storage,
+            hsm: hsm::Hsm::new(module),
+        }
     }
 
     fn kv(&self) -> &dyn KvStore {
@@ -120,6 +134,31 @@ static OPERATIONS: &[(&str, Handler)] = &[
     // mac.rs
     ("GenerateMac", mac::generate_mac),
     ("VerifyMac", mac::verify_mac),
+    // custom_key_stores.rs
+    (
+        "CreateCustomKeyStore",
+        custom_key_stores::create_custom_key_store,
+    ),
+    (
+        "DescribeCustomKeyStores",
+        custom_key_stores::describe_custom_key_stores,
+    ),
+    (
+        "ConnectCustomKeyStore",
+        custom_key_stores::connect_custom_key_store,
+    ),
+    (
+        "DisconnectCustomKeyStore",
+        custom_key_stores::disconnect_custom_key_store,
+    ),
+    (
+        "UpdateCustomKeyStore",
+        custom_key_stores::update_custom_key_store,
+    ),
+    (
+        "DeleteCustomKeyStore",
+        custom_key_stores::delete_custom_key_store,
+    ),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -163,6 +202,15 @@ impl Service for Kms {
         if let Err(e) = import::expire(self, clock) {
             tracing::warn!(error = %e.message,"expiring imported KMS key material failed");
         }
+        if let Err(e) = custom_key_stores::purge(self, clock) {
+            tracing::warn!(error = %e.message, "destroying deleted keys' HSM objects failed");
+        }
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        // The stores are gone: log their tokens out.
+        self.hsm.disconnect_all();
+        Ok(())
     }
 
     fn authz_targets(

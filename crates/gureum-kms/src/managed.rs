@@ -124,6 +124,7 @@ pub fn ensure(kms: &Kms, ctx: &RequestContext, key_ref: &KeyRef) -> Result<(), A
         grants: Vec::new(),
         import: None,
         replica_deletion_pending: false,
+        hsm: None,
         multi_region: None,
     };
     model::transact(kms.kv(), |txn| {

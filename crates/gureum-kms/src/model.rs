@@ -70,6 +70,19 @@ pub struct KeyRecord {
     /// period (`pending_window_days`) starts when the last replica is deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replica_deletion_pending: bool,
+    /// For keys of origin `AWS_CLOUDHSM`: the key store and the HSM object holding the material
+    /// (see `custom_key_stores.rs`); such keys have no `materials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hsm: Option<HsmKey>,
+}
+
+/// Where the material of a key in a CloudHSM key store lives: a key object of the store's
+/// token, found by its label.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HsmKey {
+    pub custom_key_store_id: String,
+    pub cluster_id: String,
+    pub label: String,
 }
 
 /// What an `EXTERNAL` key knows about importing its material.
@@ -167,7 +180,7 @@ impl KeyRecord {
             KeyState::PendingDeletion
         } else if self.replica_deletion_pending {
             KeyState::PendingReplicaDeletion
-        } else if self.materials.is_empty() {
+        } else if self.materials.is_empty() && self.hsm.is_none() {
             KeyState::PendingImport
         } else if self.enabled {
             KeyState::Enabled

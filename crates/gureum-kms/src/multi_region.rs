@@ -169,6 +169,7 @@ pub fn replicate_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<V
                 ..Default::default()
             }),
             replica_deletion_pending: false,
+            hsm: None,
             multi_region: Some(mr.clone()),
         };
         // A deleted replica of the same id may linger in the table; it is replaced.

@@ -178,3 +178,67 @@ fn aliases_resolve_and_reserved_names_are_refused() {
     let r = keys::describe_key(&kms, &c, json!({"KeyId": "alias/app"}));
     assert_eq!(code(r), "NotFoundException");
 }
+
+#[test]
+fn custom_key_stores_without_a_module_find_no_cluster() {
+    use crate::custom_key_stores as cks;
+    let kms = Kms::new(Storage::ephemeral());
+    let clock = Clock::new();
+    let c = ctx(&clock);
+    let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    let create = |cluster: &str, password: &str, cert: &str| {
+        cks::create_custom_key_store(
+            &kms,
+            &c,
+            json!({"CustomKeyStoreName": "s", "CloudHsmClusterId": cluster,
+                   "TrustAnchorCertificate": cert, "KeyStorePassword": password}),
+        )
+    };
+    let cases = [
+        (
+            "cluster-abcdefghijk",
+            "kmsuser-pin",
+            cert,
+            "CloudHsmClusterNotFoundException",
+        ),
+        ("cluster-abc", "kmsuser-pin", cert, "ValidationException"),
+        (
+            "cluster-abcdefghij1",
+            "kmsuser-pin",
+            cert,
+            "ValidationException",
+        ),
+        ("cluster-abcdefghijk", "short", cert, "ValidationException"),
+        (
+            "cluster-abcdefghijk",
+            "kmsuser-pin",
+            "no",
+            "IncorrectTrustAnchorException",
+        ),
+    ];
+    for (cluster, password, cert, expected) in cases {
+        assert_eq!(
+            code(create(cluster, password, cert)),
+            expected,
+            "{cluster} {password}"
+        );
+    }
+    let none = cks::describe_custom_key_stores(&kms, &c, json!({})).unwrap();
+    assert_eq!(none["CustomKeyStores"], json!([]));
+    assert_eq!(
+        code(cks::connect_custom_key_store(
+            &kms,
+            &c,
+            json!({"CustomKeyStoreId": "cks-00000000000000000"})
+        )),
+        "CustomKeyStoreNotFoundException"
+    );
+    assert_eq!(
+        code(keys::create_key(
+            &kms,
+            &c,
+            json!({"CustomKeyStoreId": "cks-00000000000000000", "Origin": "AWS_CLOUDHSM"})
+        )),
+        "CustomKeyStoreNotFoundException"
+    );
+}

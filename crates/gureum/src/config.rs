@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// Worker threads serving connections [default: one per core]
     #[arg(long, env = "GUREUM_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// PKCS#11 module (a .so) whose tokens back KMS's CloudHSM key stores, e.g. SoftHSM2's
+    /// libsofthsm2.so [default: none, so CloudHSM key stores find no cluster]
+    #[arg(long, env = "GUREUM_PKCS11_MODULE", value_name = "FILE")]
+    pub pkcs11_module: Option<PathBuf>,
     /// Configuration file [default: ./gureum.toml when it exists]
     #[arg(long, env = "GUREUM_CONFIG", value_name = "FILE")]
     #[serde(skip)]
@@ -91,6 +95,7 @@ pub struct Config {
     pub root_secret_access_key: String,
     pub max_body_bytes: u64,
     pub workers: usize,
+    pub pkcs11_module: Option<PathBuf>,
 }
 
 impl Config {
@@ -185,5 +190,6 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
+        pkcs11_module: args.pkcs11_module.or(file.pkcs11_module),
     })
 }

@@ -44,7 +44,12 @@ pub struct Wired {
     pub s3: Arc<gureum_s3::S3>,
 }
 
-pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wired {
+pub fn wire(
+    storage: &Storage,
+    clock: &Clock,
+    root: Arc<RootCredentials>,
+    pkcs11_module: Option<std::path::PathBuf>,
+) -> Wired {
     use gureum_iam::authorizer::{IamAuthorizer, Invalidating, PolicyGeneration};
 
     let generation = Arc::new(PolicyGeneration::default());
@@ -66,7 +71,10 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
         sts,
         Arc::new(iam),
         s3.clone(),
-        Arc::new(gureum_kms::Kms::new(storage.clone())),
+        Arc::new(gureum_kms::Kms::with_pkcs11_module(
+            storage.clone(),
+            pkcs11_module,
+        )),
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
@@ -95,7 +103,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let wired = wire(&storage, &clock, root.clone());
+    let wired = wire(&storage, &clock, root.clone(), config.pkcs11_module.clone());
     let services = wired.services.clone();
     let pipeline = Pipeline {
         services: wired.services,
