@@ -2,7 +2,7 @@
 //! `X-Amz-Target`, by the SigV4 scope's service and the `Action` parameter, and by matching
 //! REST URI templates (with S3's virtual-hosted buckets folded into the path).
 
-use std::collections::HashMap;
+use gureum_model::NameMap;
 use std::sync::OnceLock;
 
 use gureum_core::AwsError;
@@ -28,16 +28,16 @@ pub struct RouteError {
 }
 
 struct Table {
-    by_target: HashMap<&'static str, &'static str>,
-    by_signing_name: HashMap<&'static str, Vec<&'static str>>,
+    by_target: NameMap<&'static str, &'static str>,
+    by_signing_name: NameMap<&'static str, Vec<&'static str>>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let index = gureum_model::index();
-        let mut by_target = HashMap::new();
-        let mut by_signing_name: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+        let mut by_target = NameMap::default();
+        let mut by_signing_name: NameMap<&'static str, Vec<&'static str>> = NameMap::default();
         for name in gureum_model::service_names() {
             let meta: &'static Metadata = &index[name];
             if let Some(prefix) = meta.target_prefix.as_deref() {
