@@ -140,8 +140,11 @@ impl PayloadDecoder {
     /// Feeds raw body bytes; answers the decoded content they complete (a plain body's bytes
     /// pass through uncopied).
     pub fn push_bytes(&mut self, raw: Bytes) -> Result<Bytes, AuthError> {
-        if let Kind::Plain { hash, .. } = &mut self.kind {
-            hash.update(&raw);
+        if let Kind::Plain { hash, declared } = &mut self.kind {
+            // Hashed only when there is a declared hash to check.
+            if declared.is_some() {
+                hash.update(&raw);
+            }
             for (_, r) in &mut self.running {
                 r.update(&raw);
             }
@@ -155,8 +158,10 @@ impl PayloadDecoder {
 
     /// Feeds raw body bytes; appends the decoded content they complete to `out`.
     pub fn push(&mut self, mut raw: &[u8], out: &mut BytesMut) -> Result<(), AuthError> {
-        if let Kind::Plain { hash, .. } = &mut self.kind {
-            hash.update(raw);
+        if let Kind::Plain { hash, declared } = &mut self.kind {
+            if declared.is_some() {
+                hash.update(raw);
+            }
             self.emit(raw, out);
             return Ok(());
         }
