@@ -57,8 +57,10 @@ struct Unsynced {
 struct State {
     /// Every commit up to this number is durable.
     durable: u64,
-    /// Commits up to this number were lost to a failed sync, with its message.
-    failed: Option<(u64, String)>,
+    /// Set by a failed sync, with its message: from then on nothing becomes durable and every
+    /// write is refused (after a failed fsync the kernel may have dropped the data it could not
+    /// write, so a later sync that succeeds would prove nothing).
+    failed: Option<String>,
     /// Blob files to remove once the given commit is durable.
     deletes: Vec<(u64, Doomed)>,
     wakers: Vec<Waker>,
@@ -84,6 +86,14 @@ impl GroupCommit {
             inner,
             syncer: Mutex::new(Some(handle)),
         })
+    }
+
+    /// Refuses new writes once a sync has failed.
+    pub(crate) fn check_healthy(&self) -> Result<()> {
+        match &lock(&self.inner.state).failed {
+            Some(message) => Err(sync_failed(message)),
+            None => Ok(()),
+        }
     }
 
     /// Records a commit that is not durable yet and answers its sequence number.
@@ -154,15 +164,17 @@ impl Drop for GroupCommit {
 
 /// What a waiter for `seq` learns from the state, if it is settled.
 fn outcome(state: &State, seq: u64) -> Option<Result<()>> {
-    if let Some((upto, message)) = &state.failed
-        && seq <= *upto
-        && seq > state.durable
-    {
-        return Some(Err(StoreError::Engine(format!(
-            "making the write durable failed: {message}"
-        ))));
+    if seq <= state.durable {
+        return Some(Ok(()));
     }
-    (seq <= state.durable).then_some(Ok(()))
+    state
+        .failed
+        .as_ref()
+        .map(|message| Err(sync_failed(message)))
+}
+
+fn sync_failed(message: &str) -> StoreError {
+    StoreError::Engine(format!("making writes durable failed: {message}"))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -203,13 +215,10 @@ impl Inner {
                         due = ready;
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, "group commit sync failed");
-                        // The commits of this group are answered with the error; later ones
-                        // get their own attempt.
-                        state.failed = Some((target, e.to_string()));
-                        state.durable = state.durable.max(target);
-                        // Their queued blob removals are dropped: the records may survive.
-                        state.deletes.retain(|(seq, _)| *seq > target);
+                        tracing::error!(error = %e, "group commit sync failed: refusing writes");
+                        state.failed = Some(e.to_string());
+                        // Queued blob removals are dropped: their records may survive.
+                        state.deletes.clear();
                     }
                 }
                 for waker in state.wakers.drain(..) {
@@ -220,6 +229,9 @@ impl Inner {
             self.changed.notify_all();
             for (_, doomed) in deletes {
                 doomed.remove();
+            }
+            if lock(&self.state).failed.is_some() {
+                return;
             }
         }
     }

@@ -138,6 +138,21 @@ fn a_queued_removal_spares_a_file_written_to_the_same_path_since() {
     assert!(Doomed::at(path).unwrap().is_none());
 }
 
+#[test]
+fn a_failed_sync_fails_its_waiters_and_refuses_later_writes() {
+    let group = GroupCommit::start(Box::new(|| {
+        Err(StoreError::Io(std::io::Error::other("disk on fire")))
+    }));
+    let seq = group.committed();
+    let err = group.wait_blocking(seq).unwrap_err();
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    assert!(block_on(group.wait(seq)).is_err());
+    assert!(group.check_healthy().is_err());
+    // A later commit is not told it is durable either.
+    let later = group.committed();
+    assert!(group.wait_blocking(later).is_err());
+}
+
 /// Set in the child process of [`acknowledged_deferred_writes_survive_a_crash`].
 const CRASH_DIR_VAR: &str = "GUREUM_GROUP_CRASH_DIR";
 

@@ -116,6 +116,7 @@ impl KvStore for RedbStore {
     }
 
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
+        self.group.check_healthy()?;
         // begin_write waits for any other write transaction: writers run one at a time.
         let mut write = self.db.begin_write().map_err(engine_error)?;
         write
