@@ -9,13 +9,15 @@
 //! `signing.rs` GetPublicKey/Sign/Verify/DeriveSharedSecret over `asymmetric.rs`, `import.rs`
 //! imported key material, `multi_region.rs` replicas, `mac.rs` GenerateMac/VerifyMac,
 //! `policy.rs` key policies (validated as IAM resource policies, with the lockout safety check),
-//! `grants.rs` grants and grant tokens, `managed.rs` AWS managed keys (`alias/aws/<service>`,
+//! `grants.rs` grants and grant tokens, `client.rs` the [`gureum_core::KmsClient`] other services
+//! call, `managed.rs` AWS managed keys (`alias/aws/<service>`,
 //! created on first use), and `authz.rs` what each request needs permission for.
 
 mod aliases;
 pub mod asymmetric;
 mod authz;
 pub mod ciphertext;
+mod client;
 mod crypto;
 pub mod errors;
 mod grants;
@@ -39,11 +41,17 @@ use serde_json::Value;
 /// The `kms` service.
 pub struct Kms {
     storage: Storage,
+    /// IAM's evaluator, for the calls other services make through [`gureum_core::KmsClient`]
+    /// (`client.rs`); the pipeline authorizes direct calls.
+    authorizer: std::sync::OnceLock<std::sync::Arc<dyn gureum_core::Authorizer>>,
 }
 
 impl Kms {
     pub fn new(storage: Storage) -> Self {
-        Kms { storage }
+        Kms {
+            storage,
+            authorizer: std::sync::OnceLock::new(),
+        }
     }
 
     fn kv(&self) -> &dyn KvStore {

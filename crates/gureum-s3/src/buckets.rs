@@ -33,6 +33,7 @@ pub fn create_bucket(
         policy: None,
         tags: Vec::new(),
         versioning: None,
+        encryption: None,
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3

@@ -16,6 +16,7 @@ mod object_lock;
 mod objects;
 mod part_copy;
 mod policy;
+mod sse;
 mod tagging;
 mod upload;
 mod validate;
@@ -36,11 +37,21 @@ use model::Bucket;
 /// The `s3` service.
 pub struct S3 {
     storage: Storage,
+    /// KMS, for SSE-KMS (`sse.rs`); set by the binary.
+    kms: std::sync::OnceLock<Arc<dyn gureum_core::KmsClient>>,
 }
 
 impl S3 {
     pub fn new(storage: Storage) -> Self {
-        S3 { storage }
+        S3 {
+            storage,
+            kms: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The KMS that SSE-KMS objects' data keys come from.
+    pub fn set_kms(&self, kms: Arc<dyn gureum_core::KmsClient>) {
+        let _ = self.kms.set(kms);
     }
 
     fn kv(&self) -> &dyn KvStore {
@@ -169,6 +180,9 @@ static OPERATIONS: &[(&str, Handler)] = &[
         lifecycle::get_bucket_lifecycle_configuration,
     ),
     ("DeleteBucketLifecycle", lifecycle::delete_bucket_lifecycle),
+    ("PutBucketEncryption", sse::put_bucket_encryption),
+    ("GetBucketEncryption", sse::get_bucket_encryption),
+    ("DeleteBucketEncryption", sse::delete_bucket_encryption),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -354,6 +368,10 @@ impl Service for S3 {
                 vec![on_bucket("PutLifecycleConfiguration")]
             }
             "GetBucketLifecycleConfiguration" => vec![on_bucket("GetLifecycleConfiguration")],
+            "PutBucketEncryption" | "DeleteBucketEncryption" => {
+                vec![on_bucket("PutEncryptionConfiguration")]
+            }
+            "GetBucketEncryption" => vec![on_bucket("GetEncryptionConfiguration")],
             // IAM has no s3:DeleteBucketTagging: removing tags is s3:PutBucketTagging.
             "DeleteBucketTagging" => vec![on_bucket("PutBucketTagging")],
             other => vec![on_bucket(other)],

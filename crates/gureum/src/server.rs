@@ -59,11 +59,17 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
     sts.set_credentials(credentials.clone());
     sts.set_authorizer(authorizer.clone());
     let iam = Invalidating::new(gureum_iam::Iam::new(storage.clone()), generation);
+    // S3 reaches KMS (SSE-KMS data keys) through the core client trait; KMS authorizes those
+    // calls for the S3 caller with IAM's evaluator.
+    let kms = Arc::new(gureum_kms::Kms::new(storage.clone()));
+    kms.set_authorizer(authorizer.clone());
+    let s3 = Arc::new(gureum_s3::S3::new(storage.clone()));
+    s3.set_kms(kms.clone());
     let list: Vec<Arc<dyn Service>> = vec![
         sts,
         Arc::new(iam),
-        Arc::new(gureum_s3::S3::new(storage.clone())),
-        Arc::new(gureum_kms::Kms::new(storage.clone())),
+        s3,
+        kms,
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
