@@ -139,11 +139,9 @@ pub fn upload_part(
         s3,
         ctx,
         p,
-        part_number,
-        blob_id,
+        (part_number, blob_id),
         received,
-        &upload,
-        data_key.as_ref(),
+        (&upload, data_key.as_ref()),
     )
 }
 
@@ -170,11 +168,9 @@ pub async fn upload_part_streamed(
         s3,
         ctx,
         p,
-        part_number,
-        blob_id,
+        (part_number, blob_id),
         received,
-        &upload,
-        data_key.as_ref(),
+        (&upload, data_key.as_ref()),
     )
 }
 
@@ -182,11 +178,9 @@ fn finish_part(
     s3: &S3,
     ctx: &RequestContext,
     p: &Value,
-    part_number: u32,
-    blob_id: String,
+    (part_number, blob_id): (u32, String),
     received: crate::upload::Received,
-    upload: &MultipartUpload,
-    data_key: Option<&crate::sse::DataKey>,
+    (upload, data_key): (&MultipartUpload, Option<&crate::sse::DataKey>),
 ) -> Result<OperationOutput, AwsError> {
     let bucket = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();

@@ -482,9 +482,9 @@ pub fn open_upload_key(
 ) -> Result<Option<DataKey>, AwsError> {
     match (encryption, sealed) {
         (Some(Encryption::Customer { .. }), Some(sealed)) => {
-            if require_customer {
-                check_customer(p, encryption, "SSECustomer")?;
-            } else if customer_key(p, "SSECustomer")?.is_some() {
+            // A part must carry the upload's customer key; completing need not, but a key it
+            // gives must be the right one.
+            if require_customer || customer_key(p, "SSECustomer")?.is_some() {
                 check_customer(p, encryption, "SSECustomer")?;
             }
             unseal_key(s3, sealed).map(Some)
