@@ -404,3 +404,54 @@ def test_aws_cli_cp_with_sse(gureum, tmp_path):
     enc = json.loads(gureum.cli("s3api", "get-bucket-encryption", "--bucket", bucket).stdout)
     assert enc["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert files_containing(gureum.data_dir, MARKER + b"cli") == []
+
+
+def test_aws_cli_cp_with_sse_c(gureum, tmp_path):
+    s3 = gureum.client("s3")
+    bucket = new_bucket(s3)
+    src = tmp_path / "file.bin"
+    data = body(200 * 1024, "clic")
+    src.write_bytes(data)
+    key = "0123456789abcdef0123456789abcdef"  # 32 bytes, as the CLI takes it
+    gureum.cli("s3", "cp", str(src), f"s3://{bucket}/c", "--sse-c", "AES256", "--sse-c-key", key)
+    out = gureum.cli("s3", "cp", f"s3://{bucket}/c", str(tmp_path / "no-key.bin"), check=False)
+    assert out.returncode != 0 and "400" in out.stderr
+    gureum.cli("s3", "cp", f"s3://{bucket}/c", str(tmp_path / "back.bin"), "--sse-c", "AES256", "--sse-c-key", key)
+    assert (tmp_path / "back.bin").read_bytes() == data
+    assert s3.get_object(Bucket=bucket, Key="c", **sse_c(key.encode()))["Body"].read() == data
+
+
+def test_tampering_on_disk_is_detected(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    bucket = new_bucket(s3)
+    data = body(100 * 1024, "tamper")
+    s3.put_object(Bucket=bucket, Key="k", Body=data)
+    blobs = []
+    for root, _, files in os.walk(os.path.join(server.data_dir, "blobs")):
+        blobs += [os.path.join(root, f) for f in files if os.path.getsize(os.path.join(root, f)) == 16 + 2 * 16 + len(data)]
+    assert len(blobs) == 1
+    with open(blobs[0], "r+b") as f:
+        f.seek(70000)
+        byte = f.read(1)
+        f.seek(70000)
+        f.write(bytes([byte[0] ^ 1]))
+    # The first segment still authenticates; the flipped one does not, and nothing of it is served.
+    assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=0-999")["Body"].read() == data[:1000]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")["Body"].read()
+    assert error_of(e)[1] == 500
+
+
+def test_versions_keep_their_own_encryption(gureum):
+    s3 = gureum.client("s3")
+    bucket = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = customer_key(b"v1")
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"first", **sse_c(key))["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"second", ServerSideEncryption="aws:kms")["VersionId"]
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"second"
+    assert fails(s3.get_object, Bucket=bucket, Key="k", VersionId=v1)[0] == ("InvalidRequest", 400)
+    old = s3.get_object(Bucket=bucket, Key="k", VersionId=v1, **sse_c(key))
+    assert old["Body"].read() == b"first" and old["SSECustomerAlgorithm"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="k", VersionId=v2)["ServerSideEncryption"] == "aws:kms"
