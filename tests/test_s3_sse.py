@@ -195,6 +195,9 @@ def test_sse_kms_with_the_aws_managed_key_and_a_context(gureum):
     assert s3.get_object(Bucket=bucket, Key="k", Range="bytes=5-65540")["Body"].read() == data[5:65541]
     head = s3.head_object(Bucket=bucket, Key="k")
     assert head["SSEKMSKeyId"] == managed["Arn"]
+    dsse = s3.put_object(Bucket=bucket, Key="d", Body=b"dual", ServerSideEncryption="aws:kms:dsse")
+    assert dsse["ServerSideEncryption"] == "aws:kms:dsse"
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == b"dual"
     assert files_containing(gureum.data_dir, MARKER + b"kms") == []
 
 

@@ -69,6 +69,9 @@ pub enum Encryption {
         /// The caller gave an encryption context of its own (answered back on writes).
         #[serde(default)]
         caller_context: bool,
+        /// Asked for as `aws:kms:dsse` (answered back as such; encrypted the same way).
+        #[serde(default)]
+        dsse: bool,
     },
     /// SSE-C: the data key wrapped under the customer's key, which is not stored.
     #[serde(rename = "customer")]
@@ -379,6 +382,7 @@ pub fn for_new_object(
                     context,
                     bucket_key,
                     caller_context,
+                    dsse: algorithm == "aws:kms:dsse",
                 },
                 data_key,
             ))
@@ -510,9 +514,11 @@ pub fn response_fields(
             context,
             bucket_key,
             caller_context,
+            dsse,
             ..
         }) => {
-            out.insert("ServerSideEncryption".into(), "aws:kms".into());
+            let algorithm = if *dsse { "aws:kms:dsse" } else { "aws:kms" };
+            out.insert("ServerSideEncryption".into(), algorithm.into());
             out.insert("SSEKMSKeyId".into(), key_arn.clone().into());
             if *bucket_key {
                 out.insert("BucketKeyEnabled".into(), true.into());
