@@ -458,3 +458,36 @@ def test_versions_keep_their_own_encryption(gureum):
     old = s3.get_object(Bucket=bucket, Key="k", VersionId=v1, **sse_c(key))
     assert old["Body"].read() == b"first" and old["SSECustomerAlgorithm"] == "AES256"
     assert s3.head_object(Bucket=bucket, Key="k", VersionId=v2)["ServerSideEncryption"] == "aws:kms"
+
+
+def test_bucket_policies_can_require_encryption_headers(gureum):
+    s3 = gureum.client("s3")
+    bucket = new_bucket(s3)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyWithoutKms",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenySseC",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+            },
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    assert fails(s3.put_object, Bucket=bucket, Key="plain", Body=b"x")[0] == ("AccessDenied", 403)
+    assert fails(s3.put_object, Bucket=bucket, Key="aes", Body=b"x", ServerSideEncryption="AES256")[0] == ("AccessDenied", 403)
+    assert fails(s3.put_object, Bucket=bucket, Key="c", Body=b"x", **sse_c(customer_key()))[0] == ("AccessDenied", 403)
+    assert s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms")["ServerSideEncryption"] == "aws:kms"
+    assert fails(s3.create_multipart_upload, Bucket=bucket, Key="mp")[0] == ("AccessDenied", 403)
+    s3.delete_bucket_policy(Bucket=bucket)

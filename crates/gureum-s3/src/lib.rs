@@ -302,11 +302,16 @@ impl Service for S3 {
             "ListObjectVersions" => vec![on_bucket("ListBucketVersions")],
             "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
             "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],
-            "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-                vec![on_object("PutObject", key)]
+            "PutObject" | "CreateMultipartUpload" => {
+                vec![sse::with_condition_keys(on_object("PutObject", key), p)]
             }
+            "UploadPart" | "CompleteMultipartUpload" => vec![on_object("PutObject", key)],
             "CopyObject" | "UploadPartCopy" => {
-                let mut targets = vec![on_object("PutObject", key)];
+                let mut target = on_object("PutObject", key);
+                if operation == "CopyObject" {
+                    target = sse::with_condition_keys(target, p);
+                }
+                let mut targets = vec![target];
                 if let Some((src_bucket, src_key, version)) =
                     str_param(p, "CopySource").and_then(objects::parse_copy_source)
                 {

@@ -315,14 +315,8 @@ fn read_object(
             .ok_or_else(|| versioning::no_current_object(s3, bucket_name, key))?,
     };
     let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
-    // The body's data key: only a GET opens it (and so needs kms:Decrypt); a HEAD of an SSE-C
-    // object still needs the right customer key.
-    let data_key = if with_body {
-        crate::sse::open_key(s3, ctx, p, record.encryption.as_ref(), "SSECustomer")?
-    } else {
-        crate::sse::check_customer(p, record.encryption.as_ref(), "SSECustomer")?;
-        None
-    };
+    // An SSE-C object needs its customer key even for a HEAD.
+    crate::sse::check_customer(p, record.encryption.as_ref(), "SSECustomer")?;
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -407,7 +401,9 @@ fn read_object(
     out.insert("ContentLength".into(), length.into());
     let mut output = OperationOutput::new(Value::Object(out));
     if with_body {
-        // Decrypted (when encrypted) segment by segment from the blob.
+        // Only a GET opens the body's data key (and so needs kms:Decrypt). It is decrypted
+        // segment by segment from the blob.
+        let data_key = crate::sse::open_key(s3, ctx, p, record.encryption.as_ref(), "SSECustomer")?;
         let first = range.as_ref().map_or(0, |r| r.first);
         let reader = crate::sse::reader(
             s3,

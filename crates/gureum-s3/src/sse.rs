@@ -497,6 +497,32 @@ pub fn open_upload_key(
     }
 }
 
+/// The encryption headers of a write as bucket policy condition keys
+/// (`s3:x-amz-server-side-encryption`, `s3:x-amz-server-side-encryption-aws-kms-key-id`,
+/// `s3:x-amz-server-side-encryption-customer-algorithm`): only those the request sent, so
+/// `Null` conditions see the others absent, as in S3.
+pub fn with_condition_keys(
+    mut target: gureum_core::AuthzTarget,
+    p: &Value,
+) -> gureum_core::AuthzTarget {
+    for (member, key) in [
+        ("ServerSideEncryption", "s3:x-amz-server-side-encryption"),
+        (
+            "SSEKMSKeyId",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        ),
+        (
+            "SSECustomerAlgorithm",
+            "s3:x-amz-server-side-encryption-customer-algorithm",
+        ),
+    ] {
+        if let Some(v) = str_param(p, member) {
+            target = target.with_context(key, v);
+        }
+    }
+    target
+}
+
 /// The response members that describe `encryption` (GET, HEAD, PUT, copy, multipart).
 /// `with_context` adds the KMS encryption context the caller gave (write responses).
 pub fn response_fields(
