@@ -402,8 +402,14 @@ pub fn check_customer(
     match (encryption, given) {
         (Some(Encryption::Customer { salt, key_hmac, .. }), Some((key, _))) => {
             let mac = hmac(&salt.0, &key);
-            // Constant-time enough for 32 bytes compared once; the HMAC hides the key anyway.
-            if mac.as_slice() != key_hmac.0.as_slice() {
+            // Compared in constant time.
+            let differs = mac.len() != key_hmac.0.len()
+                || mac
+                    .iter()
+                    .zip(&key_hmac.0)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    != 0;
+            if differs {
                 return Err(wrong_customer_key());
             }
             Ok(Some(key))
@@ -475,7 +481,7 @@ pub fn upload_key(
 }
 
 /// The data key of a multipart upload, for a part (with the request's SSE-C key checked) or for
-/// completing it (`check_customer = false`: the sealed copy serves).
+/// completing it (`require_customer = false`: the sealed copy serves).
 pub fn open_upload_key(
     s3: &S3,
     ctx: &RequestContext,
