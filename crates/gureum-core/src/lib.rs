@@ -11,6 +11,7 @@ pub mod context;
 pub mod credentials;
 pub mod error;
 pub mod ids;
+pub mod kms;
 pub mod service;
 pub mod usage;
 pub mod wire;
@@ -22,6 +23,7 @@ pub use clock::Clock;
 pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};
 pub use error::{AwsError, ErrorDetails};
+pub use kms::{DataKey, KmsClient};
 pub use service::{BoxFuture, OperationInput, OperationOutput, Service};
 pub use usage::{UsageEvent, UsageSink};
 

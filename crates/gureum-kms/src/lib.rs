@@ -9,14 +9,16 @@
 //! `signing.rs` GetPublicKey/Sign/Verify/DeriveSharedSecret over `asymmetric.rs`, `import.rs`
 //! imported key material, `multi_region.rs` replicas, `mac.rs` GenerateMac/VerifyMac,
 //! `policy.rs` key policies (validated as IAM resource policies, with the lockout safety check),
-//! `grants.rs` grants and grant tokens, `managed.rs` AWS managed keys (`alias/aws/<service>`,
-//! created on first use), `custom_key_stores.rs` CloudHSM key stores whose keys live in a
-//! PKCS#11 token (`hsm.rs`), and `authz.rs` what each request needs permission for.
+//! `grants.rs` grants and grant tokens, `client.rs` the [`gureum_core::KmsClient`] other services
+//! call, `managed.rs` AWS managed keys (`alias/aws/<service>`, created on first use),
+//! `custom_key_stores.rs` CloudHSM key stores whose keys live in a PKCS#11 token (`hsm.rs`), and
+//! `authz.rs` what each request needs permission for.
 
 mod aliases;
 pub mod asymmetric;
 mod authz;
 pub mod ciphertext;
+mod client;
 mod crypto;
 mod custom_key_stores;
 pub mod errors;
@@ -44,6 +46,9 @@ pub struct Kms {
     storage: Storage,
     /// The PKCS#11 module behind CloudHSM key stores.
     hsm: hsm::Hsm,
+    /// IAM's evaluator, for the calls other services make through [`gureum_core::KmsClient`]
+    /// (`client.rs`); the pipeline authorizes direct calls.
+    authorizer: std::sync::OnceLock<std::sync::Arc<dyn gureum_core::Authorizer>>,
 }
 
 impl Kms {
@@ -57,6 +62,7 @@ impl Kms {
         Kms {
             storage,
             hsm: hsm::Hsm::new(module),
+            authorizer: std::sync::OnceLock::new(),
         }
     }
 

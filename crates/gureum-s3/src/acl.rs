@@ -1255,6 +1255,7 @@ mod tests {
             public_access_block: None,
             object_acls: false,
             policy_public: policy.is_some_and(policy_is_public),
+            encryption: None,
         }
     }
 

@@ -38,6 +38,7 @@ pub fn create_bucket(
         public_access_block: None,
         object_acls: false,
         policy_public: false,
+        encryption: None,
     };
     let bytes = record.to_record().map_err(errors::store)?;
     let outcome = s3

@@ -20,6 +20,7 @@ mod objects;
 mod part_copy;
 mod policy;
 pub mod post_object;
+mod sse;
 mod subresource;
 mod tagging;
 mod upload;
@@ -42,11 +43,21 @@ use model::Bucket;
 /// The `s3` service.
 pub struct S3 {
     storage: Storage,
+    /// KMS, for SSE-KMS (`sse.rs`); set by the binary.
+    kms: std::sync::OnceLock<Arc<dyn gureum_core::KmsClient>>,
 }
 
 impl S3 {
     pub fn new(storage: Storage) -> Self {
-        S3 { storage }
+        S3 {
+            storage,
+            kms: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The KMS that SSE-KMS objects' data keys come from.
+    pub fn set_kms(&self, kms: Arc<dyn gureum_core::KmsClient>) {
+        let _ = self.kms.set(kms);
     }
 
     fn kv(&self) -> &dyn KvStore {
@@ -238,6 +249,9 @@ static OPERATIONS: &[(&str, Handler)] = &[
         "GetBucketNotificationConfiguration",
         notification::get_bucket_notification_configuration,
     ),
+    ("PutBucketEncryption", sse::put_bucket_encryption),
+    ("GetBucketEncryption", sse::get_bucket_encryption),
+    ("DeleteBucketEncryption", sse::delete_bucket_encryption),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {
@@ -369,7 +383,11 @@ impl Service for S3 {
             "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
             "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],
             "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
-                let mut targets = vec![on_object("PutObject", key)];
+                let mut target = on_object("PutObject", key);
+                if matches!(operation, "PutObject" | "CreateMultipartUpload") {
+                    target = sse::with_condition_keys(target, p);
+                }
+                let mut targets = vec![target];
                 if acl::asks_for_acl(p) {
                     targets.push(on_object("PutObjectAcl", key));
                 }
@@ -392,7 +410,11 @@ impl Service for S3 {
             "GetBucketNotificationConfiguration" => vec![on_bucket("GetBucketNotification")],
             "DeleteBucketOwnershipControls" => vec![on_bucket("PutBucketOwnershipControls")],
             "CopyObject" | "UploadPartCopy" => {
-                let mut targets = vec![on_object("PutObject", key)];
+                let mut target = on_object("PutObject", key);
+                if operation == "CopyObject" {
+                    target = sse::with_condition_keys(target, p);
+                }
+                let mut targets = vec![target];
                 if acl::asks_for_acl(p) {
                     targets.push(on_object("PutObjectAcl", key));
                 }
@@ -458,6 +480,10 @@ impl Service for S3 {
                 vec![on_bucket("PutLifecycleConfiguration")]
             }
             "GetBucketLifecycleConfiguration" => vec![on_bucket("GetLifecycleConfiguration")],
+            "PutBucketEncryption" | "DeleteBucketEncryption" => {
+                vec![on_bucket("PutEncryptionConfiguration")]
+            }
+            "GetBucketEncryption" => vec![on_bucket("GetEncryptionConfiguration")],
             // IAM has no s3:DeleteBucketTagging: removing tags is s3:PutBucketTagging.
             "DeleteBucketTagging" => vec![on_bucket("PutBucketTagging")],
             other => vec![on_bucket(other)],

@@ -63,6 +63,10 @@ pub struct Bucket {
     /// within format version 2.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub object_acls: bool,
+    /// Default encryption (PutBucketEncryption); `None` is S3's default, SSE-S3. Added within
+    /// format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::sse::BucketEncryption>,
 }
 
 impl Versioned for Bucket {
@@ -122,6 +126,10 @@ pub struct ObjectRecord {
     /// `None` in a bucket never versioned. Added in format version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    /// How the body is encrypted at rest (`sse.rs`); `None` for a body stored in the clear
+    /// (objects written before encryption existed). Added within format version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::sse::Encryption>,
 }
 
 fn standard() -> String {
@@ -190,6 +198,13 @@ pub struct MultipartUpload {
     pub storage_class: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// The encryption of the parts and of the object they make (`sse.rs`). Added within
+    /// format version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<crate::sse::Encryption>,
+    /// SSE-C only: the data key sealed under the master key while the upload lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_key: Option<gureum_core::wire::Blob>,
 }
 
 impl Versioned for MultipartUpload {

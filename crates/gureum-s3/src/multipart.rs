@@ -50,6 +50,8 @@ pub fn create_multipart_upload(
         .replace('+', "-")
         .replace('/', "_")
         .replace('=', "");
+    // The upload's encryption, decided now; its parts and the object share its data key.
+    let (encryption, data_key) = crate::sse::for_new_object(s3, ctx, p, &bucket, key)?;
     let upload = MultipartUpload {
         bucket: bucket_name.to_string(),
         key: key.to_string(),
@@ -63,6 +65,8 @@ pub fn create_multipart_upload(
         storage_class: crate::glacier::requested_class(p)?
             .unwrap_or_else(|| "STANDARD".to_string()),
         checksum_algorithm: str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase),
+        upload_key: crate::sse::upload_key(s3, &encryption, &data_key)?,
+        encryption: Some(encryption),
     };
     let bytes = upload.to_record().map_err(errors::store)?;
     s3.kv()
@@ -77,11 +81,16 @@ pub fn create_multipart_upload(
     out.insert("Key".into(), key.into());
     out.insert("UploadId".into(), upload_id.into());
     put_opt(&mut out, "ChecksumAlgorithm", upload.checksum_algorithm);
+    crate::sse::response_fields(&mut out, upload.encryption.as_ref(), true);
     Ok(OperationOutput::new(Value::Object(out)))
 }
 
 /// Checks an UploadPart before its body: the bucket, the part number, the upload.
-fn plan_part(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<u32, AwsError> {
+fn plan_part(
+    s3: &S3,
+    ctx: &RequestContext,
+    p: &Value,
+) -> Result<(u32, MultipartUpload, Option<crate::sse::DataKey>), AwsError> {
     let bucket = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
     let upload_id = str_param(p, "UploadId").unwrap_or_default();
@@ -92,8 +101,28 @@ fn plan_part(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<u32, AwsError> 
             "Part number must be an integer between 1 and 10000, inclusive",
         ));
     }
-    load_upload(s3, bucket, key, upload_id)?;
-    Ok(part_number as u32)
+    let upload = load_upload(s3, bucket, key, upload_id)?;
+    let data_key = upload_data_key(s3, ctx, p, &upload, true)?;
+    Ok((part_number as u32, upload, data_key))
+}
+
+/// The data key of `upload`'s parts (`sse.rs`); a part must carry the SSE-C key its upload was
+/// created with (`require_customer`), completing need not.
+pub(crate) fn upload_data_key(
+    s3: &S3,
+    ctx: &RequestContext,
+    p: &Value,
+    upload: &MultipartUpload,
+    require_customer: bool,
+) -> Result<Option<crate::sse::DataKey>, AwsError> {
+    crate::sse::open_upload_key(
+        s3,
+        ctx,
+        p,
+        upload.encryption.as_ref(),
+        upload.upload_key.as_ref(),
+        require_customer,
+    )
 }
 
 pub fn upload_part(
@@ -102,11 +131,18 @@ pub fn upload_part(
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
-    let part_number = plan_part(s3, ctx, p)?;
+    let (part_number, upload, data_key) = plan_part(s3, ctx, p)?;
     let data = input.payload.clone().unwrap_or_default();
     let blob_id = model::new_blob_id();
-    let received = crate::upload::receive_memory(s3, p, &data, &blob_id)?;
-    finish_part(s3, ctx, p, part_number, blob_id, received)
+    let received = crate::upload::receive_memory(s3, p, &data, &blob_id, data_key.as_ref())?;
+    finish_part(
+        s3,
+        ctx,
+        p,
+        (part_number, blob_id),
+        received,
+        (&upload, data_key.as_ref()),
+    )
 }
 
 /// UploadPart with a body that streams in: stored chunk by chunk, never held in memory.
@@ -117,20 +153,34 @@ pub async fn upload_part_streamed(
     stream: gureum_core::BodyStream,
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
-    let part_number = plan_part(s3, ctx, p)?;
+    let (part_number, upload, data_key) = plan_part(s3, ctx, p)?;
     let blob_id = model::new_blob_id();
-    let received =
-        crate::upload::receive_stream(s3, p, stream, &blob_id, crate::upload::MAX_PUT_SIZE).await?;
-    finish_part(s3, ctx, p, part_number, blob_id, received)
+    let received = crate::upload::receive_stream(
+        s3,
+        p,
+        stream,
+        &blob_id,
+        crate::upload::MAX_PUT_SIZE,
+        data_key.as_ref(),
+    )
+    .await?;
+    finish_part(
+        s3,
+        ctx,
+        p,
+        (part_number, blob_id),
+        received,
+        (&upload, data_key.as_ref()),
+    )
 }
 
 fn finish_part(
     s3: &S3,
     ctx: &RequestContext,
     p: &Value,
-    part_number: u32,
-    blob_id: String,
+    (part_number, blob_id): (u32, String),
     received: crate::upload::Received,
+    (upload, data_key): (&MultipartUpload, Option<&crate::sse::DataKey>),
 ) -> Result<OperationOutput, AwsError> {
     let bucket = str_param(p, "Bucket").unwrap_or_default();
     let key = str_param(p, "Key").unwrap_or_default();
@@ -139,13 +189,14 @@ fn finish_part(
         part_number,
         blob_id,
         size: received.size,
-        etag: format!("\"{}\"", hex::encode(received.md5)),
+        etag: crate::sse::etag(upload.encryption.as_ref(), data_key, &received.md5),
         last_modified_millis: ctx.clock.now_millis(),
         checksums: received.checksums,
     };
     commit_part(s3, bucket, key, upload_id, &part)?;
     let mut out = Map::new();
     out.insert("ETag".into(), part.etag.into());
+    crate::sse::response_fields(&mut out, upload.encryption.as_ref(), false);
     for (algorithm, value) in &part.checksums {
         out.insert(format!("Checksum{algorithm}"), value.clone().into());
     }
@@ -280,19 +331,24 @@ pub fn complete_multipart_upload(
         .unwrap_or_default();
     let uploaded = load_parts(s3, upload_id)?;
     let chosen = choose_parts(&requested, &uploaded)?;
+    let data_key = upload_data_key(s3, ctx, p, &upload, false)?;
     // The object's body: the chosen parts, streamed one after another into a new blob.
     let blob_id = crate::glacier::new_blob_id(&upload.storage_class);
     let mut digests = Vec::with_capacity(chosen.len());
     let mut size = 0u64;
     {
-        let mut writer = s3.storage.blobs.writer(&blob_id).map_err(errors::store)?;
+        // Parts are decrypted and the object encrypted again under the same data key, as one
+        // run of segments.
+        let mut writer = crate::sse::writer(s3, &blob_id, data_key.as_ref())?;
         for part in &chosen {
-            let mut reader = s3
-                .storage
-                .blobs
-                .open(&part.blob_id)
-                .map_err(errors::store)?
-                .ok_or_else(|| AwsError::internal("part body missing"))?;
+            let mut reader = crate::sse::reader(
+                s3,
+                &part.blob_id,
+                part.size,
+                data_key.as_ref(),
+                0,
+                part.size,
+            )?;
             std::io::copy(&mut reader, &mut *writer)
                 .map_err(|e| AwsError::internal(format!("assembling the object failed: {e}")))?;
             size += part.size;
@@ -316,6 +372,7 @@ pub fn complete_multipart_upload(
         storage_class: upload.storage_class.clone(),
         parts_count: Some(chosen.len() as u32),
         version_id: None,
+        encryption: upload.encryption.clone(),
     };
     let ukey = model::upload_key(bucket_name, key, upload_id);
     let parts_prefix = model::parts_prefix(upload_id);
@@ -356,6 +413,9 @@ pub fn complete_multipart_upload(
     });
     if let Some(v) = version_id {
         out["VersionId"] = v.into();
+    }
+    if let Value::Object(map) = &mut out {
+        crate::sse::response_fields(map, record.encryption.as_ref(), false);
     }
     Ok(OperationOutput::new(out))
 }

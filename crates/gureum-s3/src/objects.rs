@@ -182,6 +182,8 @@ struct PutPlan {
     tags: Vec<(String, String)>,
     storage_class: String,
     blob_id: String,
+    encryption: crate::sse::Encryption,
+    key: crate::sse::DataKey,
 }
 
 fn plan_put(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<PutPlan, AwsError> {
@@ -193,11 +195,14 @@ fn plan_put(s3: &S3, ctx: &RequestContext, p: &Value) -> Result<PutPlan, AwsErro
     let storage_class =
         crate::glacier::requested_class(p)?.unwrap_or_else(|| "STANDARD".to_string());
     let blob_id = crate::glacier::new_blob_id(&storage_class);
+    let (encryption, key) = crate::sse::for_new_object(s3, ctx, p, &bucket, key)?;
     Ok(PutPlan {
         owner: bucket.owner.clone(),
         tags,
         storage_class,
         blob_id,
+        encryption,
+        key,
     })
 }
 
@@ -209,7 +214,7 @@ pub fn put_object(
     let p = &input.params;
     let plan = plan_put(s3, ctx, p)?;
     let data = input.payload.clone().unwrap_or_default();
-    let received = crate::upload::receive_memory(s3, p, &data, &plan.blob_id)?;
+    let received = crate::upload::receive_memory(s3, p, &data, &plan.blob_id, Some(&plan.key))?;
     finish_put(s3, ctx, p, plan, received)
 }
 
@@ -222,9 +227,15 @@ pub async fn put_object_streamed(
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
     let plan = plan_put(s3, ctx, p)?;
-    let received =
-        crate::upload::receive_stream(s3, p, stream, &plan.blob_id, crate::upload::MAX_PUT_SIZE)
-            .await?;
+    let received = crate::upload::receive_stream(
+        s3,
+        p,
+        stream,
+        &plan.blob_id,
+        crate::upload::MAX_PUT_SIZE,
+        Some(&plan.key),
+    )
+    .await?;
     finish_put(s3, ctx, p, plan, received)
 }
 
@@ -241,7 +252,7 @@ fn finish_put(
     let record = ObjectRecord {
         blob_id: plan.blob_id,
         size: received.size,
-        etag: format!("\"{}\"", hex::encode(received.md5)),
+        etag: crate::sse::etag(Some(&plan.encryption), Some(&plan.key), &received.md5),
         last_modified_millis: ctx.clock.now_millis(),
         owner: plan.owner,
         headers: content_headers(p),
@@ -251,6 +262,7 @@ fn finish_put(
         storage_class: plan.storage_class,
         parts_count: None,
         version_id: None,
+        encryption: Some(plan.encryption),
     };
     let version_id = commit_object(
         s3,
@@ -264,6 +276,7 @@ fn finish_put(
     out.insert("ETag".into(), record.etag.clone().into());
     put_opt(&mut out, "VersionId", version_id);
     checksum_fields(&mut out, &record.checksums);
+    crate::sse::response_fields(&mut out, record.encryption.as_ref(), true);
     Ok(OperationOutput::new(Value::Object(out)))
 }
 
@@ -302,6 +315,8 @@ fn read_object(
             .ok_or_else(|| versioning::no_current_object(s3, bucket_name, key))?,
     };
     let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
+    // An SSE-C object needs its customer key even for a HEAD.
+    crate::sse::check_customer(p, record.encryption.as_ref(), "SSECustomer")?;
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -352,6 +367,7 @@ fn read_object(
         out.insert("StorageClass".into(), record.storage_class.clone().into());
     }
     put_opt(&mut out, "Restore", restore);
+    crate::sse::response_fields(&mut out, record.encryption.as_ref(), false);
     if !record.tags.is_empty() {
         out.insert("TagCount".into(), record.tags.len().into());
     }
@@ -384,40 +400,28 @@ fn read_object(
     };
     out.insert("ContentLength".into(), length.into());
     let mut output = OperationOutput::new(Value::Object(out));
-    if with_body && length > STREAM_BODY_ABOVE {
-        // Large bodies are read from the blob as they are sent, never held whole.
-        let mut reader = s3
-            .storage
-            .blobs
-            .open(&record.blob_id)
-            .map_err(errors::store)?
-            .ok_or_else(|| AwsError::internal("object body missing"))?;
+    if with_body {
+        // Only a GET opens the body's data key (and so needs kms:Decrypt). It is decrypted
+        // segment by segment from the blob.
+        let data_key = crate::sse::open_key(s3, ctx, p, record.encryption.as_ref(), "SSECustomer")?;
         let first = range.as_ref().map_or(0, |r| r.first);
-        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(first))
-            .map_err(|e| errors::store(e.into()))?;
-        output.stream = Some(gureum_core::OutputStream {
-            reader: Box::new(std::io::Read::take(reader, length)),
-            len: length,
-        });
-    } else if with_body {
-        let body = match range {
-            Some(r) => {
-                let mut reader = s3
-                    .storage
-                    .blobs
-                    .open(&record.blob_id)
-                    .map_err(errors::store)?
-                    .ok_or_else(|| AwsError::internal("object body missing"))?;
-                reader.read_range(r.first, r.len()).map_err(errors::store)?
-            }
-            None => s3
-                .storage
-                .blobs
-                .get(&record.blob_id)
-                .map_err(errors::store)?
-                .ok_or_else(|| AwsError::internal("object body missing"))?,
-        };
-        output.payload = Some(Bytes::from(body));
+        let reader = crate::sse::reader(
+            s3,
+            &record.blob_id,
+            record.size,
+            data_key.as_ref(),
+            first,
+            length,
+        )?;
+        if length > STREAM_BODY_ABOVE {
+            // Large bodies are read from the blob as they are sent, never held whole.
+            output.stream = Some(gureum_core::OutputStream {
+                reader,
+                len: length,
+            });
+        } else {
+            output.payload = Some(Bytes::from(crate::sse::read_all(reader, length)?));
+        }
     }
     Ok(output)
 }
@@ -608,6 +612,8 @@ pub fn copy_object(
         && src_version.is_none()
         && storage_class.is_none()
         && str_param(p, "WebsiteRedirectLocation").is_none()
+        && str_param(p, "ServerSideEncryption").is_none()
+        && str_param(p, "SSECustomerAlgorithm").is_none()
     {
         return Err(errors::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -617,25 +623,42 @@ pub fn copy_object(
         "REPLACE" => tagging_header(p)?,
         _ => source.tags.clone(),
     };
-    // The body: a new blob with the source's bytes, streamed from one to the other.
+    // The body: decrypted from the source and encrypted as the destination asks (or as its
+    // bucket's default says), streamed from one blob to the other.
+    let source_key = crate::sse::open_key(
+        s3,
+        ctx,
+        p,
+        source.encryption.as_ref(),
+        "CopySourceSSECustomer",
+    )?;
+    let (encryption, data_key) = crate::sse::for_new_object(s3, ctx, p, &bucket, key)?;
     let storage_class = storage_class.unwrap_or_else(|| source.storage_class.clone());
     let blob_id = crate::glacier::new_blob_id(&storage_class);
-    {
-        let mut reader = s3
-            .storage
-            .blobs
-            .open(&source.blob_id)
-            .map_err(errors::store)?
-            .ok_or_else(|| AwsError::internal("source body missing"))?;
-        let mut writer = s3.storage.blobs.writer(&blob_id).map_err(errors::store)?;
-        std::io::copy(&mut reader, &mut *writer)
-            .map_err(|e| AwsError::internal(format!("copy failed: {e}")))?;
-        writer.commit().map_err(errors::store)?;
-    }
+    let digest = crate::sse::copy_blob(
+        s3,
+        &source.blob_id,
+        source.size,
+        source_key.as_ref(),
+        0,
+        source.size,
+        &blob_id,
+        Some(&data_key),
+    )
+    .inspect_err(|_| {
+        let _ = s3.storage.blobs.delete(&blob_id);
+    })?;
+    let etag = if !crate::sse::Encryption::etag_is_md5(Some(&encryption)) {
+        crate::sse::etag(Some(&encryption), Some(&data_key), &digest)
+    } else if crate::sse::Encryption::etag_is_md5(source.encryption.as_ref()) {
+        source.etag.clone()
+    } else {
+        format!("\"{}\"", hex::encode(digest))
+    };
     let record = ObjectRecord {
         blob_id,
         size: source.size,
-        etag: source.etag.clone(),
+        etag,
         last_modified_millis: ctx.clock.now_millis(),
         owner: bucket.owner.clone(),
         headers: if replace {
@@ -653,6 +676,7 @@ pub fn copy_object(
         storage_class,
         parts_count: source.parts_count,
         version_id: None,
+        encryption: Some(encryption),
     };
     let version_id = commit_object(
         s3,
@@ -674,6 +698,7 @@ pub fn copy_object(
     out.insert("CopyObjectResult".into(), Value::Object(result));
     put_opt(&mut out, "VersionId", version_id);
     put_opt(&mut out, "CopySourceVersionId", source.version_id.clone());
+    crate::sse::response_fields(&mut out, record.encryption.as_ref(), true);
     Ok(OperationOutput::new(Value::Object(out)))
 }
 

@@ -9,13 +9,10 @@ use serde_json::{Map, Value};
 use crate::http::{ByteRange, Condition, Conditions};
 use crate::model::{self, MultipartUpload, Part};
 use crate::multipart::MAX_PART_NUMBER;
-use crate::{S3, errors, int_param, md5, num_param, objects, put_opt, str_param, versioning};
+use crate::{S3, errors, int_param, num_param, objects, put_opt, str_param, versioning};
 
 /// The largest source (or range of one) a single copy request may read: 5 GiB.
 pub const MAX_COPY_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-
-/// Bytes read from the source per step of the copy.
-const CHUNK: u64 = 1024 * 1024;
 
 fn range_syntax_error() -> AwsError {
     errors::invalid_argument(
@@ -63,33 +60,6 @@ fn load_upload(
     MultipartUpload::from_record(&bytes).map_err(errors::store)
 }
 
-/// Streams `range` of blob `source` into the new blob `target`, answering its MD5.
-fn copy_range(s3: &S3, source: &str, target: &str, range: ByteRange) -> Result<[u8; 16], AwsError> {
-    let mut reader = s3
-        .storage
-        .blobs
-        .open(source)
-        .map_err(errors::store)?
-        .ok_or_else(|| AwsError::internal("source body missing"))?;
-    let mut writer = s3.storage.blobs.writer(target).map_err(errors::store)?;
-    let mut digest = md5::Md5::new();
-    let mut offset = range.first;
-    let end = range.last + 1;
-    while offset < end {
-        let chunk = reader
-            .read_range(offset, CHUNK.min(end - offset))
-            .map_err(errors::store)?;
-        if chunk.is_empty() {
-            return Err(AwsError::internal("source body shorter than its record"));
-        }
-        digest.update(&chunk);
-        writer.write_chunk(&chunk).map_err(errors::store)?;
-        offset += chunk.len() as u64;
-    }
-    writer.commit().map_err(errors::store)?;
-    Ok(digest.finish())
-}
-
 pub fn upload_part_copy(
     s3: &S3,
     ctx: &RequestContext,
@@ -107,7 +77,8 @@ pub fn upload_part_copy(
         ));
     }
     let part_number = part_number as u32;
-    load_upload(s3, bucket, key, upload_id)?;
+    let upload = load_upload(s3, bucket, key, upload_id)?;
+    let data_key = crate::multipart::upload_data_key(s3, ctx, p, &upload, true)?;
     let (src_bucket, src_key, src_version) = str_param(p, "CopySource")
         .and_then(objects::parse_copy_source)
         .ok_or_else(|| errors::invalid_argument("Invalid copy source object key"))?;
@@ -155,24 +126,33 @@ pub fn upload_part_copy(
             "The specified copy source is larger than the maximum allowable size for a copy source: {MAX_COPY_SIZE}"
         )));
     }
+    // The source is decrypted and the part encrypted under the upload's data key.
+    let source_key = crate::sse::open_key(
+        s3,
+        ctx,
+        p,
+        source.encryption.as_ref(),
+        "CopySourceSSECustomer",
+    )?;
     let blob_id = model::new_blob_id();
-    let digest = if size == 0 {
-        s3.storage.blobs.put(&blob_id, &[]).map_err(errors::store)?;
-        md5::md5(&[])
-    } else {
-        match copy_range(s3, &source.blob_id, &blob_id, range) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = s3.storage.blobs.delete(&blob_id);
-                return Err(e);
-            }
-        }
-    };
+    let digest = crate::sse::copy_blob(
+        s3,
+        &source.blob_id,
+        source.size,
+        source_key.as_ref(),
+        range.first,
+        size,
+        &blob_id,
+        data_key.as_ref(),
+    )
+    .inspect_err(|_| {
+        let _ = s3.storage.blobs.delete(&blob_id);
+    })?;
     let part = Part {
         part_number,
         blob_id: blob_id.clone(),
         size,
-        etag: format!("\"{}\"", hex::encode(digest)),
+        etag: crate::sse::etag(upload.encryption.as_ref(), data_key.as_ref(), &digest),
         last_modified_millis: ctx.clock.now_millis(),
         checksums: Default::default(),
     };
@@ -186,6 +166,7 @@ pub fn upload_part_copy(
     let mut out = Map::new();
     out.insert("CopyPartResult".into(), Value::Object(result));
     put_opt(&mut out, "CopySourceVersionId", source.version_id);
+    crate::sse::response_fields(&mut out, upload.encryption.as_ref(), false);
     Ok(OperationOutput::new(Value::Object(out)))
 }
 

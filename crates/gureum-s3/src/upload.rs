@@ -1,6 +1,7 @@
 //! Receiving an object body (PutObject, UploadPart): into a new blob, with its MD5 and the
 //! checksums the request sent or asked for computed on the way, whether the body sits in
-//! memory or streams in from the connection chunk by chunk.
+//! memory or streams in from the connection chunk by chunk; encrypted on the way when the
+//! object is (`sse.rs`).
 
 use std::collections::BTreeMap;
 
@@ -80,9 +81,10 @@ pub(crate) fn receive_memory(
     p: &Value,
     data: &[u8],
     blob_id: &str,
+    key: Option<&crate::sse::DataKey>,
 ) -> Result<Received, AwsError> {
     let (md5, checksums) = digest_memory(p, data)?;
-    s3.storage.blobs.put(blob_id, data).map_err(errors::store)?;
+    crate::sse::put(s3, blob_id, data, key)?;
     Ok(Received {
         size: data.len() as u64,
         md5,
@@ -99,11 +101,12 @@ pub(crate) async fn receive_stream(
     mut stream: BodyStream,
     blob_id: &str,
     max: u64,
+    key: Option<&crate::sse::DataKey>,
 ) -> Result<Received, AwsError> {
     if stream.declared_len.is_some_and(|n| n > max) {
         return Err(errors::entity_too_large());
     }
-    let mut writer = s3.storage.blobs.writer(blob_id).map_err(errors::store)?;
+    let mut writer = crate::sse::writer(s3, blob_id, key)?;
     let mut md5 = md5::Md5::new();
     let mut running: Vec<(String, Checksummer)> = wanted(p)
         .into_iter()

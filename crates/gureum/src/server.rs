@@ -66,15 +66,20 @@ pub fn wire(
     sts.set_credentials(credentials.clone());
     sts.set_authorizer(authorizer.clone());
     let iam = Invalidating::new(gureum_iam::Iam::new(storage.clone()), generation);
+    // S3 reaches KMS (SSE-KMS data keys) through the core client trait; KMS authorizes those
+    // calls for the S3 caller with IAM's evaluator.
+    let kms = Arc::new(gureum_kms::Kms::with_pkcs11_module(
+        storage.clone(),
+        pkcs11_module,
+    ));
+    kms.set_authorizer(authorizer.clone());
     let s3 = Arc::new(gureum_s3::S3::new(storage.clone()));
+    s3.set_kms(kms.clone());
     let list: Vec<Arc<dyn Service>> = vec![
         sts,
         Arc::new(iam),
         s3.clone(),
-        Arc::new(gureum_kms::Kms::with_pkcs11_module(
-            storage.clone(),
-            pkcs11_module,
-        )),
+        kms,
         Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
