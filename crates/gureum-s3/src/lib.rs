@@ -71,7 +71,7 @@ impl S3 {
             .get(model::BUCKETS, &model::bucket_key(name))
             .map_err(errors::store)?
         {
-            Some(bytes) => Bucket::from_record(&bytes).map(Some).map_err(errors::store),
+            Some(bytes) => decode_bucket(bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -253,6 +253,35 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("GetBucketEncryption", sse::get_bucket_encryption),
     ("DeleteBucketEncryption", sse::delete_bucket_encryption),
 ];
+
+/// Decodes a stored bucket record, remembering the last few per thread: every object request
+/// reads its bucket (authorization and handler both), and the record's JSON costs more to parse
+/// than the rest of a small GET. Keyed by the record's bytes, so a changed record is never
+/// answered from the cache.
+fn decode_bucket(bytes: Vec<u8>) -> Result<Bucket, AwsError> {
+    use std::cell::RefCell;
+    const ENTRIES: usize = 32;
+    thread_local! {
+        static DECODED: RefCell<Vec<(Vec<u8>, Bucket)>> = const { RefCell::new(Vec::new()) };
+    }
+    if let Some(hit) = DECODED.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(raw, _)| *raw == bytes)
+            .map(|(_, b)| b.clone())
+    }) {
+        return Ok(hit);
+    }
+    let bucket = Bucket::from_record(&bytes).map_err(errors::store)?;
+    DECODED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() == ENTRIES {
+            c.remove(0);
+        }
+        c.push((bytes, bucket.clone()));
+    });
+    Ok(bucket)
+}
 
 fn handler(operation: &str) -> Option<Handler> {
     gureum_core::service::find_handler(OPERATIONS, operation)

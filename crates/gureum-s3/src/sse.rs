@@ -200,9 +200,23 @@ fn storage_error(e: StoreError) -> AwsError {
 /// The SSE-C key a request carries under `prefix` (`SSECustomer` or `CopySourceSSECustomer`):
 /// the 32-byte key and its base64 MD5, checked as S3 checks them.
 fn customer_key(p: &Value, prefix: &str) -> Result<Option<([u8; 32], String)>, AwsError> {
-    let algorithm = str_param(p, &format!("{prefix}Algorithm"));
-    let key = str_param(p, &format!("{prefix}Key"));
-    let md5 = str_param(p, &format!("{prefix}KeyMD5"));
+    // The member names as constants: this runs on every object read and write.
+    let [algorithm, key, md5] = match prefix {
+        "SSECustomer" => [
+            "SSECustomerAlgorithm",
+            "SSECustomerKey",
+            "SSECustomerKeyMD5",
+        ],
+        "CopySourceSSECustomer" => [
+            "CopySourceSSECustomerAlgorithm",
+            "CopySourceSSECustomerKey",
+            "CopySourceSSECustomerKeyMD5",
+        ],
+        _ => return Err(AwsError::internal("unknown SSE-C member prefix")),
+    };
+    let algorithm = str_param(p, algorithm);
+    let key = str_param(p, key);
+    let md5 = str_param(p, md5);
     if algorithm.is_none() && key.is_none() && md5.is_none() {
         return Ok(None);
     }
