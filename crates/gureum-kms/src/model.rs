@@ -237,7 +237,12 @@ impl Versioned for AliasRecord {
 }
 
 pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
-    Arn::new("kms", region, account, &format!("key/{key_id}")).to_string()
+    // Built by hand: this runs several times per request, and Arn's Display goes through format.
+    let mut arn = String::with_capacity(24 + region.len() + account.len() + key_id.len());
+    for piece in ["arn:aws:kms:", region, ":", account, ":key/", key_id] {
+        arn.push_str(piece);
+    }
+    arn
 }
 
 pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
@@ -398,7 +403,15 @@ pub fn get_key<R: Reader + ?Sized>(
     key_id: &str,
     now: f64,
 ) -> Result<Option<KeyRecord>, AwsError> {
-    let key: Option<KeyRecord> = read(r, KEYS, &key_key(account, region, key_id))?;
+    // Read on nearly every request (authorization, then the handler): decoded through the
+    // store's per-thread cache of recent records.
+    let key: Option<KeyRecord> = match r
+        .get(KEYS, &key_key(account, region, key_id))
+        .map_err(errors::store)?
+    {
+        Some(bytes) => Some(gureum_store::decode_cached(&bytes).map_err(errors::store)?),
+        None => None,
+    };
     let key = match key {
         Some(k) if k.replica_deletion_pending => Some(after_replicas(r, k, now)?),
         other => other,

@@ -254,33 +254,11 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("DeleteBucketEncryption", sse::delete_bucket_encryption),
 ];
 
-/// Decodes a stored bucket record, remembering the last few per thread: every object request
-/// reads its bucket (authorization and handler both), and the record's JSON costs more to parse
-/// than the rest of a small GET. Keyed by the record's bytes, so a changed record is never
-/// answered from the cache.
+/// Decodes a stored bucket record: every object request reads its bucket (authorization and
+/// handler both), and the record's JSON costs more to parse than the rest of a small GET, so the
+/// last few decoded are remembered (keyed by their bytes, never stale).
 fn decode_bucket(bytes: Vec<u8>) -> Result<Bucket, AwsError> {
-    use std::cell::RefCell;
-    const ENTRIES: usize = 32;
-    thread_local! {
-        static DECODED: RefCell<Vec<(Vec<u8>, Bucket)>> = const { RefCell::new(Vec::new()) };
-    }
-    if let Some(hit) = DECODED.with(|c| {
-        c.borrow()
-            .iter()
-            .find(|(raw, _)| *raw == bytes)
-            .map(|(_, b)| b.clone())
-    }) {
-        return Ok(hit);
-    }
-    let bucket = Bucket::from_record(&bytes).map_err(errors::store)?;
-    DECODED.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() == ENTRIES {
-            c.remove(0);
-        }
-        c.push((bytes, bucket.clone()));
-    });
-    Ok(bucket)
+    gureum_store::decode_cached(&bytes).map_err(errors::store)
 }
 
 fn handler(operation: &str) -> Option<Handler> {

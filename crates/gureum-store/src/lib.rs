@@ -28,7 +28,9 @@ pub use blob::{BlobReader, BlobStore, BlobWriter, FsBlobStore, MemoryBlobStore, 
 pub use error::{Result, StoreError};
 pub use group::{DurableWait, GroupCommit, defer_durability};
 pub use kv::{Entry, KeyRange, KvStore, KvStoreExt, MemoryStore, RedbStore, Txn};
-pub use record::{Versioned, decode_record, encode_record, no_migration, record_version};
+pub use record::{
+    Versioned, decode_cached, decode_record, encode_record, no_migration, record_version,
+};
 pub use seal::Sealer;
 
 /// Both stores of one gureum instance, as the binary wires them into the services.

@@ -103,6 +103,42 @@ pub trait Versioned: Serialize + DeserializeOwned {
     }
 }
 
+/// [`Versioned::from_record`], remembering the last few records of each type decoded on this
+/// thread. For records read on nearly every request (an S3 bucket, a KMS key) whose JSON costs
+/// more to parse than the rest of the request. The cache is keyed by the stored bytes, so a
+/// record that changed is decoded afresh, never answered stale.
+pub fn decode_cached<T: Versioned + Clone + 'static>(bytes: &[u8]) -> Result<T> {
+    use std::any::{Any, TypeId};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const PER_TYPE: usize = 32;
+    type Entries = Vec<(Vec<u8>, Box<dyn Any>)>;
+    thread_local! {
+        static DECODED: RefCell<HashMap<TypeId, Entries>> = RefCell::new(HashMap::new());
+    }
+    let hit = DECODED.with(|cache| {
+        let cache = cache.borrow();
+        cache
+            .get(&TypeId::of::<T>())?
+            .iter()
+            .find(|(raw, _)| raw.as_slice() == bytes)
+            .and_then(|(_, value)| value.downcast_ref::<T>().cloned())
+    });
+    if let Some(value) = hit {
+        return Ok(value);
+    }
+    let value = T::from_record(bytes)?;
+    DECODED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let entries = cache.entry(TypeId::of::<T>()).or_default();
+        if entries.len() == PER_TYPE {
+            entries.remove(0);
+        }
+        entries.push((bytes.to_vec(), Box::new(value.clone())));
+    });
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +255,25 @@ mod tests {
             encode_record(1, &unencodable),
             Err(StoreError::Encode(_))
         ));
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Cached {
+        n: u32,
+    }
+
+    impl Versioned for Cached {
+        const VERSION: u16 = 1;
+    }
+
+    #[test]
+    fn cached_decoding_follows_the_bytes() {
+        let one = Cached { n: 1 }.to_record().unwrap();
+        let two = Cached { n: 2 }.to_record().unwrap();
+        for _ in 0..3 {
+            assert_eq!(decode_cached::<Cached>(&one).unwrap(), Cached { n: 1 });
+            assert_eq!(decode_cached::<Cached>(&two).unwrap(), Cached { n: 2 });
+        }
+        assert!(decode_cached::<Cached>(b"not a record").is_err());
     }
 }
