@@ -23,7 +23,7 @@ pub use context::{Principal, PrincipalKind, RequestContext};
 pub use credentials::{Credential, CredentialProvider};
 pub use error::{AwsError, ErrorDetails};
 pub use service::{BoxFuture, OperationInput, OperationOutput, Service};
-pub use usage::{UsageEvent, UsageSink};
+pub use usage::{Usage, UsageEvent, UsageSink};
 
 /// The account that owns gureum's default root credentials.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";

@@ -39,6 +39,8 @@ pub struct OperationOutput {
     /// An HTTP status other than the operation's usual one (S3 RestoreObject's 202 for a new
     /// restore), for REST protocols whose model has no status member to carry it.
     pub status: Option<u16>,
+    /// What the request consumed beyond the one request the pipeline always meters.
+    pub usage: Vec<crate::Usage>,
 }
 
 impl OperationOutput {
@@ -48,6 +50,7 @@ impl OperationOutput {
             payload: None,
             stream: None,
             status: None,
+            usage: Vec::new(),
         }
     }
 

@@ -14,6 +14,8 @@ mod ops;
 mod partiql;
 mod streams;
 mod table;
+mod table_ref;
+mod throughput;
 mod value;
 
 use gureum_core::{
@@ -26,11 +28,22 @@ pub use streams::DynamoDbStreams;
 /// The `dynamodb` service.
 pub struct DynamoDb {
     storage: Storage,
+    throughput: throughput::Throughput,
 }
 
 impl DynamoDb {
     pub fn new(storage: Storage) -> Self {
-        DynamoDb { storage }
+        DynamoDb {
+            storage,
+            throughput: throughput::Throughput::default(),
+        }
+    }
+
+    /// With `enforce`, provisioned tables and their global secondary indexes throttle requests
+    /// beyond their capacity (`--dynamodb-enforce-capacity`).
+    pub fn enforcing_capacity(mut self, enforce: bool) -> Self {
+        self.throughput = throughput::Throughput::new(enforce);
+        self
     }
 }
 
@@ -97,15 +110,20 @@ impl Service for DynamoDb {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
-            gureum_core::service::dispatch_values(
-                "dynamodb",
-                OPERATIONS,
-                self,
-                ctx,
-                operation,
-                input.params,
-            )
+            let mut params = input.params;
+            table_ref::resolve_all(ctx, operation, &mut params)?;
+            throughput::start_request();
+            let mut out = gureum_core::service::dispatch_values(
+                "dynamodb", OPERATIONS, self, ctx, operation, params,
+            )?;
+            out.usage = throughput::take_usage();
+            Ok(out)
         })
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        self.throughput.reset();
+        Ok(())
     }
 
     /// `dynamodb:<Operation>` on the table's ARN (its index's for Query and Scan of an index,

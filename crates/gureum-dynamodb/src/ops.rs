@@ -22,6 +22,7 @@ use crate::table::{
     INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
     escaped_prefix, table_key,
 };
+use crate::throughput::Access;
 use crate::value::{AttributeValue, Item, item_from_json, item_size, item_to_json};
 use crate::{DynamoDb, table_arn};
 
@@ -1288,6 +1289,7 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_item_keys(&item)?;
     check_item(&item)?;
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
@@ -1307,6 +1309,7 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         )?;
         Ok((old, consumed))
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1342,6 +1345,7 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
+    db.throughput.admit(ctx, &table, Access::Read, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     // Every read is strongly consistent here, so ConsistentRead changes nothing.
     let item = db
@@ -1359,16 +1363,12 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         }
         other => other,
     };
-    // Capacity counts the whole item read, whatever the projection shows (sized only when
-    // asked for: GetItem is the hot path).
-    let consumed = if report == Report::None {
-        Consumed::default()
-    } else {
-        Consumed::read(capacity::read_units(
-            item.as_ref().map_or(0, item_size),
-            i.consistent_read.unwrap_or(false),
-        ))
-    };
+    // Capacity counts the whole item read, whatever the projection shows.
+    let consumed = Consumed::read(capacity::read_units(
+        item.as_ref().map_or(0, item_size),
+        i.consistent_read.unwrap_or(false),
+    ));
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = match item {
         Some(item) => {
             let item = match &projection {
@@ -1437,6 +1437,7 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
@@ -1466,6 +1467,7 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         };
         Ok((old, consumed))
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1536,6 +1538,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             updated.push(first.clone());
         }
     }
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     let (old, new, consumed) = transact(&*db.storage.kv, |txn| {
@@ -1558,6 +1561,7 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
         )?;
         Ok((old, new, consumed))
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), Some(&new), &updated);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1899,6 +1903,8 @@ fn read(
             "Consistent reads are not supported on global secondary indexes",
         ));
     }
+    db.throughput
+        .admit(ctx, &table, Access::Read, i.index_name.as_deref())?;
     let mut range = match &key_condition {
         Some(c) => key_range(&base, &hash_key, range_key.as_ref(), c)?,
         None => KeyRange::prefix(&base),
@@ -2026,6 +2032,7 @@ fn read(
         Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
         None => Consumed::read(units),
     };
+    db.throughput.consume(ctx, &table, &consumed);
     // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     capacity::answer(&mut out, &consumed, &table.name, report);

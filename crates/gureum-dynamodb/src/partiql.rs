@@ -21,6 +21,7 @@ use crate::number::Number;
 use crate::ops::{check_item, decode_item, load_table, read_item, returned, transact, write_item};
 use crate::streams::Origin;
 use crate::table::{INDEXES, ITEMS, KeySchemaElement, TableRecord, encode_key_value, table_key};
+use crate::throughput::Access;
 use crate::value::{AttributeValue, Item, item_size, item_to_json};
 
 /// How deep conditions and literals may nest.
@@ -1149,6 +1150,8 @@ pub fn execute_statement(
                 Some(n) => n as usize,
                 None => usize::MAX,
             };
+            db.throughput
+                .admit(ctx, &table, Access::Read, index.as_deref())?;
             let start = params
                 .get("NextToken")
                 .and_then(Value::as_str)
@@ -1175,12 +1178,16 @@ pub fn execute_statement(
                 Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
                 None => Consumed::read(units),
             };
+            db.throughput.consume(ctx, &table, &consumed);
             capacity::answer(&mut out, &consumed, &table.name, report);
             Ok(out)
         }
         write => {
             let plan = plan_write(db, ctx, write)?;
+            let table = load_table(db, ctx, &plan.table)?;
+            db.throughput.admit(ctx, &table, Access::Write, None)?;
             let (consumed, old, new) = write_one(db, ctx, &plan)?;
+            db.throughput.consume(ctx, &table, &consumed);
             let mut items = Vec::new();
             if let Some(values) = plan.returning {
                 let updated: Vec<String> = match &plan.kind {
@@ -1203,6 +1210,19 @@ pub fn execute_statement(
             Ok(out)
         }
     }
+}
+
+/// Charges and meters what a batch or transaction of statements consumed, table by table.
+fn consume_by_name(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    consumed: &BTreeMap<String, Consumed>,
+) -> Result<(), AwsError> {
+    for (name, c) in consumed {
+        let table = load_table(db, ctx, name)?;
+        db.throughput.consume(ctx, &table, c);
+    }
+    Ok(())
 }
 
 fn error_entry(e: &AwsError) -> Value {
@@ -1310,6 +1330,7 @@ pub fn batch_execute_statement(
             Err(e) => json!({"TableName": table_name, "Error": error_entry(&e)}),
         });
     }
+    consume_by_name(db, ctx, &consumed)?;
     let mut out = json!({"Responses": responses});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)
@@ -1400,6 +1421,7 @@ pub fn execute_transaction(
                 None => json!({}),
             });
         }
+        consume_by_name(db, ctx, &consumed)?;
         let mut out = json!({"Responses": responses});
         capacity::answer_list(&mut out, &consumed, report);
         return Ok(out);
@@ -1448,6 +1470,7 @@ pub fn execute_transaction(
         }
         Ok(consumed)
     })?;
+    consume_by_name(db, ctx, &consumed)?;
     let mut out = json!({});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)

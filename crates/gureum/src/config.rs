@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// Worker threads serving connections [default: one per core]
     #[arg(long, env = "GUREUM_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Throttle DynamoDB's provisioned tables and indexes at their provisioned capacity (with
+    /// five minutes of burst), answering ProvisionedThroughputExceededException [default: false]
+    #[arg(long, env = "GUREUM_DYNAMODB_ENFORCE_CAPACITY", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub dynamodb_enforce_capacity: Option<bool>,
     /// Configuration file [default: ./gureum.toml when it exists]
     #[arg(long, env = "GUREUM_CONFIG", value_name = "FILE")]
     #[serde(skip)]
@@ -90,6 +94,7 @@ pub struct Config {
     pub root_secret_access_key: String,
     pub max_body_bytes: u64,
     pub workers: usize,
+    pub dynamodb_enforce_capacity: bool,
 }
 
 impl Config {
@@ -184,5 +189,9 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
+        dynamodb_enforce_capacity: args
+            .dynamodb_enforce_capacity
+            .or(file.dynamodb_enforce_capacity)
+            .unwrap_or(false),
     })
 }

@@ -349,6 +349,17 @@ impl Pipeline {
             quantity: 1.0,
             unit: "Requests",
         });
+        for usage in std::mem::take(&mut output.usage) {
+            self.meter.record(UsageEvent {
+                account_id: ctx.principal.account_id.clone(),
+                region: ctx.region.clone(),
+                service: route.service,
+                operation: route.operation.clone(),
+                resource: usage.resource,
+                quantity: usage.quantity,
+                unit: usage.unit,
+            });
+        }
         let out = output.stream.take();
         let resp = encode(route.protocol, model, op, output, request_id)?;
         Ok((resp, out))

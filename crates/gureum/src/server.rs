@@ -42,7 +42,12 @@ pub struct Wired {
     pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
-pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wired {
+pub fn wire(
+    storage: &Storage,
+    clock: &Clock,
+    root: Arc<RootCredentials>,
+    config: &Config,
+) -> Wired {
     use gureum_iam::authorizer::{IamAuthorizer, Invalidating, PolicyGeneration};
 
     let generation = Arc::new(PolicyGeneration::default());
@@ -64,7 +69,10 @@ pub fn wire(storage: &Storage, clock: &Clock, root: Arc<RootCredentials>) -> Wir
         Arc::new(iam),
         Arc::new(gureum_s3::S3::new(storage.clone())),
         Arc::new(gureum_kms::Kms::new(storage.clone())),
-        Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
+        Arc::new(
+            gureum_dynamodb::DynamoDb::new(storage.clone())
+                .enforcing_capacity(config.dynamodb_enforce_capacity),
+        ),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
     Wired {
@@ -91,7 +99,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let wired = wire(&storage, &clock, root.clone());
+    let wired = wire(&storage, &clock, root.clone(), config);
     let services = wired.services.clone();
     let pipeline = Pipeline {
         services: wired.services,
