@@ -129,6 +129,51 @@ struct CreateTableInput {
     local_secondary_indexes: Option<Vec<Value>>,
     stream_specification: Option<StreamSpecInput>,
     deletion_protection_enabled: Option<bool>,
+    #[serde(rename = "SSESpecification")]
+    sse_specification: Option<Value>,
+}
+
+/// The encryption an SSESpecification asks for: `None` for the AWS owned key (Enabled false or
+/// absent), else KMS under the given key (an id, alias or ARN) or the AWS managed
+/// `alias/aws/dynamodb`.
+pub(crate) fn sse(
+    ctx: &RequestContext,
+    spec: &Value,
+    member: &str,
+) -> Result<Option<crate::table::Sse>, AwsError> {
+    let enabled = spec
+        .get("Enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if let Some(t) = spec.get("SSEType").and_then(Value::as_str) {
+        if !matches!(t, "AES256" | "KMS") {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{t}' at '{member}.sSEType' failed to satisfy constraint: Member must satisfy enum value set: [AES256, KMS]"
+            )));
+        }
+        if t == "AES256" {
+            return Err(validation(
+                "One or more parameter values were invalid: SSEType AES256 is not supported",
+            ));
+        }
+    }
+    let key = spec.get("KMSMasterKeyId").and_then(Value::as_str);
+    if !enabled {
+        if key.is_some() || spec.get("SSEType").is_some() {
+            return Err(validation(
+                "One or more parameter values were invalid: SSEType and KMSMasterKeyId can only be specified when SSE is enabled",
+            ));
+        }
+        return Ok(None);
+    }
+    let prefix = format!("arn:aws:kms:{}:{}", ctx.region, ctx.account_id());
+    let kms_key_arn = match key {
+        None => format!("{prefix}:alias/aws/dynamodb"),
+        Some(k) if k.starts_with("arn:") => k.to_string(),
+        Some(k) if k.starts_with("alias/") => format!("{prefix}:{k}"),
+        Some(k) => format!("{prefix}:key/{k}"),
+    };
+    Ok(Some(crate::table::Sse { kms_key_arn }))
 }
 
 /// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
@@ -295,6 +340,12 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         deletion_protection: i.deletion_protection_enabled.unwrap_or(false),
         pitr: None,
         restore: None,
+        sse: i
+            .sse_specification
+            .as_ref()
+            .map(|s| sse(ctx, s, "sSESpecification"))
+            .transpose()?
+            .flatten(),
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     if let Some(spec) = &i.stream_specification {
@@ -337,6 +388,73 @@ struct IndexInput {
     key_schema: Vec<KeySchemaInput>,
     projection: ProjectionInput,
     provisioned_throughput: Option<ThroughputInput>,
+}
+
+/// The indexes a restore's GlobalSecondaryIndexOverride and LocalSecondaryIndexOverride ask
+/// for, in place of the source table's, on the source's attribute definitions and billing.
+pub(crate) fn override_indexes(
+    table: &TableRecord,
+    global: Option<&Value>,
+    local: Option<&Value>,
+) -> Result<Vec<IndexRecord>, AwsError> {
+    let defined = |name: &str| {
+        table
+            .attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+    };
+    let mut out: Vec<IndexRecord> = Vec::new();
+    for (is_global, list) in [(true, global), (false, local)] {
+        let Some(list) = list else {
+            // Not overridden: the source's indexes of that kind.
+            out.extend(
+                table
+                    .indexes
+                    .iter()
+                    .filter(|i| i.global == is_global)
+                    .cloned(),
+            );
+            continue;
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| validation("index overrides must be lists"))?;
+        for v in list {
+            let x: IndexInput = serde_json::from_value(v.clone())
+                .map_err(|e| validation(format!("invalid index: {e}")))?;
+            for k in &x.key_schema {
+                if defined(&k.attribute_name).is_none() {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                        k.attribute_name,
+                        table
+                            .attributes
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            let record = index_record(
+                is_global,
+                x,
+                &table.hash.name,
+                table.range.as_ref().map(|r| r.name.as_str()),
+                &table.billing_mode,
+                &|n: &str| defined(n).unwrap_or_default(),
+            )?;
+            if out.iter().any(|o| o.name == record.name) {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Duplicate index name: {}",
+                    record.name
+                )));
+            }
+            out.push(record);
+        }
+    }
+    Ok(out)
 }
 
 /// Validates one GlobalSecondaryIndex or LocalSecondaryIndex of CreateTable.
