@@ -23,7 +23,7 @@ use crate::table::{
     escaped_prefix, table_key,
 };
 use crate::throughput::Access;
-use crate::value::{AttributeValue, Item, item_from_json, item_size, item_to_json};
+use crate::value::{AttributeValue, Item, item_from_json, item_into_json, item_size, item_to_json};
 use crate::{DynamoDb, table_arn};
 
 /// DynamoDB's item size limit.
@@ -60,13 +60,12 @@ pub(crate) fn load_table(
 }
 
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
-    let value: Value = gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
-        .map_err(store_error)?;
-    item_from_json(&value)
+    gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
+        .map_err(store_error)
 }
 
 pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
-    gureum_store::encode_record(ITEM_VERSION, &item_to_json(item)).map_err(store_error)
+    gureum_store::encode_record(ITEM_VERSION, item).map_err(store_error)
 }
 
 /// Runs `f` in one store transaction, carrying its AWS error out.
@@ -1493,7 +1492,7 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
                 Some(paths) => eval::project(&item, paths),
                 None => item,
             };
-            json!({"Item": item_to_json(&item)})
+            json!({"Item": item_into_json(item)})
         }
         None => json!({}),
     };
@@ -2079,20 +2078,23 @@ fn read(
         if range.is_empty() {
             break;
         }
+        // No more entries than the page can still take (expired items and other segments
+        // make the loop come back for more).
+        let want = limit.saturating_sub(scanned).clamp(1, 256);
         let batch = db
             .storage
             .kv
-            .scan(store_table, &range, Some(256), !forward)
+            .scan(store_table, &range, Some(want), !forward)
             .map_err(store_error)?;
-        if batch.is_empty() {
+        let Some((last, _)) = batch.last() else {
             break;
-        }
+        };
+        range = if forward {
+            range.after(last)
+        } else {
+            range.before(last)
+        };
         for (k, v) in &batch {
-            range = if forward {
-                range.clone().after(k)
-            } else {
-                range.clone().before(k)
-            };
             let item = decode_item(v)?;
             if table.expired(&item, now) {
                 if index.is_none() {
@@ -2121,14 +2123,8 @@ fn read(
             scanned += 1;
             bytes += item_size(&item);
             let keep = filter.as_ref().is_none_or(|f| eval::matches(&item, f));
-            if keep {
-                let shown = match &projection {
-                    Some(paths) => eval::project(&item, paths),
-                    None => item.clone(),
-                };
-                items.push(shown);
-            }
-            if scanned >= limit || bytes >= MAX_PAGE_BYTES {
+            let stop = scanned >= limit || bytes >= MAX_PAGE_BYTES;
+            if stop {
                 let mut k = table.key_of(&item);
                 if let Some(ix) = &index {
                     for e in ix.key_elements() {
@@ -2139,6 +2135,14 @@ fn read(
                 }
                 last_key = Some(k);
                 more = true;
+            }
+            if keep {
+                items.push(match &projection {
+                    Some(paths) => eval::project(&item, paths),
+                    None => item,
+                });
+            }
+            if stop {
                 break 'pages;
             }
         }
@@ -2155,7 +2159,7 @@ fn read(
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
-        out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
+        out["Items"] = Value::Array(items.into_iter().map(item_into_json).collect());
     }
     if more {
         if let Some(k) = last_key {
