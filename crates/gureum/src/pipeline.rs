@@ -465,6 +465,34 @@ mod tests {
         }
     }
 
+    /// A service whose handler reports usage of its own.
+    struct Reporting;
+
+    impl Service for Reporting {
+        fn name(&self) -> &'static str {
+            "sts"
+        }
+        fn implements(&self, _: &str) -> bool {
+            true
+        }
+        fn call<'a>(
+            &'a self,
+            _: &'a RequestContext,
+            _: &'a str,
+            _: OperationInput,
+        ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
+            Box::pin(async {
+                let mut out = OperationOutput::new(serde_json::json!({}));
+                out.usage.push(gureum_core::Usage {
+                    resource: Some("r".into()),
+                    quantity: 2.5,
+                    unit: "Widgets",
+                });
+                Ok(out)
+            })
+        }
+    }
+
     fn pipeline(service: Arc<dyn Service>) -> Pipeline {
         let store: Arc<dyn gureum_store::KvStore> = Arc::new(gureum_store::MemoryStore::new());
         Pipeline {
@@ -537,6 +565,36 @@ mod tests {
         assert_eq!(
             (totals[0].key.operation.as_str(), totals[0].quantity),
             ("GetCallerIdentity", 1.0)
+        );
+    }
+
+    #[tokio::test]
+    async fn usage_a_handler_reports_is_metered_beside_the_request() {
+        let p = pipeline(Arc::new(Reporting));
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
+        assert_eq!(resp.status, 200, "{:?}", resp.body);
+        let mut totals: Vec<_> = p
+            .meter
+            .totals()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.key.unit, t.key.resource, t.key.operation, t.quantity))
+            .collect();
+        totals.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            totals,
+            vec![
+                ("Requests".into(), None, "GetCallerIdentity".into(), 1.0),
+                (
+                    "Widgets".into(),
+                    Some("r".into()),
+                    "GetCallerIdentity".into(),
+                    2.5
+                ),
+            ]
         );
     }
 }
