@@ -299,16 +299,27 @@ def test_batch_get_returns_unprocessed_keys(enforcing):
     assert again["UnprocessedKeys"] == {} and len(again["Responses"][name]) == 4
 
 
-def test_transactions_throttle_whole(enforcing):
+def test_transactions_are_cancelled_without_capacity(enforcing):
     ddb = enforcing.client("dynamodb")
     name = table_name()
+    other = table_name()
     create(ddb, name, rcu=1, wcu=1)
+    create(ddb, other)
     ddb.transact_write_items(TransactItems=[{"Put": {"TableName": name, "Item": {"pk": S("a"), "v": big(10)}}}])
-    fails(lambda: ddb.transact_write_items(TransactItems=[{"Put": {"TableName": name, "Item": {"pk": S("b")}}}]),
-          "ProvisionedThroughputExceededException")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": other, "Item": {"pk": S("x")}}},
+            {"Put": {"TableName": name, "Item": {"pk": S("b")}}},
+        ])
+    err = e.value.response
+    assert err["Error"]["Code"] == "TransactionCanceledException"
+    assert err["Error"]["Message"].endswith("[None, ProvisionedThroughputExceeded]")
+    assert [r["Code"] for r in err["CancellationReasons"]] == ["None", "ProvisionedThroughputExceeded"]
+    # Cancelled whole: the on-demand table's item was not written either.
+    assert "Item" not in ddb.get_item(TableName=other, Key={"pk": S("x")})
     ddb.transact_get_items(TransactItems=[{"Get": {"TableName": name, "Key": {"pk": S("a")}}}])  # 1 - 6
     fails(lambda: ddb.transact_get_items(TransactItems=[{"Get": {"TableName": name, "Key": {"pk": S("a")}}}]),
-          "ProvisionedThroughputExceededException")
+          "TransactionCanceledException")
     fails(lambda: ddb.execute_statement(Statement=f"SELECT * FROM \"{name}\" WHERE pk = 'a'"),
           "ProvisionedThroughputExceededException")
 

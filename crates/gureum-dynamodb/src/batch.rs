@@ -70,18 +70,33 @@ impl<'a> Tables<'a> {
             .ok_or_else(crate::ops::not_found_table)
     }
 
-    /// Admits a transaction's tables (each once): any without capacity refuses it whole.
+    /// Admits a transaction's items: when any item's table (or a global index) has no
+    /// capacity left, the transaction is cancelled whole, those items giving
+    /// `ProvisionedThroughputExceeded` as their reason.
     fn admit_all<'n>(
         &self,
-        names: impl IntoIterator<Item = (&'n str, Access)>,
+        items: impl IntoIterator<Item = (&'n str, Access)>,
     ) -> Result<(), AwsError> {
-        let mut done = HashSet::new();
-        for (name, access) in names {
-            if done.insert((name, access)) {
-                self.db
-                    .throughput
-                    .admit(self.ctx, self.loaded(name)?, access, None)?;
-            }
+        let mut refused: HashMap<(&str, Access), bool> = HashMap::new();
+        let mut reasons: Vec<Reason> = Vec::new();
+        for (name, access) in items {
+            let no_capacity = match refused.get(&(name, access)) {
+                Some(r) => *r,
+                None => {
+                    let table = self.loaded(name)?;
+                    let r = self
+                        .db
+                        .throughput
+                        .admit(self.ctx, table, access, None)
+                        .is_err();
+                    refused.insert((name, access), r);
+                    r
+                }
+            };
+            reasons.push(no_capacity.then_some("ProvisionedThroughputExceeded"));
+        }
+        if reasons.iter().any(Option::is_some) {
+            return Err(cancelled(&reasons));
         }
         Ok(())
     }
