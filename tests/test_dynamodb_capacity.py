@@ -380,6 +380,10 @@ def test_table_arn_is_accepted_wherever_a_table_name_is(gureum, ddb):
     assert backup["BackupArn"].startswith(a + "/backup/")
     assert [b["TableName"] for b in ddb.list_backups(TableName=a)["BackupSummaries"]] == [name]
     ddb.delete_backup(BackupArn=backup["BackupArn"])
+    # Streams of a table named by ARN.
+    ddb.update_table(TableName=a, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    streams = gureum.client("dynamodbstreams").list_streams(TableName=a)["Streams"]
+    assert [s["TableName"] for s in streams] == [name]
     # The aws CLI too.
     cli = json.loads(gureum.cli("dynamodb", "get-item", "--table-name", a, "--key", '{"pk": {"S": "a"}}').stdout)
     assert cli["Item"]["pk"] == S("a")
