@@ -154,6 +154,23 @@ def test_failed_requests_meter_nothing(gureum, ddb):
     assert usage(gureum, name) == {}
 
 
+def test_failed_conditional_writes_are_billed(gureum, ddb):
+    name = table_name()
+    create(ddb, name)
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": S("x" * 2000)})  # 2 WRU
+    # A failed condition costs the size of the item found, one unit at least.
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": S("a")}, ConditionExpression="attribute_not_exists(pk)"),
+          "ConditionalCheckFailedException")  # 2
+    fails(lambda: ddb.delete_item(TableName=name, Key={"pk": S("b")}, ConditionExpression="attribute_exists(pk)"),
+          "ConditionalCheckFailedException")  # 1
+    fails(lambda: ddb.update_item(TableName=name, Key={"pk": S("a")}, UpdateExpression="SET w = :w",
+                                  ConditionExpression="v = :w", ExpressionAttributeValues={":w": S("y")}),
+          "ConditionalCheckFailedException")  # 2
+    assert usage(gureum, name) == {"WriteRequestUnits": 7.0}
+    assert usage_by_operation(gureum, name, "WriteRequestUnits") == {"PutItem": 4.0, "DeleteItem": 1.0,
+                                                                      "UpdateItem": 2.0}
+
+
 # --------------------------------------------------------------------------------------------
 # Provisioned throughput, enforced
 
@@ -224,6 +241,17 @@ def test_burst_capacity_keeps_five_minutes(enforcing):
     fails(lambda: ddb.scan(TableName=name), "ProvisionedThroughputExceededException")
     # Reads and writes have their own buckets.
     ddb.put_item(TableName=name, Item={"pk": S("b")})
+
+
+def test_failed_conditional_writes_take_capacity(enforcing):
+    ddb = enforcing.client("dynamodb")
+    name = table_name()
+    create(ddb, name, rcu=1, wcu=1)
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "v": big(200)})  # 1 - 200
+    advance(enforcing, 250)  # 51
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": S("a")}, ConditionExpression="attribute_not_exists(pk)"),
+          "ConditionalCheckFailedException")  # 51 - 200
+    fails(lambda: ddb.put_item(TableName=name, Item={"pk": S("b")}), "ProvisionedThroughputExceededException")
 
 
 def test_large_items_take_the_bucket_into_debt(enforcing):

@@ -26,6 +26,10 @@ pub struct Usage {
     pub unit: &'static str,
 }
 
+// Quantities are finite (counts, units, bytes), so equality is total; errors, which carry usage,
+// compare with `Eq`.
+impl Eq for Usage {}
+
 /// Where usage events go.
 pub trait UsageSink: Send + Sync {
     fn record(&self, event: UsageEvent);

@@ -113,11 +113,16 @@ impl Service for DynamoDb {
             let mut params = input.params;
             table_ref::resolve_all(ctx, operation, &mut params)?;
             throughput::start_request();
-            let mut out = gureum_core::service::dispatch_values(
+            match gureum_core::service::dispatch_values(
                 "dynamodb", OPERATIONS, self, ctx, operation, params,
-            )?;
-            out.usage = throughput::take_usage();
-            Ok(out)
+            ) {
+                Ok(mut out) => {
+                    out.usage = throughput::take_usage();
+                    Ok(out)
+                }
+                // A failed conditional write is still billed.
+                Err(e) => Err(e.with_usage(throughput::take_usage())),
+            }
         })
     }
 

@@ -1409,10 +1409,12 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1425,6 +1427,14 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             Origin::user(ctx),
         )?;
         Ok((old, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
     db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
@@ -1557,10 +1567,12 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1583,6 +1595,14 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             },
         };
         Ok((old, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
     db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
@@ -1658,10 +1678,12 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, new, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1677,6 +1699,14 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             Origin::user(ctx),
         )?;
         Ok((old, new, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
     db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), Some(&new), &updated);

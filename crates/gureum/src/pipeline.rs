@@ -192,6 +192,22 @@ impl Pipeline {
         (resp, out, outcome)
     }
 
+    /// Meters what a handler reported, with the request's account, region, service and
+    /// operation.
+    fn meter_usage(&self, ctx: &RequestContext, route: &Route, usage: Vec<gureum_core::Usage>) {
+        for usage in usage {
+            self.meter.record(UsageEvent {
+                account_id: ctx.principal.account_id.clone(),
+                region: ctx.region.clone(),
+                service: route.service,
+                operation: route.operation.clone(),
+                resource: usage.resource,
+                quantity: usage.quantity,
+                unit: usage.unit,
+            });
+        }
+    }
+
     async fn run(
         &self,
         route: &Route,
@@ -339,7 +355,15 @@ impl Pipeline {
                 AwsError::internal("We encountered an internal error. Please try again.")
             })?;
         }
-        let mut output = output?;
+        let mut output = match output {
+            Ok(output) => output,
+            Err(mut e) => {
+                if let Some(details) = e.details.as_mut() {
+                    self.meter_usage(&ctx, route, std::mem::take(&mut details.usage));
+                }
+                return Err(e);
+            }
+        };
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
             region: ctx.region.clone(),
@@ -349,17 +373,7 @@ impl Pipeline {
             quantity: 1.0,
             unit: "Requests",
         });
-        for usage in std::mem::take(&mut output.usage) {
-            self.meter.record(UsageEvent {
-                account_id: ctx.principal.account_id.clone(),
-                region: ctx.region.clone(),
-                service: route.service,
-                operation: route.operation.clone(),
-                resource: usage.resource,
-                quantity: usage.quantity,
-                unit: usage.unit,
-            });
-        }
+        self.meter_usage(&ctx, route, std::mem::take(&mut output.usage));
         let out = output.stream.take();
         let resp = encode(route.protocol, model, op, output, request_id)?;
         Ok((resp, out))
@@ -465,8 +479,8 @@ mod tests {
         }
     }
 
-    /// A service whose handler reports usage of its own.
-    struct Reporting;
+    /// A service whose handler reports usage of its own (failing, with `true`).
+    struct Reporting(bool);
 
     impl Service for Reporting {
         fn name(&self) -> &'static str {
@@ -482,12 +496,16 @@ mod tests {
             _: OperationInput,
         ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
             Box::pin(async {
-                let mut out = OperationOutput::new(serde_json::json!({}));
-                out.usage.push(gureum_core::Usage {
+                let usage = vec![gureum_core::Usage {
                     resource: Some("r".into()),
                     quantity: 2.5,
                     unit: "Widgets",
-                });
+                }];
+                let mut out = OperationOutput::new(serde_json::json!({}));
+                if self.0 {
+                    return Err(AwsError::bad_request("Refused", "no").with_usage(usage));
+                }
+                out.usage = usage;
                 Ok(out)
             })
         }
@@ -570,7 +588,7 @@ mod tests {
 
     #[tokio::test]
     async fn usage_a_handler_reports_is_metered_beside_the_request() {
-        let p = pipeline(Arc::new(Reporting));
+        let p = pipeline(Arc::new(Reporting(false)));
         let resp = p
             .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
             .await
@@ -596,5 +614,24 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn usage_of_a_failed_request_is_metered_without_the_request() {
+        let p = pipeline(Arc::new(Reporting(true)));
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
+        assert_eq!(resp.status, 400);
+        assert!(!String::from_utf8_lossy(&resp.body).contains("Widgets"));
+        let totals: Vec<_> = p
+            .meter
+            .totals()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.key.unit, t.quantity))
+            .collect();
+        assert_eq!(totals, vec![("Widgets".to_string(), 2.5)]);
     }
 }
