@@ -139,6 +139,37 @@ def test_index_writes_and_partiql_are_billed_to_the_table(gureum, ddb):
     assert usage(gureum, name) == {"WriteRequestUnits": 3.0, "ReadRequestUnits": 1.0}
 
 
+def test_storage_is_metered_in_byte_hours_on_the_server_clock(start_gureum):
+    server = start_gureum().start()
+    ddb = server.client("dynamodb")
+    name = table_name()
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+    )
+    ddb.put_item(TableName=name, Item={"pk": S("a"), "g": S("x"), "v": S("y" * 1000)})
+    ddb.put_item(TableName=name, Item={"pk": S("b"), "v": S("z" * 500)})
+    # Items 1004 and 503 bytes, one index entry of 4 (its keys), 100 bytes overhead each.
+    billable = 1004 + 503 + 4 + 3 * 100
+    advance(server, 1)  # the table is seen: metering starts
+    before = usage(server, name).get("TimedStorage-ByteHrs", 0)
+    advance(server, 3600)
+    after = usage(server, name)["TimedStorage-ByteHrs"]
+    # An hour of the server clock (and the few wall-clock seconds the test takes).
+    assert billable <= after - before < billable * 1.01
+    _, body = server.admin("/_gureum/usage")
+    row = next(r for r in body["usage"] if r["unit"] == "TimedStorage-ByteHrs")
+    assert (row["account_id"], row["region"], row["operation"]) == (ACCOUNT, "us-east-1", "Storage")
+    ddb.delete_table(TableName=name)
+    advance(server, 3600)
+    assert usage(server, name)["TimedStorage-ByteHrs"] < after + billable * 0.01
+
+
 def test_provisioned_tables_meter_consumed_capacity(gureum, ddb):
     name = table_name()
     create(ddb, name, rcu=5, wcu=5)

@@ -149,6 +149,12 @@ pub trait Service: Send + Sync + 'static {
     /// it must be idempotent and bounded in the work it does per call.
     fn tick(&self, _clock: &crate::Clock) {}
 
+    /// Usage that accrues with time rather than with requests (stored bytes, as byte-hours),
+    /// since the previous call; the binary meters it right after each [`Service::tick`].
+    fn accrued_usage(&self, _clock: &crate::Clock) -> Vec<crate::UsageEvent> {
+        Vec::new()
+    }
+
     /// Wipes every resource this service holds (the admin reset).
     fn reset(&self) -> Result<(), AwsError> {
         Ok(())

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use gureum_core::{AwsError, RequestContext, Usage};
+use gureum_core::{AwsError, RequestContext, Usage, UsageEvent};
 
 use crate::capacity::Consumed;
 use crate::table::TableRecord;
@@ -32,11 +32,25 @@ struct Bucket {
 type BucketKey = (String, Option<String>, Access);
 
 /// The token buckets of every provisioned table and index, kept in memory (a restart starts
-/// them afresh, as a new partition would).
+/// them afresh, as a new partition would), and when each table's storage was last metered.
 #[derive(Default)]
 pub struct Throughput {
     enforce: bool,
     buckets: Mutex<HashMap<BucketKey, Bucket>>,
+    /// Table id -> server millis up to which its storage is metered.
+    storage_metered: Mutex<HashMap<String, i64>>,
+}
+
+/// The bytes DynamoDB bills a table for: its items and its indexes' entries, each with 100
+/// bytes of overhead.
+pub fn billable_bytes(table: &TableRecord) -> u64 {
+    let entries = |count: u64, bytes: u64| bytes + 100 * count;
+    entries(table.item_count, table.size_bytes)
+        + table
+            .indexes
+            .iter()
+            .map(|i| entries(i.item_count, i.size_bytes))
+            .sum::<u64>()
 }
 
 thread_local! {
@@ -93,7 +107,7 @@ impl Throughput {
     pub fn new(enforce: bool) -> Self {
         Throughput {
             enforce,
-            buckets: Mutex::new(HashMap::new()),
+            ..Default::default()
         }
     }
 
@@ -102,6 +116,47 @@ impl Throughput {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.storage_metered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// `TimedStorage-ByteHrs` of every table since the last call (a table seen for the first
+    /// time starts being metered now), charged to the table's account and region.
+    pub fn storage_usage(&self, tables: &[TableRecord], now: i64) -> Vec<UsageEvent> {
+        let mut metered = self
+            .storage_metered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut events = Vec::new();
+        let mut live = std::collections::HashSet::new();
+        for table in tables {
+            live.insert(table.id.as_str());
+            let since = *metered.entry(table.id.clone()).or_insert(now);
+            metered.insert(table.id.clone(), now.max(since));
+            let hours = (now - since).max(0) as f64 / 3_600_000.0;
+            let quantity = billable_bytes(table) as f64 * hours;
+            // arn:aws:dynamodb:REGION:ACCOUNT:table/NAME
+            let mut parts = table.arn.split(':').skip(3);
+            let (Some(region), Some(account)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if quantity > 0.0 {
+                events.push(UsageEvent {
+                    account_id: account.to_string(),
+                    region: region.to_string(),
+                    service: "dynamodb",
+                    operation: "Storage".into(),
+                    resource: Some(table.arn.clone()),
+                    quantity,
+                    unit: "TimedStorage-ByteHrs",
+                });
+            }
+        }
+        // Deleted tables are forgotten.
+        metered.retain(|id, _| live.contains(id.as_str()));
+        events
     }
 
     fn enforced(&self, table: &TableRecord) -> bool {
