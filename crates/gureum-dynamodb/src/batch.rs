@@ -384,25 +384,34 @@ pub fn batch_get_item(
             .and_then(Value::as_bool)
             .unwrap_or(false);
         // Each key is admitted in turn; those without capacity come back as UnprocessedKeys.
+        // Tables that cannot throttle are read in one go.
         let mut admitted = Vec::with_capacity(item_keys.len());
         let mut left = Vec::new();
-        for (item_key, k) in item_keys.into_iter().zip(keys) {
-            match db.throughput.admit(ctx, &table, Access::Read, None) {
-                Ok(()) => {
-                    let found = read_items(&*db.storage.kv, std::slice::from_ref(&item_key))?
-                        .pop()
-                        .flatten();
-                    let c = Consumed::read(capacity::read_units(
-                        found.as_ref().map_or(0, item_size),
-                        consistent,
-                    ));
-                    db.throughput.consume(ctx, &table, &c);
-                    consumed.entry(name.clone()).or_default().add(&c);
-                    admitted.push(found);
-                }
-                Err(e) => {
-                    refusal.get_or_insert(e);
-                    left.push(k.clone());
+        let mut charge = |found: &Option<Item>| {
+            let c = Consumed::read(capacity::read_units(
+                found.as_ref().map_or(0, item_size),
+                consistent,
+            ));
+            db.throughput.consume(ctx, &table, &c);
+            consumed.entry(name.clone()).or_default().add(&c);
+        };
+        if !db.throughput.enforced(&table) {
+            admitted = read_items(&*db.storage.kv, &item_keys)?;
+            admitted.iter().for_each(&mut charge);
+        } else {
+            for (item_key, k) in item_keys.into_iter().zip(keys) {
+                match db.throughput.admit(ctx, &table, Access::Read, None) {
+                    Ok(()) => {
+                        let found = read_items(&*db.storage.kv, std::slice::from_ref(&item_key))?
+                            .pop()
+                            .flatten();
+                        charge(&found);
+                        admitted.push(found);
+                    }
+                    Err(e) => {
+                        refusal.get_or_insert(e);
+                        left.push(k.clone());
+                    }
                 }
             }
         }

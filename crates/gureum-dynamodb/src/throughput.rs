@@ -159,7 +159,8 @@ impl Throughput {
         events
     }
 
-    fn enforced(&self, table: &TableRecord) -> bool {
+    /// Whether `table` can throttle at all.
+    pub fn enforced(&self, table: &TableRecord) -> bool {
         self.enforce && table.billing_mode == "PROVISIONED"
     }
 
