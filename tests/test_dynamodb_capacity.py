@@ -383,6 +383,25 @@ def test_transactions_are_cancelled_without_capacity(enforcing):
           "ProvisionedThroughputExceededException")
 
 
+def test_partiql_statements_throttle_one_by_one(enforcing):
+    ddb = enforcing.client("dynamodb")
+    name = table_name()
+    create(ddb, name, rcu=1, wcu=1)
+    out = ddb.batch_execute_statement(Statements=[
+        {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'v': ?}}", "Parameters": [big(10)]},  # 1 - 10
+        {"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'b'}}"},
+    ])["Responses"]
+    assert "Error" not in out[0]
+    assert out[1]["Error"]["Code"] == "ProvisionedThroughputExceeded"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ddb.execute_transaction(TransactStatements=[{"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'c'}}"}])
+    assert e.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert [r["Code"] for r in e.value.response["CancellationReasons"]] == ["ProvisionedThroughputExceeded"]
+    advance(enforcing, 20)
+    ddb.execute_transaction(TransactStatements=[{"Statement": f"INSERT INTO \"{name}\" VALUE {{'pk': 'c'}}"}])
+    assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 2
+
+
 def test_enforcement_from_environment_and_config_file(start_gureum, tmp_path):
     server = start_gureum(env={"GUREUM_DYNAMODB_ENFORCE_CAPACITY": "true"}).start()
     ddb = server.client("dynamodb")

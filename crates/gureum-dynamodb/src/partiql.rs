@@ -1231,6 +1231,7 @@ fn error_entry(e: &AwsError) -> Value {
         "DuplicateItemException" => "DuplicateItem",
         "ResourceNotFoundException" => "ResourceNotFound",
         "InternalServerError" => "InternalServerError",
+        "ProvisionedThroughputExceededException" => "ProvisionedThroughputExceeded",
         _ => "ValidationError",
     };
     json!({"Code": code, "Message": e.message})
@@ -1289,6 +1290,8 @@ pub fn batch_execute_statement(
                     validation("Where clause does not contain a mandatory equality on all key attributes")
                 })?)?;
                 let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+                // Each statement is admitted and charged in turn: a batch can run a table dry.
+                db.throughput.admit(ctx, &table, Access::Read, None)?;
                 let found = db
                     .storage
                     .kv
@@ -1301,13 +1304,12 @@ pub fn batch_execute_statement(
                     .get("ConsistentRead")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                consumed
-                    .entry(table.name.clone())
-                    .or_default()
-                    .add(&Consumed::read(capacity::read_units(
-                        found.as_ref().map_or(0, item_size),
-                        consistent,
-                    )));
+                let c = Consumed::read(capacity::read_units(
+                    found.as_ref().map_or(0, item_size),
+                    consistent,
+                ));
+                db.throughput.consume(ctx, &table, &c);
+                consumed.entry(table.name.clone()).or_default().add(&c);
                 let shown = found
                     .filter(|i| condition.as_ref().is_none_or(|c| eval::matches(i, c)))
                     .map(|i| match &projection {
@@ -1320,7 +1322,10 @@ pub fn batch_execute_statement(
                 })
             })(),
             write => plan_write(db, ctx, write).and_then(|plan| {
+                let table = load_table(db, ctx, &plan.table)?;
+                db.throughput.admit(ctx, &table, Access::Write, None)?;
                 let (c, _, _) = write_one(db, ctx, &plan)?;
+                db.throughput.consume(ctx, &table, &c);
                 consumed.entry(plan.table.clone()).or_default().add(&c);
                 Ok(json!({"TableName": plan.table}))
             }),
@@ -1330,7 +1335,6 @@ pub fn batch_execute_statement(
             Err(e) => json!({"TableName": table_name, "Error": error_entry(&e)}),
         });
     }
-    consume_by_name(db, ctx, &consumed)?;
     let mut out = json!({"Responses": responses});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)
@@ -1438,6 +1442,27 @@ pub fn execute_transaction(
             ));
         }
         plans.push(plan);
+    }
+    // As TransactWriteItems: statements on tables without capacity cancel the transaction.
+    let mut refused: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut reasons = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let no_capacity = match refused.get(plan.table.as_str()) {
+            Some(r) => *r,
+            None => {
+                let table = load_table(db, ctx, &plan.table)?;
+                let r = db
+                    .throughput
+                    .admit(ctx, &table, Access::Write, None)
+                    .is_err();
+                refused.insert(&plan.table, r);
+                r
+            }
+        };
+        reasons.push(no_capacity.then_some("ProvisionedThroughputExceeded"));
+    }
+    if reasons.iter().any(Option::is_some) {
+        return Err(cancelled(&reasons));
     }
     let token = RequestToken::of(ctx, &params, &requests)?;
     let now = ctx.clock.now_millis();
