@@ -1218,3 +1218,85 @@ def test_partiql_transaction_client_request_token(ddb):
         "IdempotentParameterMismatchException",
     )
     fails(lambda: ddb.execute_transaction(TransactStatements=statements), "TransactionCanceledException")
+
+
+def test_restore_overrides_indexes_and_encryption(ddb, gureum):
+    name = table_name()
+    gsi_table(ddb, name)
+    for i in range(3):
+        ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": S(f"{i}"), "g": S("G"), "l": S(f"l{i}")})
+    backup = ddb.create_backup(TableName=name, BackupName="over")["BackupDetails"]["BackupArn"]
+    # A new GSI on a defined attribute, keys only; every LSI dropped; SSE under a KMS key.
+    target = name + "-o"
+    desc = ddb.restore_table_from_backup(
+        TargetTableName=target, BackupArn=backup,
+        GlobalSecondaryIndexOverride=[{"IndexName": "byL2", "KeySchema": [{"AttributeName": "l", "KeyType": "HASH"}],
+                                       "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        LocalSecondaryIndexOverride=[],
+        SSESpecificationOverride={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/mine"},
+    )["TableDescription"]
+    assert [g["IndexName"] for g in desc["GlobalSecondaryIndexes"]] == ["byL2"]
+    assert "LocalSecondaryIndexes" not in desc
+    assert desc["SSEDescription"] == {"Status": "ENABLED", "SSEType": "KMS",
+                                      "KMSMasterKeyArn": "arn:aws:kms:us-east-1:000000000000:alias/mine"}
+    got = ddb.query(TableName=target, IndexName="byL2", KeyConditionExpression="l = :l",
+                    ExpressionAttributeValues={":l": S("l1")})
+    assert got["Items"] == [{"pk": S("p"), "sk": S("1"), "l": S("l1")}]
+    fails(lambda: ddb.query(TableName=target, IndexName="byG", KeyConditionExpression="g = :g",
+                            ExpressionAttributeValues={":g": S("G")}), "ValidationException")
+    # Without overrides the source's indexes and encryption come back.
+    plain = name + "-p"
+    desc = ddb.restore_table_from_backup(TargetTableName=plain, BackupArn=backup)["TableDescription"]
+    assert [g["IndexName"] for g in desc["GlobalSecondaryIndexes"]] == ["byG"]
+    assert [g["IndexName"] for g in desc["LocalSecondaryIndexes"]] == ["byL"]
+    assert "SSEDescription" not in desc
+    # Invalid overrides are refused and create nothing.
+    bad = name + "-b"
+    fails(lambda: ddb.restore_table_from_backup(
+        TargetTableName=bad, BackupArn=backup,
+        GlobalSecondaryIndexOverride=[{"IndexName": "xxx", "KeySchema": [{"AttributeName": "nope", "KeyType": "HASH"}],
+                                       "Projection": {"ProjectionType": "ALL"}}]), "ValidationException")
+    fails(lambda: ddb.restore_table_from_backup(
+        TargetTableName=bad, BackupArn=backup, BillingModeOverride="PROVISIONED",
+        ProvisionedThroughputOverride={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        GlobalSecondaryIndexOverride=[{"IndexName": "xxx", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                       "Projection": {"ProjectionType": "ALL"}}]),
+        "ValidationException", "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: xxx")
+    fails(lambda: ddb.restore_table_from_backup(
+        TargetTableName=bad, BackupArn=backup, SSESpecificationOverride={"Enabled": False, "KMSMasterKeyId": "k"}),
+        "ValidationException")
+    fails(lambda: ddb.describe_table(TableName=bad), "ResourceNotFoundException")
+    # The same through the aws CLI, to a point in time.
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    out = json.loads(gureum.cli(
+        "dynamodb", "restore-table-to-point-in-time", "--source-table-name", name, "--target-table-name", name + "-t",
+        "--use-latest-restorable-time", "--local-secondary-index-override", "[]",
+        "--sse-specification-override", "Enabled=true").stdout)["TableDescription"]
+    assert "LocalSecondaryIndexes" not in out and out["GlobalSecondaryIndexes"][0]["IndexName"] == "byG"
+    assert out["SSEDescription"]["KMSMasterKeyArn"] == "arn:aws:kms:us-east-1:000000000000:alias/aws/dynamodb"
+    assert ddb.describe_table(TableName=name + "-t")["Table"]["ItemCount"] == 3
+
+
+def test_list_backups_filters_by_type_and_time(ddb, gureum):
+    name = table_name()
+    create(ddb, name)
+    first = ddb.create_backup(TableName=name, BackupName="one")["BackupDetails"]
+    gureum.admin("/_gureum/clock", {"advance_seconds": 60})
+    second = ddb.create_backup(TableName=name, BackupName="two")["BackupDetails"]
+
+    def names(**kw):
+        return [b["BackupName"] for b in ddb.list_backups(TableName=name, **kw)["BackupSummaries"]]
+
+    assert names() == ["one", "two"]
+    assert names(BackupType="ALL") == ["one", "two"]
+    assert names(BackupType="USER") == ["one", "two"]
+    assert names(BackupType="SYSTEM") == [] and names(BackupType="AWS_BACKUP") == []
+    t1, t2 = first["BackupCreationDateTime"], second["BackupCreationDateTime"]
+    # The lower bound is inclusive, the upper exclusive.
+    assert names(TimeRangeLowerBound=t2) == ["two"]
+    assert names(TimeRangeUpperBound=t2) == ["one"]
+    assert names(TimeRangeLowerBound=t1, TimeRangeUpperBound=t2) == ["one"]
+    fails(lambda: ddb.list_backups(BackupType="OTHER"), "ValidationException")
+    out = json.loads(gureum.cli("dynamodb", "list-backups", "--table-name", name, "--backup-type", "USER",
+                                "--time-range-lower-bound", str(t2.timestamp())).stdout)
+    assert [b["BackupName"] for b in out["BackupSummaries"]] == ["two"]

@@ -22,6 +22,9 @@ pub struct AwsError {
 pub struct ErrorDetails {
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub headers: Vec<(String, String)>,
+    /// What the failed request still consumed (DynamoDB's failed conditional writes), metered
+    /// by the pipeline like the usage of an answer; never sent to the caller.
+    pub usage: Vec<crate::Usage>,
 }
 
 impl AwsError {
@@ -45,6 +48,17 @@ impl AwsError {
             .get_or_insert_with(Default::default)
             .fields
             .insert(name.into(), value);
+        self
+    }
+
+    /// Carries what the failed request consumed to the meter.
+    pub fn with_usage(mut self, usage: Vec<crate::Usage>) -> Self {
+        if !usage.is_empty() {
+            self.details
+                .get_or_insert_with(Default::default)
+                .usage
+                .extend(usage);
+        }
         self
     }
 

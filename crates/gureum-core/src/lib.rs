@@ -25,7 +25,7 @@ pub use credentials::{Credential, CredentialProvider};
 pub use error::{AwsError, ErrorDetails};
 pub use kms::{DataKey, KmsClient};
 pub use service::{BoxFuture, OperationInput, OperationOutput, Service};
-pub use usage::{UsageEvent, UsageSink};
+pub use usage::{Usage, UsageEvent, UsageSink};
 
 /// The account that owns gureum's default root credentials.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";

@@ -39,6 +39,8 @@ pub struct OperationOutput {
     /// An HTTP status other than the operation's usual one (S3 RestoreObject's 202 for a new
     /// restore), for REST protocols whose model has no status member to carry it.
     pub status: Option<u16>,
+    /// What the request consumed beyond the one request the pipeline always meters.
+    pub usage: Vec<crate::Usage>,
 }
 
 impl OperationOutput {
@@ -48,6 +50,7 @@ impl OperationOutput {
             payload: None,
             stream: None,
             status: None,
+            usage: Vec::new(),
         }
     }
 
@@ -145,6 +148,12 @@ pub trait Service: Send + Sync + 'static {
     /// The binary calls it every few seconds and right after `/_gureum/clock` moves the clock;
     /// it must be idempotent and bounded in the work it does per call.
     fn tick(&self, _clock: &crate::Clock) {}
+
+    /// Usage that accrues with time rather than with requests (stored bytes, as byte-hours),
+    /// since the previous call; the binary meters it right after each [`Service::tick`].
+    fn accrued_usage(&self, _clock: &crate::Clock) -> Vec<crate::UsageEvent> {
+        Vec::new()
+    }
 
     /// Wipes every resource this service holds (the admin reset).
     fn reset(&self) -> Result<(), AwsError> {

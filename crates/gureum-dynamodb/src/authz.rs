@@ -6,13 +6,16 @@ use std::collections::BTreeSet;
 use gureum_core::{AuthzTarget, RequestContext};
 use serde_json::Value;
 
-use crate::{partiql, table_arn};
+use crate::{partiql, table_arn, table_ref};
 
 /// The targets of one request, each (action, resource) once, in a stable order.
 pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<AuthzTarget> {
     let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
     let mut add = |action: &str, table: &str| {
-        pairs.insert((format!("dynamodb:{action}"), table_arn(ctx, table)));
+        pairs.insert((
+            format!("dynamodb:{action}"),
+            table_ref::authz_arn(ctx, table),
+        ));
     };
     match operation {
         "BatchGetItem" | "BatchWriteItem" => {
@@ -99,7 +102,7 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
         "ListTables" | "ListBackups" => {}
         _ => {
             if let Some(name) = params.get("TableName").and_then(Value::as_str) {
-                let mut resource = table_arn(ctx, name);
+                let mut resource = table_ref::authz_arn(ctx, name);
                 if matches!(operation, "Query" | "Scan") {
                     if let Some(index) = params.get("IndexName").and_then(Value::as_str) {
                         resource = format!("{resource}/index/{index}");

@@ -429,7 +429,7 @@ pub fn list_backups(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
             let at = millis_to_secs(r.created_millis);
             if i.table_name.as_ref().is_some_and(|t| *t != r.table.name)
                 || i.time_range_lower_bound.is_some_and(|lo| at < lo)
-                || i.time_range_upper_bound.is_some_and(|hi| at > hi)
+                || i.time_range_upper_bound.is_some_and(|hi| at >= hi)
                 || !matches!(wanted_type, "USER" | "ALL")
             {
                 continue;
@@ -531,6 +531,25 @@ fn restored_table(
             ));
         }
         _ => {}
+    }
+    // Index overrides come after the billing mode: a provisioned target needs each global
+    // index's throughput.
+    if params.get("GlobalSecondaryIndexOverride").is_some()
+        || params.get("LocalSecondaryIndexOverride").is_some()
+    {
+        t.indexes = crate::ops::override_indexes(
+            &t,
+            params.get("GlobalSecondaryIndexOverride"),
+            params.get("LocalSecondaryIndexOverride"),
+        )?;
+    } else if t.billing_mode == "PAY_PER_REQUEST" {
+        for index in &mut t.indexes {
+            index.read_capacity = 0;
+            index.write_capacity = 0;
+        }
+    }
+    if let Some(spec) = params.get("SSESpecificationOverride") {
+        t.sse = crate::ops::sse(ctx, spec, "sSESpecificationOverride")?;
     }
     t.restore = Some(summary);
     Ok(t)

@@ -19,6 +19,7 @@ use crate::ops::{
 };
 use crate::streams::Origin;
 use crate::table::{TableRecord, table_key};
+use crate::throughput::Access;
 use crate::value::{Item, item_from_json, item_size, item_to_json};
 
 /// Idempotency tokens of TransactWriteItems by `(account, region, token)`.
@@ -60,6 +61,52 @@ impl<'a> Tables<'a> {
             ctx,
             loaded: HashMap::new(),
         }
+    }
+
+    /// A table `get` loaded before.
+    fn loaded(&self, name: &str) -> Result<&TableRecord, AwsError> {
+        self.loaded
+            .get(name)
+            .ok_or_else(crate::ops::not_found_table)
+    }
+
+    /// Admits a transaction's items: when any item's table (or a global index) has no
+    /// capacity left, the transaction is cancelled whole, those items giving
+    /// `ProvisionedThroughputExceeded` as their reason.
+    fn admit_all<'n>(
+        &self,
+        items: impl IntoIterator<Item = (&'n str, Access)>,
+    ) -> Result<(), AwsError> {
+        let mut refused: HashMap<(&str, Access), bool> = HashMap::new();
+        let mut reasons: Vec<Reason> = Vec::new();
+        for (name, access) in items {
+            let no_capacity = match refused.get(&(name, access)) {
+                Some(r) => *r,
+                None => {
+                    let table = self.loaded(name)?;
+                    let r = self
+                        .db
+                        .throughput
+                        .admit(self.ctx, table, access, None)
+                        .is_err();
+                    refused.insert((name, access), r);
+                    r
+                }
+            };
+            reasons.push(no_capacity.then_some("ProvisionedThroughputExceeded"));
+        }
+        if reasons.iter().any(Option::is_some) {
+            return Err(cancelled(&reasons));
+        }
+        Ok(())
+    }
+
+    /// Charges what each table consumed and reports it as usage.
+    fn consume_all(&self, consumed: &BTreeMap<String, Consumed>) -> Result<(), AwsError> {
+        for (name, c) in consumed {
+            self.db.throughput.consume(self.ctx, self.loaded(name)?, c);
+        }
+        Ok(())
     }
 
     fn get(&mut self, name: &str) -> Result<TableRecord, AwsError> {
@@ -175,6 +222,7 @@ pub fn batch_write_item(
     }
     let mut tables = Tables::new(db, ctx);
     let mut writes = Vec::with_capacity(total);
+    let mut originals: Vec<&Value> = Vec::with_capacity(total);
     let mut seen = HashSet::new();
     for (name, requests) in request_items {
         let table = tables.get(name)?;
@@ -204,6 +252,7 @@ pub fn batch_write_item(
             if !seen.insert(item_key.clone()) {
                 return Err(validation("Provided list of item keys contains duplicates"));
             }
+            originals.push(request);
             writes.push(Write {
                 table: name.clone(),
                 table_k: table_key(ctx.account_id(), &ctx.region, name),
@@ -214,20 +263,48 @@ pub fn batch_write_item(
             });
         }
     }
-    let consumed = transact(&*db.storage.kv, |txn| {
+    // Each write is admitted in turn: those its table (or a global index) has no capacity
+    // left for come back unprocessed, and the request fails only when none was written.
+    let (consumed, unprocessed) = transact(&*db.storage.kv, |txn| {
         let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
-        for w in &writes {
+        let mut unprocessed: Vec<usize> = Vec::new();
+        let mut refusal = None;
+        for (n, w) in writes.iter().enumerate() {
+            let table = tables.loaded(&w.table)?;
+            if let Err(e) = db.throughput.admit(ctx, table, Access::Write, None) {
+                unprocessed.push(n);
+                refusal.get_or_insert(e);
+                continue;
+            }
             let old = read_item(txn, &w.item_key)?;
             let c = apply(txn, w, old.as_ref(), Origin::user(ctx))?;
+            db.throughput.consume(ctx, table, &c);
             consumed.entry(w.table.clone()).or_default().add(&c);
         }
-        Ok(consumed)
+        match refusal {
+            Some(e) if unprocessed.len() == writes.len() => Err(e),
+            _ => Ok((consumed, unprocessed)),
+        }
     })?;
-    let mut out = json!({"UnprocessedItems": {}});
+    let mut unprocessed_items = Map::new();
+    for n in &unprocessed {
+        if let Some(list) = unprocessed_items
+            .entry(writes[*n].table.clone())
+            .or_insert_with(|| Value::Array(Vec::new()))
+            .as_array_mut()
+        {
+            list.push(originals[*n].clone());
+        }
+    }
+    let mut out = json!({"UnprocessedItems": unprocessed_items});
     capacity::answer_list(&mut out, &consumed, report);
     if metrics {
         let mut by_table = Map::new();
-        for w in &writes {
+        for (_, w) in writes
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| !unprocessed.contains(n))
+        {
             let table = tables.get(&w.table)?;
             if let Some(m) = collection_metrics(db, ctx, &table, &w.key)? {
                 if let Some(list) = by_table
@@ -268,6 +345,9 @@ pub fn batch_get_item(
     let mut tables = Tables::new(db, ctx);
     let mut responses = Map::new();
     let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
+    let mut unprocessed_keys = Map::new();
+    let mut refusal = None;
+    let mut read = 0usize;
     for (name, request) in request_items {
         let request = object(Some(request), "KeysAndAttributes")?;
         let table = tables.get(name)?;
@@ -299,19 +379,49 @@ pub fn batch_get_item(
             }
             item_keys.push(item_key);
         }
-        let found = read_items(&*db.storage.kv, &item_keys)?;
         let consistent = request
             .get("ConsistentRead")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let units: f64 = found
-            .iter()
-            .map(|i| capacity::read_units(i.as_ref().map_or(0, item_size), consistent))
-            .sum();
-        consumed
-            .entry(name.clone())
-            .or_default()
-            .add(&Consumed::read(units));
+        // Each key is admitted in turn; those without capacity come back as UnprocessedKeys.
+        // Tables that cannot throttle are read in one go.
+        let mut admitted = Vec::with_capacity(item_keys.len());
+        let mut left = Vec::new();
+        let mut charge = |found: &Option<Item>| {
+            let c = Consumed::read(capacity::read_units(
+                found.as_ref().map_or(0, item_size),
+                consistent,
+            ));
+            db.throughput.consume(ctx, &table, &c);
+            consumed.entry(name.clone()).or_default().add(&c);
+        };
+        if !db.throughput.enforced(&table) {
+            admitted = read_items(&*db.storage.kv, &item_keys)?;
+            admitted.iter().for_each(&mut charge);
+        } else {
+            for (item_key, k) in item_keys.into_iter().zip(keys) {
+                match db.throughput.admit(ctx, &table, Access::Read, None) {
+                    Ok(()) => {
+                        let found = read_items(&*db.storage.kv, std::slice::from_ref(&item_key))?
+                            .pop()
+                            .flatten();
+                        charge(&found);
+                        admitted.push(found);
+                    }
+                    Err(e) => {
+                        refusal.get_or_insert(e);
+                        left.push(k.clone());
+                    }
+                }
+            }
+        }
+        read += admitted.len();
+        if !left.is_empty() {
+            let mut rest = request.clone();
+            rest.insert("Keys".into(), Value::Array(left));
+            unprocessed_keys.insert(name.clone(), Value::Object(rest));
+        }
+        let found = admitted;
         let items: Vec<Value> = found
             .into_iter()
             .flatten()
@@ -320,7 +430,10 @@ pub fn batch_get_item(
             .collect();
         responses.insert(name.clone(), Value::Array(items));
     }
-    let mut out = json!({"Responses": responses, "UnprocessedKeys": {}});
+    if let Some(e) = refusal.filter(|_| read == 0) {
+        return Err(e);
+    }
+    let mut out = json!({"Responses": responses, "UnprocessedKeys": unprocessed_keys});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)
 }
@@ -561,6 +674,13 @@ pub fn transact_write_items(
         }
         writes.push(w);
     }
+    tables.admit_all(writes.iter().map(|w| {
+        let access = match w.action {
+            Action::Check => Access::Read,
+            _ => Access::Write,
+        };
+        (w.table.as_str(), access)
+    }))?;
     let token = RequestToken::of(ctx, &params, &elements)?;
     let now = ctx.clock.now_millis();
     let consumed = transact(&*db.storage.kv, |txn| {
@@ -607,6 +727,7 @@ pub fn transact_write_items(
         }
         Ok(consumed)
     })?;
+    tables.consume_all(&consumed)?;
     let mut out = json!({});
     capacity::answer_list(&mut out, &consumed, report);
     if metrics {
@@ -660,6 +781,7 @@ pub fn transact_get_items(
         keys.push(table.item_key(ctx.account_id(), &ctx.region, &key)?);
         read_tables.push(table);
     }
+    tables.admit_all(read_tables.iter().map(|t| (t.name.as_str(), Access::Read)))?;
     let now = ctx.clock.now_secs();
     let found = read_items(&*db.storage.kv, &keys)?;
     let mut consumed: BTreeMap<String, Consumed> = BTreeMap::new();
@@ -681,6 +803,7 @@ pub fn transact_get_items(
             _ => json!({}),
         })
         .collect();
+    tables.consume_all(&consumed)?;
     let mut out = json!({"Responses": responses});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)

@@ -118,7 +118,7 @@ impl Consumed {
         self
     }
 
-    fn total(&self) -> Units {
+    pub fn total(&self) -> Units {
         let mut t = self.table;
         for u in self.indexes.values() {
             t.read += u.read;

@@ -14,6 +14,8 @@ mod ops;
 mod partiql;
 mod streams;
 mod table;
+mod table_ref;
+mod throughput;
 mod value;
 
 use gureum_core::{
@@ -26,11 +28,22 @@ pub use streams::DynamoDbStreams;
 /// The `dynamodb` service.
 pub struct DynamoDb {
     storage: Storage,
+    throughput: throughput::Throughput,
 }
 
 impl DynamoDb {
     pub fn new(storage: Storage) -> Self {
-        DynamoDb { storage }
+        DynamoDb {
+            storage,
+            throughput: throughput::Throughput::default(),
+        }
+    }
+
+    /// With `enforce`, provisioned tables and their global secondary indexes throttle requests
+    /// beyond their capacity (`--dynamodb-enforce-capacity`).
+    pub fn enforcing_capacity(mut self, enforce: bool) -> Self {
+        self.throughput = throughput::Throughput::new(enforce);
+        self
     }
 }
 
@@ -97,15 +110,45 @@ impl Service for DynamoDb {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
-            gureum_core::service::dispatch_values(
-                "dynamodb",
-                OPERATIONS,
-                self,
-                ctx,
-                operation,
-                input.params,
-            )
+            let mut params = input.params;
+            table_ref::resolve_all(ctx, operation, &mut params)?;
+            throughput::start_request();
+            match gureum_core::service::dispatch_values(
+                "dynamodb", OPERATIONS, self, ctx, operation, params,
+            ) {
+                Ok(mut out) => {
+                    out.usage = throughput::take_usage();
+                    Ok(out)
+                }
+                // A failed conditional write is still billed.
+                Err(e) => Err(e.with_usage(throughput::take_usage())),
+            }
         })
+    }
+
+    fn reset(&self) -> Result<(), AwsError> {
+        self.throughput.reset();
+        Ok(())
+    }
+
+    /// Every table's storage, in byte-hours, as DynamoDB bills it.
+    fn accrued_usage(&self, clock: &gureum_core::Clock) -> Vec<gureum_core::UsageEvent> {
+        let tables: Vec<table::TableRecord> =
+            match self
+                .storage
+                .kv
+                .scan(table::TABLES, &gureum_store::KeyRange::all(), None, false)
+            {
+                Ok(rows) => rows
+                    .iter()
+                    .filter_map(|(_, v)| {
+                        <table::TableRecord as gureum_store::Versioned>::from_record(v).ok()
+                    })
+                    .collect(),
+                // The store failing shows in every request; this round meters nothing.
+                Err(_) => return Vec::new(),
+            };
+        self.throughput.storage_usage(&tables, clock.now_millis())
     }
 
     /// `dynamodb:<Operation>` on the table's ARN (its index's for Query and Scan of an index,

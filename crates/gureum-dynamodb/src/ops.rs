@@ -22,7 +22,8 @@ use crate::table::{
     INDEXES, ITEMS, IndexRecord, KeySchemaElement, TABLES, TableRecord, encode_key_value,
     escaped_prefix, table_key,
 };
-use crate::value::{AttributeValue, Item, item_from_json, item_size, item_to_json};
+use crate::throughput::Access;
+use crate::value::{AttributeValue, Item, item_from_json, item_into_json, item_size, item_to_json};
 use crate::{DynamoDb, table_arn};
 
 /// DynamoDB's item size limit.
@@ -59,13 +60,12 @@ pub(crate) fn load_table(
 }
 
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
-    let value: Value = gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
-        .map_err(store_error)?;
-    item_from_json(&value)
+    gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
+        .map_err(store_error)
 }
 
 pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
-    gureum_store::encode_record(ITEM_VERSION, &item_to_json(item)).map_err(store_error)
+    gureum_store::encode_record(ITEM_VERSION, item).map_err(store_error)
 }
 
 /// Runs `f` in one store transaction, carrying its AWS error out.
@@ -128,6 +128,51 @@ struct CreateTableInput {
     local_secondary_indexes: Option<Vec<Value>>,
     stream_specification: Option<StreamSpecInput>,
     deletion_protection_enabled: Option<bool>,
+    #[serde(rename = "SSESpecification")]
+    sse_specification: Option<Value>,
+}
+
+/// The encryption an SSESpecification asks for: `None` for the AWS owned key (Enabled false or
+/// absent), else KMS under the given key (an id, alias or ARN) or the AWS managed
+/// `alias/aws/dynamodb`.
+pub(crate) fn sse(
+    ctx: &RequestContext,
+    spec: &Value,
+    member: &str,
+) -> Result<Option<crate::table::Sse>, AwsError> {
+    let enabled = spec
+        .get("Enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if let Some(t) = spec.get("SSEType").and_then(Value::as_str) {
+        if !matches!(t, "AES256" | "KMS") {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{t}' at '{member}.sSEType' failed to satisfy constraint: Member must satisfy enum value set: [AES256, KMS]"
+            )));
+        }
+        if t == "AES256" {
+            return Err(validation(
+                "One or more parameter values were invalid: SSEType AES256 is not supported",
+            ));
+        }
+    }
+    let key = spec.get("KMSMasterKeyId").and_then(Value::as_str);
+    if !enabled {
+        if key.is_some() || spec.get("SSEType").is_some() {
+            return Err(validation(
+                "One or more parameter values were invalid: SSEType and KMSMasterKeyId can only be specified when SSE is enabled",
+            ));
+        }
+        return Ok(None);
+    }
+    let prefix = format!("arn:aws:kms:{}:{}", ctx.region, ctx.account_id());
+    let kms_key_arn = match key {
+        None => format!("{prefix}:alias/aws/dynamodb"),
+        Some(k) if k.starts_with("arn:") => k.to_string(),
+        Some(k) if k.starts_with("alias/") => format!("{prefix}:{k}"),
+        Some(k) => format!("{prefix}:key/{k}"),
+    };
+    Ok(Some(crate::table::Sse { kms_key_arn }))
 }
 
 /// Validates billing mode and throughput as DynamoDB does; answers (mode, read, write).
@@ -294,6 +339,12 @@ pub fn create_table(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Resul
         deletion_protection: i.deletion_protection_enabled.unwrap_or(false),
         pitr: None,
         restore: None,
+        sse: i
+            .sse_specification
+            .as_ref()
+            .map(|s| sse(ctx, s, "sSESpecification"))
+            .transpose()?
+            .flatten(),
     };
     let k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
     if let Some(spec) = &i.stream_specification {
@@ -336,6 +387,73 @@ struct IndexInput {
     key_schema: Vec<KeySchemaInput>,
     projection: ProjectionInput,
     provisioned_throughput: Option<ThroughputInput>,
+}
+
+/// The indexes a restore's GlobalSecondaryIndexOverride and LocalSecondaryIndexOverride ask
+/// for, in place of the source table's, on the source's attribute definitions and billing.
+pub(crate) fn override_indexes(
+    table: &TableRecord,
+    global: Option<&Value>,
+    local: Option<&Value>,
+) -> Result<Vec<IndexRecord>, AwsError> {
+    let defined = |name: &str| {
+        table
+            .attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+    };
+    let mut out: Vec<IndexRecord> = Vec::new();
+    for (is_global, list) in [(true, global), (false, local)] {
+        let Some(list) = list else {
+            // Not overridden: the source's indexes of that kind.
+            out.extend(
+                table
+                    .indexes
+                    .iter()
+                    .filter(|i| i.global == is_global)
+                    .cloned(),
+            );
+            continue;
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| validation("index overrides must be lists"))?;
+        for v in list {
+            let x: IndexInput = serde_json::from_value(v.clone())
+                .map_err(|e| validation(format!("invalid index: {e}")))?;
+            for k in &x.key_schema {
+                if defined(&k.attribute_name).is_none() {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                        k.attribute_name,
+                        table
+                            .attributes
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            let record = index_record(
+                is_global,
+                x,
+                &table.hash.name,
+                table.range.as_ref().map(|r| r.name.as_str()),
+                &table.billing_mode,
+                &|n: &str| defined(n).unwrap_or_default(),
+            )?;
+            if out.iter().any(|o| o.name == record.name) {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Duplicate index name: {}",
+                    record.name
+                )));
+            }
+            out.push(record);
+        }
+    }
+    Ok(out)
 }
 
 /// Validates one GlobalSecondaryIndex or LocalSecondaryIndex of CreateTable.
@@ -1288,12 +1406,15 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_item_keys(&item)?;
     check_item(&item)?;
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &item)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1306,7 +1427,16 @@ pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
             Origin::user(ctx),
         )?;
         Ok((old, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1342,6 +1472,7 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
+    db.throughput.admit(ctx, &table, Access::Read, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     // Every read is strongly consistent here, so ConsistentRead changes nothing.
     let item = db
@@ -1359,23 +1490,19 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
         }
         other => other,
     };
-    // Capacity counts the whole item read, whatever the projection shows (sized only when
-    // asked for: GetItem is the hot path).
-    let consumed = if report == Report::None {
-        Consumed::default()
-    } else {
-        Consumed::read(capacity::read_units(
-            item.as_ref().map_or(0, item_size),
-            i.consistent_read.unwrap_or(false),
-        ))
-    };
+    // Capacity counts the whole item read, whatever the projection shows.
+    let consumed = Consumed::read(capacity::read_units(
+        item.as_ref().map_or(0, item_size),
+        i.consistent_read.unwrap_or(false),
+    ));
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = match item {
         Some(item) => {
             let item = match &projection {
                 Some(paths) => eval::project(&item, paths),
                 None => item,
             };
-            json!({"Item": item_to_json(&item)})
+            json!({"Item": item_into_json(item)})
         }
         None => json!({}),
     };
@@ -1437,12 +1564,15 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1465,7 +1595,16 @@ pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             },
         };
         Ok((old, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), None, &[]);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1536,12 +1675,15 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             updated.push(first.clone());
         }
     }
+    db.throughput.admit(ctx, &table, Access::Write, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     let table_k = table_key(ctx.account_id(), &ctx.region, &i.table_name);
+    let mut refused_size = None;
     let (old, new, consumed) = transact(&*db.storage.kv, |txn| {
         let old = read_item(txn, &item_key)?;
         if let Some(c) = &condition {
             if !eval::matches(old.as_ref().unwrap_or(&Item::new()), c) {
+                refused_size = Some(old.as_ref().map_or(0, item_size));
                 return Err(conditional_check_failed());
             }
         }
@@ -1557,7 +1699,16 @@ pub fn update_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result
             Origin::user(ctx),
         )?;
         Ok((old, new, consumed))
+    })
+    .inspect_err(|_| {
+        // DynamoDB bills a failed conditional write by the item it found (one unit at least).
+        if let Some(size) = refused_size {
+            let mut c = Consumed::default();
+            c.table.write = capacity::write_units(size);
+            db.throughput.consume(ctx, &table, &c);
+        }
     })?;
+    db.throughput.consume(ctx, &table, &consumed);
     let mut out = returned(return_values, old.as_ref(), Some(&new), &updated);
     capacity::answer(&mut out, &consumed, &table.name, report);
     if metrics {
@@ -1899,6 +2050,8 @@ fn read(
             "Consistent reads are not supported on global secondary indexes",
         ));
     }
+    db.throughput
+        .admit(ctx, &table, Access::Read, i.index_name.as_deref())?;
     let mut range = match &key_condition {
         Some(c) => key_range(&base, &hash_key, range_key.as_ref(), c)?,
         None => KeyRange::prefix(&base),
@@ -1955,20 +2108,23 @@ fn read(
         if range.is_empty() {
             break;
         }
+        // No more entries than the page can still take (expired items and other segments
+        // make the loop come back for more).
+        let want = limit.saturating_sub(scanned).clamp(1, 256);
         let batch = db
             .storage
             .kv
-            .scan(store_table, &range, Some(256), !forward)
+            .scan(store_table, &range, Some(want), !forward)
             .map_err(store_error)?;
-        if batch.is_empty() {
+        let Some((last, _)) = batch.last() else {
             break;
-        }
+        };
+        range = if forward {
+            range.after(last)
+        } else {
+            range.before(last)
+        };
         for (k, v) in &batch {
-            range = if forward {
-                range.clone().after(k)
-            } else {
-                range.clone().before(k)
-            };
             let item = decode_item(v)?;
             if table.expired(&item, now) {
                 if index.is_none() {
@@ -1997,14 +2153,8 @@ fn read(
             scanned += 1;
             bytes += item_size(&item);
             let keep = filter.as_ref().is_none_or(|f| eval::matches(&item, f));
-            if keep {
-                let shown = match &projection {
-                    Some(paths) => eval::project(&item, paths),
-                    None => item.clone(),
-                };
-                items.push(shown);
-            }
-            if scanned >= limit || bytes >= MAX_PAGE_BYTES {
+            let stop = scanned >= limit || bytes >= MAX_PAGE_BYTES;
+            if stop {
                 let mut k = table.key_of(&item);
                 if let Some(ix) = &index {
                     for e in ix.key_elements() {
@@ -2015,6 +2165,14 @@ fn read(
                 }
                 last_key = Some(k);
                 more = true;
+            }
+            if keep {
+                items.push(match &projection {
+                    Some(paths) => eval::project(&item, paths),
+                    None => item,
+                });
+            }
+            if stop {
                 break 'pages;
             }
         }
@@ -2026,11 +2184,12 @@ fn read(
         Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
         None => Consumed::read(units),
     };
+    db.throughput.consume(ctx, &table, &consumed);
     // DynamoDB answers LastEvaluatedKey when it stopped at the limit, even if nothing is left.
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
-        out["Items"] = Value::Array(items.iter().map(item_to_json).collect());
+        out["Items"] = Value::Array(items.into_iter().map(item_into_json).collect());
     }
     if more {
         if let Some(k) = last_key {

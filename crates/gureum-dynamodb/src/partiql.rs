@@ -21,6 +21,7 @@ use crate::number::Number;
 use crate::ops::{check_item, decode_item, load_table, read_item, returned, transact, write_item};
 use crate::streams::Origin;
 use crate::table::{INDEXES, ITEMS, KeySchemaElement, TableRecord, encode_key_value, table_key};
+use crate::throughput::Access;
 use crate::value::{AttributeValue, Item, item_size, item_to_json};
 
 /// How deep conditions and literals may nest.
@@ -1149,6 +1150,8 @@ pub fn execute_statement(
                 Some(n) => n as usize,
                 None => usize::MAX,
             };
+            db.throughput
+                .admit(ctx, &table, Access::Read, index.as_deref())?;
             let start = params
                 .get("NextToken")
                 .and_then(Value::as_str)
@@ -1175,12 +1178,16 @@ pub fn execute_statement(
                 Some(ix) => Consumed::index_read(ix.global, &ix.name, units),
                 None => Consumed::read(units),
             };
+            db.throughput.consume(ctx, &table, &consumed);
             capacity::answer(&mut out, &consumed, &table.name, report);
             Ok(out)
         }
         write => {
             let plan = plan_write(db, ctx, write)?;
+            let table = load_table(db, ctx, &plan.table)?;
+            db.throughput.admit(ctx, &table, Access::Write, None)?;
             let (consumed, old, new) = write_one(db, ctx, &plan)?;
+            db.throughput.consume(ctx, &table, &consumed);
             let mut items = Vec::new();
             if let Some(values) = plan.returning {
                 let updated: Vec<String> = match &plan.kind {
@@ -1205,12 +1212,26 @@ pub fn execute_statement(
     }
 }
 
+/// Charges and meters what a batch or transaction of statements consumed, table by table.
+fn consume_by_name(
+    db: &DynamoDb,
+    ctx: &RequestContext,
+    consumed: &BTreeMap<String, Consumed>,
+) -> Result<(), AwsError> {
+    for (name, c) in consumed {
+        let table = load_table(db, ctx, name)?;
+        db.throughput.consume(ctx, &table, c);
+    }
+    Ok(())
+}
+
 fn error_entry(e: &AwsError) -> Value {
     let code = match &*e.code {
         "ConditionalCheckFailedException" => "ConditionalCheckFailed",
         "DuplicateItemException" => "DuplicateItem",
         "ResourceNotFoundException" => "ResourceNotFound",
         "InternalServerError" => "InternalServerError",
+        "ProvisionedThroughputExceededException" => "ProvisionedThroughputExceeded",
         _ => "ValidationError",
     };
     json!({"Code": code, "Message": e.message})
@@ -1269,6 +1290,8 @@ pub fn batch_execute_statement(
                     validation("Where clause does not contain a mandatory equality on all key attributes")
                 })?)?;
                 let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
+                // Each statement is admitted and charged in turn: a batch can run a table dry.
+                db.throughput.admit(ctx, &table, Access::Read, None)?;
                 let found = db
                     .storage
                     .kv
@@ -1281,13 +1304,12 @@ pub fn batch_execute_statement(
                     .get("ConsistentRead")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                consumed
-                    .entry(table.name.clone())
-                    .or_default()
-                    .add(&Consumed::read(capacity::read_units(
-                        found.as_ref().map_or(0, item_size),
-                        consistent,
-                    )));
+                let c = Consumed::read(capacity::read_units(
+                    found.as_ref().map_or(0, item_size),
+                    consistent,
+                ));
+                db.throughput.consume(ctx, &table, &c);
+                consumed.entry(table.name.clone()).or_default().add(&c);
                 let shown = found
                     .filter(|i| condition.as_ref().is_none_or(|c| eval::matches(i, c)))
                     .map(|i| match &projection {
@@ -1300,7 +1322,10 @@ pub fn batch_execute_statement(
                 })
             })(),
             write => plan_write(db, ctx, write).and_then(|plan| {
+                let table = load_table(db, ctx, &plan.table)?;
+                db.throughput.admit(ctx, &table, Access::Write, None)?;
                 let (c, _, _) = write_one(db, ctx, &plan)?;
+                db.throughput.consume(ctx, &table, &c);
                 consumed.entry(plan.table.clone()).or_default().add(&c);
                 Ok(json!({"TableName": plan.table}))
             }),
@@ -1400,6 +1425,7 @@ pub fn execute_transaction(
                 None => json!({}),
             });
         }
+        consume_by_name(db, ctx, &consumed)?;
         let mut out = json!({"Responses": responses});
         capacity::answer_list(&mut out, &consumed, report);
         return Ok(out);
@@ -1416,6 +1442,27 @@ pub fn execute_transaction(
             ));
         }
         plans.push(plan);
+    }
+    // As TransactWriteItems: statements on tables without capacity cancel the transaction.
+    let mut refused: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut reasons = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let no_capacity = match refused.get(plan.table.as_str()) {
+            Some(r) => *r,
+            None => {
+                let table = load_table(db, ctx, &plan.table)?;
+                let r = db
+                    .throughput
+                    .admit(ctx, &table, Access::Write, None)
+                    .is_err();
+                refused.insert(&plan.table, r);
+                r
+            }
+        };
+        reasons.push(no_capacity.then_some("ProvisionedThroughputExceeded"));
+    }
+    if reasons.iter().any(Option::is_some) {
+        return Err(cancelled(&reasons));
     }
     let token = RequestToken::of(ctx, &params, &requests)?;
     let now = ctx.clock.now_millis();
@@ -1448,6 +1495,7 @@ pub fn execute_transaction(
         }
         Ok(consumed)
     })?;
+    consume_by_name(db, ctx, &consumed)?;
     let mut out = json!({});
     capacity::answer_list(&mut out, &consumed, report);
     Ok(out)

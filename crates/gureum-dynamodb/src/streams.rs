@@ -413,13 +413,16 @@ impl Service for DynamoDbStreams {
         input: OperationInput,
     ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
         Box::pin(async move {
+            // ListStreams names its table by name or ARN, as DynamoDB's own operations do.
+            let mut params = input.params;
+            crate::table_ref::resolve_all(ctx, operation, &mut params)?;
             gureum_core::service::dispatch_values(
                 "dynamodbstreams",
                 OPERATIONS,
                 &self.db,
                 ctx,
                 operation,
-                input.params,
+                params,
             )
         })
     }

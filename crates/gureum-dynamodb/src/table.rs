@@ -167,6 +167,16 @@ pub struct TableRecord {
     /// Where the table was restored from, for tables made by a restore.
     #[serde(default)]
     pub restore: Option<crate::backups::RestoreSummary>,
+    /// Encryption at rest under a KMS key (SSESpecification Enabled); `None` is the AWS owned
+    /// key, which DescribeTable does not show.
+    #[serde(default)]
+    pub sse: Option<Sse>,
+}
+
+/// A table's KMS encryption at rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sse {
+    pub kms_key_arn: String,
 }
 
 impl Versioned for TableRecord {
@@ -226,6 +236,13 @@ impl TableRecord {
         }
         if let Some(r) = &self.restore {
             d["RestoreSummary"] = r.description();
+        }
+        if let Some(sse) = &self.sse {
+            d["SSEDescription"] = json!({
+                "Status": "ENABLED",
+                "SSEType": "KMS",
+                "KMSMasterKeyArn": sse.kms_key_arn,
+            });
         }
         if self.billing_mode == "PAY_PER_REQUEST" {
             d["BillingModeSummary"] = json!({
@@ -472,6 +489,7 @@ mod tests {
             deletion_protection: false,
             pitr: None,
             restore: None,
+            sse: None,
         };
         let index = IndexRecord {
             name: "byG".into(),

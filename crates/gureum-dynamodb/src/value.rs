@@ -171,6 +171,26 @@ impl AttributeValue {
         Value::Object(object)
     }
 
+    /// `to_json`, moving strings and containers instead of copying them.
+    pub fn into_json(self) -> Value {
+        let (kind, inner) = match self {
+            AttributeValue::S(s) => ("S", Value::String(s)),
+            AttributeValue::M(m) => ("M", item_into_json(m)),
+            AttributeValue::L(l) => (
+                "L",
+                Value::Array(l.into_iter().map(Self::into_json).collect()),
+            ),
+            AttributeValue::SS(s) => (
+                "SS",
+                Value::Array(s.into_iter().map(Value::String).collect()),
+            ),
+            other => return other.to_json(),
+        };
+        let mut object = Map::new();
+        object.insert(kind.to_string(), inner);
+        Value::Object(object)
+    }
+
     /// DynamoDB's name of the type (`S`, `N`, `BOOL`...).
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -273,7 +293,136 @@ pub fn item_to_json(item: &Item) -> Value {
     Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
 }
 
+/// `item_to_json`, consuming the item.
+pub fn item_into_json(item: Item) -> Value {
+    Value::Object(item.into_iter().map(|(k, v)| (k, v.into_json())).collect())
+}
+
 /// The size of an item as DynamoDB counts it: names plus values.
 pub fn item_size(item: &Item) -> usize {
     item.iter().map(|(k, v)| k.len() + v.size()).sum()
+}
+
+// Stored items are read and written in the wire form (`{"S": "x"}`...) straight from and to
+// bytes, without a `serde_json::Value` between: the hot path of GetItem, Query and Scan.
+
+impl serde::Serialize for AttributeValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+
+        struct Texts<'a, T>(&'a [T], fn(&T) -> String);
+        impl<T> serde::Serialize for Texts<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(self.1))
+            }
+        }
+        let mut map = s.serialize_map(Some(1))?;
+        match self {
+            AttributeValue::S(v) => map.serialize_entry("S", v)?,
+            AttributeValue::N(n) => map.serialize_entry("N", &n.to_text())?,
+            AttributeValue::B(b) => map.serialize_entry("B", &b64(b))?,
+            AttributeValue::Bool(b) => map.serialize_entry("BOOL", b)?,
+            AttributeValue::Null => map.serialize_entry("NULL", &true)?,
+            AttributeValue::M(m) => map.serialize_entry("M", m)?,
+            AttributeValue::L(l) => map.serialize_entry("L", l)?,
+            AttributeValue::SS(v) => map.serialize_entry("SS", v)?,
+            AttributeValue::NS(v) => map.serialize_entry("NS", &Texts(v, Number::to_text))?,
+            AttributeValue::BS(v) => map.serialize_entry("BS", &Texts(v, |b| b64(b)))?,
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AttributeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+
+        struct Seen;
+        impl<'de> Visitor<'de> for Seen {
+            type Value = AttributeValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a DynamoDB AttributeValue")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let kind: std::borrow::Cow<'de, str> = map
+                    .next_key()?
+                    .ok_or_else(|| A::Error::custom("empty AttributeValue"))?;
+                let number = |t: &str| Number::parse(t).map_err(|e| A::Error::custom(e.0));
+                let bytes = |t: &str| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(t.as_bytes())
+                        .map_err(A::Error::custom)
+                };
+                let v = match &*kind {
+                    "S" => AttributeValue::S(map.next_value()?),
+                    "N" => {
+                        AttributeValue::N(number(&map.next_value::<std::borrow::Cow<'de, str>>()?)?)
+                    }
+                    "B" => {
+                        AttributeValue::B(bytes(&map.next_value::<std::borrow::Cow<'de, str>>()?)?)
+                    }
+                    "BOOL" => AttributeValue::Bool(map.next_value()?),
+                    "NULL" => {
+                        map.next_value::<bool>()?;
+                        AttributeValue::Null
+                    }
+                    "M" => AttributeValue::M(map.next_value()?),
+                    "L" => AttributeValue::L(map.next_value()?),
+                    "SS" => AttributeValue::SS(map.next_value()?),
+                    "NS" => AttributeValue::NS(
+                        map.next_value::<Vec<std::borrow::Cow<'de, str>>>()?
+                            .iter()
+                            .map(|t| number(t))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    "BS" => AttributeValue::BS(
+                        map.next_value::<Vec<std::borrow::Cow<'de, str>>>()?
+                            .iter()
+                            .map(|t| bytes(t))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => return Err(A::Error::custom(format!("unknown type {other}"))),
+                };
+                if map.next_key::<std::borrow::Cow<'de, str>>()?.is_some() {
+                    return Err(A::Error::custom("AttributeValue with two types"));
+                }
+                Ok(v)
+            }
+        }
+        d.deserialize_map(Seen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stored_form_is_the_wire_form_of_every_type() {
+        let wire = json!({
+            "s": {"S": "x"}, "n": {"N": "-1.50"}, "b": {"B": "AAE="}, "t": {"BOOL": true},
+            "z": {"NULL": true}, "m": {"M": {"in": {"L": [{"N": "1"}, {"S": ""}]}}},
+            "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2E3"]}, "bs": {"BS": ["AQ=="]},
+        });
+        let item = item_from_json(&wire).unwrap_or_default();
+        let bytes = serde_json::to_vec(&item).unwrap_or_default();
+        let back: Item = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(back, item);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&bytes).ok(),
+            Some(item_to_json(&item))
+        );
+        assert_eq!(item_into_json(item.clone()), item_to_json(&item));
+        for bad in [
+            r#"{"a": {}}"#,
+            r#"{"a": {"S": "x", "N": "1"}}"#,
+            r#"{"a": {"X": 1}}"#,
+            r#"{"a": {"N": "x"}}"#,
+        ] {
+            assert!(serde_json::from_str::<Item>(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -698,6 +698,7 @@ pub(crate) mod tests {
             params,
             payload: payload.map(|p| bytes::Bytes::from(p.to_vec())),
             stream: None,
+            usage: Vec::new(),
         };
         encode(model, model.operation(op).unwrap(), out).unwrap()
     }

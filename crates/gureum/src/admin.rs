@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use gureum_auth::{AuthMode, SignedParts, Verified};
-use gureum_core::{Clock, Service};
+use gureum_core::{Clock, Service, UsageSink};
 use gureum_protocol::{HttpRequest, HttpResponse};
 use gureum_store::Storage;
 use serde_json::{Value, json};
@@ -183,9 +183,13 @@ impl Admin {
             let service = service.clone();
             let clock = self.clock.clone();
             // A failing tick must not stop the others; a panic in one is contained.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.tick(&clock)))
-                .is_err()
-            {
+            let run = || {
+                service.tick(&clock);
+                for event in service.accrued_usage(&clock) {
+                    self.meter.record(event);
+                }
+            };
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
                 tracing::error!(service = service.name(), "a service's tick panicked");
             }
         }

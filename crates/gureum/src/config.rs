@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// libsofthsm2.so [default: none, so CloudHSM key stores find no cluster]
     #[arg(long, env = "GUREUM_PKCS11_MODULE", value_name = "FILE")]
     pub pkcs11_module: Option<PathBuf>,
+    /// Throttle DynamoDB's provisioned tables and indexes at their provisioned capacity (with
+    /// five minutes of burst), answering ProvisionedThroughputExceededException [default: false]
+    #[arg(long, env = "GUREUM_DYNAMODB_ENFORCE_CAPACITY", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub dynamodb_enforce_capacity: Option<bool>,
     /// Configuration file [default: ./gureum.toml when it exists]
     #[arg(long, env = "GUREUM_CONFIG", value_name = "FILE")]
     #[serde(skip)]
@@ -96,6 +100,7 @@ pub struct Config {
     pub max_body_bytes: u64,
     pub workers: usize,
     pub pkcs11_module: Option<PathBuf>,
+    pub dynamodb_enforce_capacity: bool,
 }
 
 impl Config {
@@ -191,5 +196,9 @@ pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
         pkcs11_module: args.pkcs11_module.or(file.pkcs11_module),
+        dynamodb_enforce_capacity: args
+            .dynamodb_enforce_capacity
+            .or(file.dynamodb_enforce_capacity)
+            .unwrap_or(false),
     })
 }

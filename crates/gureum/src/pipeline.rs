@@ -203,6 +203,22 @@ impl Pipeline {
         (resp, out, outcome)
     }
 
+    /// Meters what a handler reported, with the request's account, region, service and
+    /// operation.
+    fn meter_usage(&self, ctx: &RequestContext, route: &Route, usage: Vec<gureum_core::Usage>) {
+        for usage in usage {
+            self.meter.record(UsageEvent {
+                account_id: ctx.principal.account_id.clone(),
+                region: ctx.region.clone(),
+                service: route.service,
+                operation: route.operation.clone(),
+                resource: usage.resource,
+                quantity: usage.quantity,
+                unit: usage.unit,
+            });
+        }
+    }
+
     async fn run(
         &self,
         route: &Route,
@@ -337,7 +353,15 @@ impl Pipeline {
         let Some(service) = service else {
             return Err(AwsError::not_implemented(route.service, &route.operation));
         };
-        let mut output = call_durably(service.call(&ctx, &route.operation, input)).await?;
+        let mut output = match call_durably(service.call(&ctx, &route.operation, input)).await {
+            Ok(output) => output,
+            Err(mut e) => {
+                if let Some(details) = e.details.as_mut() {
+                    self.meter_usage(&ctx, route, std::mem::take(&mut details.usage));
+                }
+                return Err(e);
+            }
+        };
         self.meter.record(UsageEvent {
             account_id: ctx.principal.account_id.clone(),
             region: ctx.region.clone(),
@@ -347,6 +371,7 @@ impl Pipeline {
             quantity: 1.0,
             unit: "Requests",
         });
+        self.meter_usage(&ctx, route, std::mem::take(&mut output.usage));
         let out = output.stream.take();
         let resp = encode(route.protocol, model, op, output, request_id)?;
         Ok((resp, out))
@@ -473,6 +498,38 @@ mod tests {
         }
     }
 
+    /// A service whose handler reports usage of its own (failing, with `true`).
+    struct Reporting(bool);
+
+    impl Service for Reporting {
+        fn name(&self) -> &'static str {
+            "sts"
+        }
+        fn implements(&self, _: &str) -> bool {
+            true
+        }
+        fn call<'a>(
+            &'a self,
+            _: &'a RequestContext,
+            _: &'a str,
+            _: OperationInput,
+        ) -> BoxFuture<'a, Result<OperationOutput, AwsError>> {
+            Box::pin(async {
+                let usage = vec![gureum_core::Usage {
+                    resource: Some("r".into()),
+                    quantity: 2.5,
+                    unit: "Widgets",
+                }];
+                let mut out = OperationOutput::new(serde_json::json!({}));
+                if self.0 {
+                    return Err(AwsError::bad_request("Refused", "no").with_usage(usage));
+                }
+                out.usage = usage;
+                Ok(out)
+            })
+        }
+    }
+
     fn pipeline(service: Arc<dyn Service>) -> Pipeline {
         let store: Arc<dyn gureum_store::KvStore> = Arc::new(gureum_store::MemoryStore::new());
         Pipeline {
@@ -547,5 +604,54 @@ mod tests {
             (totals[0].key.operation.as_str(), totals[0].quantity),
             ("GetCallerIdentity", 1.0)
         );
+    }
+
+    #[tokio::test]
+    async fn usage_a_handler_reports_is_metered_beside_the_request() {
+        let p = pipeline(Arc::new(Reporting(false)));
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
+        assert_eq!(resp.status, 200, "{:?}", resp.body);
+        let mut totals: Vec<_> = p
+            .meter
+            .totals()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.key.unit, t.key.resource, t.key.operation, t.quantity))
+            .collect();
+        totals.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            totals,
+            vec![
+                ("Requests".into(), None, "GetCallerIdentity".into(), 1.0),
+                (
+                    "Widgets".into(),
+                    Some("r".into()),
+                    "GetCallerIdentity".into(),
+                    2.5
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn usage_of_a_failed_request_is_metered_without_the_request() {
+        let p = pipeline(Arc::new(Reporting(true)));
+        let resp = p
+            .handle(request(), "127.0.0.1:1".parse().unwrap(), None)
+            .await
+            .0;
+        assert_eq!(resp.status, 400);
+        assert!(!String::from_utf8_lossy(&resp.body).contains("Widgets"));
+        let totals: Vec<_> = p
+            .meter
+            .totals()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.key.unit, t.quantity))
+            .collect();
+        assert_eq!(totals, vec![("Widgets".to_string(), 2.5)]);
     }
 }

@@ -48,7 +48,7 @@ pub fn wire(
     storage: &Storage,
     clock: &Clock,
     root: Arc<RootCredentials>,
-    pkcs11_module: Option<std::path::PathBuf>,
+    config: &Config,
 ) -> Wired {
     use gureum_iam::authorizer::{IamAuthorizer, Invalidating, PolicyGeneration};
 
@@ -70,7 +70,7 @@ pub fn wire(
     // calls for the S3 caller with IAM's evaluator.
     let kms = Arc::new(gureum_kms::Kms::with_pkcs11_module(
         storage.clone(),
-        pkcs11_module,
+        config.pkcs11_module.clone(),
     ));
     kms.set_authorizer(authorizer.clone());
     let s3 = Arc::new(gureum_s3::S3::new(storage.clone()));
@@ -80,7 +80,10 @@ pub fn wire(
         Arc::new(iam),
         s3.clone(),
         kms,
-        Arc::new(gureum_dynamodb::DynamoDb::new(storage.clone())),
+        Arc::new(
+            gureum_dynamodb::DynamoDb::new(storage.clone())
+                .enforcing_capacity(config.dynamodb_enforce_capacity),
+        ),
         Arc::new(gureum_dynamodb::DynamoDbStreams::new(storage.clone())),
     ];
     Wired {
@@ -108,7 +111,7 @@ pub fn build(config: &Config) -> anyhow::Result<Arc<App>> {
         &config.root_secret_access_key,
         &config.account_id,
     ));
-    let wired = wire(&storage, &clock, root.clone(), config.pkcs11_module.clone());
+    let wired = wire(&storage, &clock, root.clone(), config);
     let services = wired.services.clone();
     let pipeline = Pipeline {
         services: wired.services,

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Server instructions per DynamoDB request, counted by callgrind (steady on a shared machine,
+# where wall-clock rates are not): 1000 items of ~200 B under one pk (as dynamodb_bench.py),
+# then N Query pages of 20 or GetItems, with instrumentation on for those alone.
+#
+#   cargo build --release -p gureum
+#   bench/dynamodb_callgrind.sh [query|get] [N] [BIN]   -> total Ir; divide by N
+set -euo pipefail
+MODE=${1:-query}; N=${2:-100}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${3:-$HERE/../target/release/gureum}
+PY=${PYTHON:-$HERE/../tests/.venv/bin/python}
+OUT=$(mktemp -d)
+PORT=$($PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
+  "$BIN" serve --ephemeral --workers 1 --listen 127.0.0.1:$PORT --log-level warn >"$OUT/vg.log" 2>&1 &
+VG=$!
+for _ in $(seq 1 200); do curl -s -o /dev/null http://127.0.0.1:$PORT/_gureum/health && break; sleep 0.5; done
+run() {
+  $PY - "$PORT" "$1" "$2" <<'PYEOF'
+import sys, boto3, botocore.config
+port, mode, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test",
+                 config=botocore.config.Config(retries={"max_attempts": 1}))
+T = "bench-table"
+def item(sk):
+    return {"pk": {"S": "bench-pk"}, "sk": {"N": str(sk)}, "data": {"S": f"{sk:06d}-" + "x" * 160}, "n": {"N": str(sk * 7)}}
+if mode == "setup":
+    c.create_table(TableName=T, BillingMode="PAY_PER_REQUEST",
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    for sk in range(1000):
+        c.put_item(TableName=T, Item=item(sk))
+elif mode == "query":
+    for _ in range(n):
+        r = c.query(TableName=T, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "bench-pk"}}, Limit=20)
+        assert r["Count"] == 20 and r["Items"][0] == item(0), r
+else:
+    for _ in range(n):
+        assert c.get_item(TableName=T, Key={"pk": {"S": "bench-pk"}, "sk": {"N": "500"}})["Item"] == item(500)
+PYEOF
+}
+run setup 0
+run "$MODE" 3
+callgrind_control -i on $VG >/dev/null
+run "$MODE" "$N"
+callgrind_control -i off $VG >/dev/null
+kill -TERM $VG; wait $VG || true
+callgrind_annotate "$OUT/cg.out" 2>/dev/null | grep -m1 "PROGRAM TOTALS"
+echo "profile: $OUT/cg.out (callgrind_annotate --inclusive=yes $OUT/cg.out)"
