@@ -17,5 +17,5 @@ if ! "$venv/bin/python" -c 'import boto3, pytest, awscli' 2>/dev/null \
   touch "$venv/.installed"
 fi
 export PATH="$PWD/$venv/bin:$PATH"
-export GUREUM_BIN="$PWD/target/debug/gureum"
+export GUREUM_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gureum"
 exec "$venv/bin/python" -m pytest -q tests "$@"
