@@ -31,3 +31,15 @@ impl Drop for TestDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs the test `test` of this test binary in a child process with `var` set to `dir`, expects
+/// it to die (it aborts, like `kill -9`, after its writes), and answers what it printed.
+pub(crate) fn run_crash_child(test: &str, var: &str, dir: &Path) -> String {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(var, dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the child should have aborted");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

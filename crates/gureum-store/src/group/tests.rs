@@ -182,18 +182,11 @@ fn group_crash_child() {
 #[test]
 fn acknowledged_deferred_writes_survive_a_crash() {
     let dir = TestDir::new();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "group::tests::group_crash_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CRASH_DIR_VAR, dir.path())
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "the child should have aborted");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = crate::test_dir::run_crash_child(
+        "group::tests::group_crash_child",
+        CRASH_DIR_VAR,
+        dir.path(),
+    );
     let acknowledged: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.split("acknowledged ").nth(1))

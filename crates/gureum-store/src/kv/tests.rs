@@ -604,18 +604,8 @@ fn redb_crash_child() {
 #[test]
 fn redb_acknowledged_write_survives_a_crash() {
     let dir = TestDir::new();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "kv::tests::redb_crash_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CRASH_DIR_VAR, dir.path())
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "the child should have aborted");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout =
+        crate::test_dir::run_crash_child("kv::tests::redb_crash_child", CRASH_DIR_VAR, dir.path());
     assert!(stdout.contains("committed"), "child output: {stdout}");
     let store = RedbStore::open(dir.path()).unwrap();
     assert_eq!(
