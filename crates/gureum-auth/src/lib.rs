@@ -165,26 +165,26 @@ pub fn verify(
         }
         check_payload_digest(parts, &payload_hash)?;
     }
-    let declared_len = header(parts.headers, "x-amz-decoded-content-length")
-        .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| AuthError::IncompleteBody)
-        })
-        .transpose()?;
-    let announced: Vec<String> = match header(parts.headers, "x-amz-trailer") {
-        Some(list) => list
-            .split(',')
-            .map(|n| n.trim().to_ascii_lowercase())
-            .filter(|n| !n.is_empty())
-            .collect(),
-        // No announcement: a body in memory checks whichever checksum trailer it carries.
-        None => checksum::ALGORITHMS
-            .iter()
-            .map(|a| format!("x-amz-checksum-{a}"))
-            .collect(),
-    };
     let (decoded_body, trailers, payload) = if is_streaming(&payload_hash) {
+        let declared_len = header(parts.headers, "x-amz-decoded-content-length")
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| AuthError::IncompleteBody)
+            })
+            .transpose()?;
+        let announced: Vec<String> = match header(parts.headers, "x-amz-trailer") {
+            Some(list) => list
+                .split(',')
+                .map(|n| n.trim().to_ascii_lowercase())
+                .filter(|n| !n.is_empty())
+                .collect(),
+            // No announcement: a body in memory checks whichever checksum trailer it carries.
+            None => checksum::ALGORITHMS
+                .iter()
+                .map(|a| format!("x-amz-checksum-{a}"))
+                .collect(),
+        };
         let seed = chunked::Seed {
             key: cached_signing_key(
                 &credential.secret_access_key,
@@ -247,6 +247,19 @@ fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The headers every signed request is asked for, named once (a `&str` lookup parses and
+/// validates the name each time).
+mod names {
+    use http::HeaderName;
+    pub const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+    pub const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+    pub const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+}
+
+fn header_named<'h>(headers: &'h http::HeaderMap, name: &http::HeaderName) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 fn is_streaming(payload_hash: &str) -> bool {
     payload_hash.starts_with("STREAMING-")
 }
@@ -277,14 +290,15 @@ fn parse_authorization(parts: &SignedParts<'_>) -> Result<Option<Authorization>,
                 "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters".into(),
             ));
         };
-        let amz_date = header(parts.headers, "x-amz-date")
+        let amz_date = header_named(parts.headers, &names::X_AMZ_DATE)
             .or_else(|| header(parts.headers, "date"))
             .ok_or_else(|| {
                 AuthError::Malformed("Authorization requires an X-Amz-Date or Date header".into())
             })?;
         let amz_date = normalize_amz_date(amz_date)?;
         let mut auth = scope(credential, signed, signature, amz_date)?;
-        auth.session_token = header(parts.headers, "x-amz-security-token").map(str::to_string);
+        auth.session_token =
+            header_named(parts.headers, &names::X_AMZ_SECURITY_TOKEN).map(str::to_string);
         return Ok(Some(auth));
     }
     if !parts.query.contains("X-Amz-Signature=") && !parts.query.contains("X-Amz-Credential=") {
@@ -461,7 +475,7 @@ fn check_session_token(
 /// The payload hash the signature covers: the `x-amz-content-sha256` header, else the body's
 /// hash (presigned S3 URLs: UNSIGNED-PAYLOAD).
 fn payload_hash(parts: &SignedParts<'_>, auth: &Authorization) -> Result<String, AuthError> {
-    if let Some(h) = header(parts.headers, "x-amz-content-sha256") {
+    if let Some(h) = header_named(parts.headers, &names::X_AMZ_CONTENT_SHA256) {
         let h = h.trim();
         let known = [
             UNSIGNED_PAYLOAD,
