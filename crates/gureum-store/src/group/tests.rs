@@ -203,3 +203,65 @@ fn acknowledged_deferred_writes_survive_a_crash() {
         assert_eq!(blob, (i as u32).to_be_bytes().repeat(1000));
     }
 }
+
+/// Set in the child process of [`concurrent_acknowledged_writes_survive_a_crash`].
+const CONCURRENT_CRASH_VAR: &str = "GUREUM_GROUP_CONCURRENT_CRASH_DIR";
+
+/// In the child process only: eight threads write blobs and records with durability deferred,
+/// each reporting a write once its wait resolved; the process dies mid-stream, like `kill -9`.
+#[test]
+fn group_concurrent_crash_child() {
+    let Some(dir) = std::env::var_os(CONCURRENT_CRASH_VAR) else {
+        return;
+    };
+    let storage = Storage::open(dir).unwrap();
+    let out = std::sync::Mutex::new(std::io::stdout());
+    std::thread::scope(|s| {
+        for t in 0..8u32 {
+            let (storage, out) = (&storage, &out);
+            s.spawn(move || {
+                for i in 0u32.. {
+                    let id = format!("blob-{t}-{i}");
+                    let (result, wait) = defer_durability(|| {
+                        let mut writer = storage.blobs.writer(&id)?;
+                        writer.write_chunk(&i.to_be_bytes().repeat(100))?;
+                        writer.commit()?;
+                        // Overwrite a shared key too, deleting the blob it pointed at.
+                        storage.kv.put(T, id.as_bytes(), b"x")
+                    });
+                    result.unwrap();
+                    block_on(wait.unwrap()).unwrap();
+                    use std::io::Write;
+                    writeln!(out.lock().unwrap(), "acknowledged {id}").unwrap();
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(150));
+        std::process::abort();
+    });
+}
+
+#[test]
+fn concurrent_acknowledged_writes_survive_a_crash() {
+    for _ in 0..5 {
+        let dir = TestDir::new();
+        let stdout = crate::test_dir::run_crash_child(
+            "group::tests::group_concurrent_crash_child",
+            CONCURRENT_CRASH_VAR,
+            dir.path(),
+        );
+        let acknowledged: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.split("acknowledged ").nth(1))
+            .collect();
+        assert!(!acknowledged.is_empty(), "child output: {stdout}");
+        let storage = Storage::open(dir.path()).unwrap();
+        for id in &acknowledged {
+            assert!(
+                storage.kv.get(T, id.as_bytes()).unwrap().is_some(),
+                "record {id} lost"
+            );
+            assert!(storage.blobs.get(id).unwrap().is_some(), "blob {id} lost");
+        }
+    }
+}
