@@ -982,6 +982,110 @@ def test_restore_object_on_the_server_clock(start_gureum):
         assert "Restore" not in s3.head_object(Bucket="cold", Key=key)
 
 
+def _cold_blobs(data_dir):
+    """{name: size} of the cold store's blobs on disk."""
+    found = {}
+    for root, _, files in os.walk(os.path.join(data_dir, "blobs")):
+        for name in files:
+            if name.startswith("cold-"):
+                found[name] = os.path.getsize(os.path.join(root, name))
+    return found
+
+
+def test_cold_store_compresses_and_restores_identical_bytes(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="packed")
+    text = b"".join(b"line %08d: the same old log message, again and again\n" % i for i in range(110_000))
+    assert len(text) > 5 * 1024 * 1024
+    noise = os.urandom(1_500_000)
+    s3.put_object(Bucket="packed", Key="text", Body=text, StorageClass="GLACIER")
+    cold = _cold_blobs(server.data_dir)
+    assert len(cold) == 1
+    assert list(cold.values())[0] < len(text) // 5, cold
+    # Incompressible bodies go through as well, and multipart and copies land packed too.
+    s3.put_object(Bucket="packed", Key="noise", Body=noise, StorageClass="DEEP_ARCHIVE")
+    up = s3.create_multipart_upload(Bucket="packed", Key="mp", StorageClass="GLACIER")["UploadId"]
+    parts = [text[:5 * 1024 * 1024], noise]
+    etags = [s3.upload_part(Bucket="packed", Key="mp", UploadId=up, PartNumber=n + 1, Body=b)["ETag"]
+             for n, b in enumerate(parts)]
+    s3.complete_multipart_upload(Bucket="packed", Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(etags)]})
+    s3.put_object(Bucket="packed", Key="warm", Body=text)
+    s3.copy_object(Bucket="packed", Key="copied", CopySource={"Bucket": "packed", "Key": "warm"},
+                   StorageClass="GLACIER")
+    cold = _cold_blobs(server.data_dir)
+    assert len(cold) == 4, cold
+    bodies = {"text": text, "noise": noise, "mp": b"".join(parts), "copied": text}
+    assert sum(cold.values()) < sum(map(len, bodies.values())) * 0.6
+    for key, body in bodies.items():
+        head = s3.head_object(Bucket="packed", Key=key)
+        assert head["ContentLength"] == len(body), key
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.get_object(Bucket="packed", Key=key)
+        assert _code(e) == ("InvalidObjectState", 403)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.get_object(Bucket="packed", Key=key, Range="bytes=0-9")
+        assert _code(e) == ("InvalidObjectState", 403)
+    # An archived source cannot be copied part-wise either until restored.
+    target = s3.create_multipart_upload(Bucket="packed", Key="assembled")["UploadId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.upload_part_copy(Bucket="packed", Key="assembled", UploadId=target, PartNumber=1,
+                            CopySource={"Bucket": "packed", "Key": "text"})
+    assert _code(e) == ("InvalidObjectState", 403)
+    for key in bodies:
+        s3.restore_object(Bucket="packed", Key=key, RestoreRequest={"Days": 1})
+    assert server.admin("/_gureum/clock", {"advance_seconds": 13 * 3600})[0] == 200
+    for key, body in bodies.items():
+        got = s3.get_object(Bucket="packed", Key=key)["Body"].read()
+        assert got == body, key
+        ranged = s3.get_object(Bucket="packed", Key=key, Range="bytes=1000-1999")["Body"].read()
+        assert ranged == body[1000:2000], key
+    # The restored copy is a plain blob: the cold one stays packed beside it.
+    assert _cold_blobs(server.data_dir) == cold
+    s3.upload_part_copy(Bucket="packed", Key="assembled", UploadId=target, PartNumber=1,
+                        CopySource={"Bucket": "packed", "Key": "text"}, CopySourceRange="bytes=0-99")
+    s3.abort_multipart_upload(Bucket="packed", Key="assembled", UploadId=target)
+    thawed = s3.copy_object(Bucket="packed", Key="thawed", CopySource={"Bucket": "packed", "Key": "noise"},
+                            StorageClass="STANDARD")
+    assert thawed["CopyObjectResult"]["ETag"] == s3.head_object(Bucket="packed", Key="noise")["ETag"]
+    assert s3.get_object(Bucket="packed", Key="thawed")["Body"].read() == noise
+    # Deleting an archived object deletes its packed body (once the delete is durable).
+    s3.delete_object(Bucket="packed", Key="copied")
+    _eventually(lambda: _assert_eq(len(_cold_blobs(server.data_dir)), 3))
+    # Once the restore expires the body is archived again, and still restorable.
+    assert server.admin("/_gureum/clock", {"advance_seconds": 3 * 86400})[0] == 200
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="packed", Key="text")
+    assert _code(e) == ("InvalidObjectState", 403)
+    s3.restore_object(Bucket="packed", Key="text", RestoreRequest={
+        "Days": 1, "GlacierJobParameters": {"Tier": "Expedited"}})
+    assert server.admin("/_gureum/clock", {"advance_seconds": 301})[0] == 200
+    assert s3.get_object(Bucket="packed", Key="text")["Body"].read() == text
+
+
+def test_lifecycle_packs_bodies_into_the_cold_store(start_gureum):
+    server = start_gureum().start()
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="lcpack")
+    body = b"0123456789abcdef" * 200_000
+    s3.put_object(Bucket="lcpack", Key="logs/big", Body=body)
+    assert _cold_blobs(server.data_dir) == {}
+    _lifecycle(s3, "lcpack", {"ID": "g", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                              "Transitions": [{"Days": 1, "StorageClass": "DEEP_ARCHIVE"}]})
+    _advance(server, 2)
+    _eventually(lambda: _assert_eq(s3.head_object(Bucket="lcpack", Key="logs/big")["StorageClass"],
+                                   "DEEP_ARCHIVE"))
+    cold = _cold_blobs(server.data_dir)
+    assert len(cold) == 1 and list(cold.values())[0] < len(body) // 20, cold
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="lcpack", Key="logs/big")
+    assert error_of(e) == ("InvalidObjectState", 403)
+    s3.restore_object(Bucket="lcpack", Key="logs/big", RestoreRequest={"Days": 1})
+    server.admin("/_gureum/clock", {"advance_seconds": 12 * 3600 + 60})
+    assert s3.get_object(Bucket="lcpack", Key="logs/big")["Body"].read() == body
+
+
 def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum):
     """Several rounds on one data dir: uploaders in threads (small bodies, streamed bodies over
     1 MiB, multipart completes, and overwrites of shared keys from several threads), SIGKILL at a

@@ -317,6 +317,8 @@ pub fn complete_multipart_upload(
         parts_count: Some(chosen.len() as u32),
         version_id: None,
     };
+    let record = crate::glacier::into_cold_store(s3, &record)?;
+    let blob_id = record.blob_id.clone();
     let ukey = model::upload_key(bucket_name, key, upload_id);
     let parts_prefix = model::parts_prefix(upload_id);
     let outcome = s3.kv().transaction(|txn| {

@@ -129,6 +129,7 @@ pub(crate) fn commit_object(
     if_match: Option<&str>,
     if_none_match: Option<&str>,
 ) -> Result<Option<String>, AwsError> {
+    let record = &*crate::glacier::into_cold_store(s3, record)?;
     let okey = model::object_key(bucket, key);
     let outcome = s3.kv().transaction(|txn| {
         let old = match txn.get(model::OBJECTS, &okey)? {
@@ -302,6 +303,7 @@ fn read_object(
             .ok_or_else(|| versioning::no_current_object(s3, bucket_name, key))?,
     };
     let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
+    let blob_id = crate::glacier::readable_blob(s3, &record)?;
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -389,7 +391,7 @@ fn read_object(
         let mut reader = s3
             .storage
             .blobs
-            .open(&record.blob_id)
+            .open(&blob_id)
             .map_err(errors::store)?
             .ok_or_else(|| AwsError::internal("object body missing"))?;
         let first = range.as_ref().map_or(0, |r| r.first);
@@ -405,7 +407,7 @@ fn read_object(
                 let mut reader = s3
                     .storage
                     .blobs
-                    .open(&record.blob_id)
+                    .open(&blob_id)
                     .map_err(errors::store)?
                     .ok_or_else(|| AwsError::internal("object body missing"))?;
                 reader.read_range(r.first, r.len()).map_err(errors::store)?
@@ -413,7 +415,7 @@ fn read_object(
             None => s3
                 .storage
                 .blobs
-                .get(&record.blob_id)
+                .get(&blob_id)
                 .map_err(errors::store)?
                 .ok_or_else(|| AwsError::internal("object body missing"))?,
         };
@@ -624,7 +626,7 @@ pub fn copy_object(
         let mut reader = s3
             .storage
             .blobs
-            .open(&source.blob_id)
+            .open(&crate::glacier::readable_blob(s3, &source)?)
             .map_err(errors::store)?
             .ok_or_else(|| AwsError::internal("source body missing"))?;
         let mut writer = s3.storage.blobs.writer(&blob_id).map_err(errors::store)?;

@@ -126,6 +126,15 @@ pub fn upload_part_copy(
         }
         None => objects::load_object(s3, &src_bucket, &src_key)?.ok_or_else(errors::no_such_key)?,
     };
+    if crate::glacier::is_archive(&source.storage_class)
+        && !matches!(
+            crate::glacier::state(s3, &source, ctx.clock.now_millis())?,
+            crate::glacier::State::Restored { .. }
+        )
+    {
+        return Err(crate::glacier::invalid_object_state());
+    }
+    let source_blob = crate::glacier::readable_blob(s3, &source)?;
     let conditions = Conditions {
         if_match: str_param(p, "CopySourceIfMatch"),
         if_none_match: str_param(p, "CopySourceIfNoneMatch"),
@@ -160,7 +169,7 @@ pub fn upload_part_copy(
         s3.storage.blobs.put(&blob_id, &[]).map_err(errors::store)?;
         md5::md5(&[])
     } else {
-        match copy_range(s3, &source.blob_id, &blob_id, range) {
+        match copy_range(s3, &source_blob, &blob_id, range) {
             Ok(d) => d,
             Err(e) => {
                 let _ = s3.storage.blobs.delete(&blob_id);
