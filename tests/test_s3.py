@@ -1310,6 +1310,40 @@ def test_object_legal_hold_and_lock_errors(s3):
     assert error_of(e) == ("NoSuchKey", 404)
 
 
+def test_multipart_upload_takes_the_lock_its_create_asked_for(s3):
+    plain = new_bucket(s3)
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_multipart_upload(Bucket=plain, Key="k", ObjectLockMode="GOVERNANCE",
+                                   ObjectLockRetainUntilDate=until)
+    assert error_of(e) == ("InvalidRequest", 400)
+    name = f"mplock-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_multipart_upload(Bucket=name, Key="k", ObjectLockMode="GOVERNANCE")
+    assert error_of(e) == ("InvalidArgument", 400)
+    up = s3.create_multipart_upload(Bucket=name, Key="k", ObjectLockMode="COMPLIANCE",
+                                    ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")
+    etag = s3.upload_part(Bucket=name, Key="k", UploadId=up["UploadId"], PartNumber=1, Body=b"p")["ETag"]
+    v = s3.complete_multipart_upload(Bucket=name, Key="k", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})["VersionId"]
+    retention = s3.get_object_retention(Bucket=name, Key="k", VersionId=v)["Retention"]
+    assert retention["Mode"] == "COMPLIANCE"
+    assert abs((retention["RetainUntilDate"] - until).total_seconds()) < 1
+    assert s3.get_object_legal_hold(Bucket=name, Key="k", VersionId=v)["LegalHold"] == {"Status": "ON"}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_object(Bucket=name, Key="k", VersionId=v)
+    assert error_of(e) == ("AccessDenied", 403)
+    # Without lock headers the bucket's default retention applies to the completed version.
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    up = s3.create_multipart_upload(Bucket=name, Key="d")
+    etag = s3.upload_part(Bucket=name, Key="d", UploadId=up["UploadId"], PartNumber=1, Body=b"p")["ETag"]
+    v = s3.complete_multipart_upload(Bucket=name, Key="d", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})["VersionId"]
+    assert s3.get_object_retention(Bucket=name, Key="d", VersionId=v)["Retention"]["Mode"] == "GOVERNANCE"
+
+
 def test_governance_bypass_needs_its_permission(gureum, s3):
     iam = gureum.client("iam")
     name = f"byp-{uuid.uuid4().hex[:12]}"

@@ -190,6 +190,10 @@ pub struct MultipartUpload {
     pub storage_class: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// The object lock asked for in the `x-amz-object-lock-*` headers, checked, for the
+    /// version the upload completes. Added within format version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<crate::object_lock::LockState>,
 }
 
 impl Versioned for MultipartUpload {

@@ -63,6 +63,7 @@ pub fn create_multipart_upload(
         storage_class: crate::glacier::requested_class(p)?
             .unwrap_or_else(|| "STANDARD".to_string()),
         checksum_algorithm: str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase),
+        object_lock: crate::object_lock::requested_lock(s3, ctx, bucket_name, p)?,
     };
     let bytes = upload.to_record().map_err(errors::store)?;
     s3.kv()

@@ -495,15 +495,20 @@ fn write_locked(
 ) -> Result<OperationOutput, AwsError> {
     let name = str_param(&input.params, "Bucket").unwrap_or_default();
     let requested = requested_lock(s3, ctx, name, &input.params)?;
+    with_requested(requested, || inner(s3, ctx, input))
+}
+
+/// Runs `f` with `requested` as the lock the version it stores gets.
+fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
     let _guard = RequestedGuard;
     REQUESTED.with(|r| *r.borrow_mut() = requested);
-    inner(s3, ctx, input)
+    f()
 }
 
 /// The lock a write asks for in its `x-amz-object-lock-*` headers: `None` without them;
 /// `InvalidRequest` on a bucket without object lock, `InvalidArgument` for a mode without a
 /// date (or the reverse) or a date in the past.
-fn requested_lock(
+pub(crate) fn requested_lock(
     s3: &S3,
     ctx: &RequestContext,
     bucket: &str,
@@ -572,12 +577,33 @@ pub fn copy_object(
     write_locked(s3, ctx, input, objects::copy_object)
 }
 
+/// CompleteMultipartUpload: the version gets the lock its CreateMultipartUpload asked for.
 pub fn complete_multipart_upload(
     s3: &S3,
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    write_locked(s3, ctx, input, crate::multipart::complete_multipart_upload)
+    let p = &input.params;
+    let upload_key = crate::model::upload_key(
+        str_param(p, "Bucket").unwrap_or_default(),
+        str_param(p, "Key").unwrap_or_default(),
+        str_param(p, "UploadId").unwrap_or_default(),
+    );
+    let requested = match s3
+        .kv()
+        .get(crate::model::UPLOADS, &upload_key)
+        .map_err(errors::store)?
+    {
+        Some(bytes) => {
+            crate::model::MultipartUpload::from_record(&bytes)
+                .map_err(errors::store)?
+                .object_lock
+        }
+        None => None,
+    };
+    with_requested(requested, || {
+        crate::multipart::complete_multipart_upload(s3, ctx, input)
+    })
 }
 
 /// DeleteObject, refusing to delete a locked version.
@@ -745,15 +771,11 @@ mod tests {
             retain_until_millis: Some(5000),
             legal_hold: Some(true),
         };
-        {
-            let _guard = RequestedGuard;
-            REQUESTED.with(|r| *r.borrow_mut() = Some(asked));
-            let id = write(false).unwrap();
-            let state = load_state(&s3, "b", "k", &id).unwrap();
-            assert_eq!(state.mode.as_deref(), Some("COMPLIANCE"));
-            assert_eq!(state.retain_until_millis, Some(5000));
-            assert_eq!(state.legal_hold, Some(true));
-        }
+        let id = with_requested(Some(asked), || write(false).unwrap());
+        let state = load_state(&s3, "b", "k", &id).unwrap();
+        assert_eq!(state.mode.as_deref(), Some("COMPLIANCE"));
+        assert_eq!(state.retain_until_millis, Some(5000));
+        assert_eq!(state.legal_hold, Some(true));
         assert!(REQUESTED.with(|r| r.borrow().is_none()));
     }
 }
