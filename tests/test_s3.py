@@ -1310,6 +1310,49 @@ def test_object_legal_hold_and_lock_errors(s3):
     assert error_of(e) == ("NoSuchKey", 404)
 
 
+def test_get_and_head_by_part_number(gureum, s3, tmp_path):
+    name = new_bucket(s3)
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024 + 17), b"tail"]
+    up = s3.create_multipart_upload(Bucket=name, Key="mp")["UploadId"]
+    etags = [s3.upload_part(Bucket=name, Key="mp", UploadId=up, PartNumber=n + 1, Body=b)["ETag"]
+             for n, b in enumerate(parts)]
+    s3.complete_multipart_upload(Bucket=name, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(etags)]})
+    whole = b"".join(parts)
+    offset = 0
+    for n, part in enumerate(parts, start=1):
+        got = s3.get_object(Bucket=name, Key="mp", PartNumber=n)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["PartsCount"] == 3
+        assert got["ContentRange"] == f"bytes {offset}-{offset + len(part) - 1}/{len(whole)}"
+        assert got["Body"].read() == part
+        head = s3.head_object(Bucket=name, Key="mp", PartNumber=n)
+        assert head["ContentLength"] == len(part) and head["PartsCount"] == 3
+        offset += len(part)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="mp", PartNumber=4)
+    assert error_of(e) == ("InvalidPartNumber", 416)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="mp", PartNumber=10001)
+    assert error_of(e) == ("InvalidArgument", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="mp", PartNumber=1, Range="bytes=0-1")
+    assert error_of(e) == ("InvalidRequest", 400)
+    # An object put whole is one part.
+    s3.put_object(Bucket=name, Key="single", Body=b"just one")
+    got = s3.get_object(Bucket=name, Key="single", PartNumber=1)
+    assert got["Body"].read() == b"just one" and "PartsCount" not in got
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=name, Key="single", PartNumber=2)
+    assert error_of(e) == ("InvalidPartNumber", 416)
+    # The aws CLI reads a part the same way.
+    local = tmp_path / "part3"
+    cli = gureum.cli("s3api", "get-object", "--bucket", name, "--key", "mp", "--part-number", "3",
+                     str(local)).stdout
+    assert json.loads(cli)["PartsCount"] == 3
+    assert local.read_bytes() == b"tail"
+
+
 def test_multipart_upload_takes_the_lock_its_create_asked_for(s3):
     plain = new_bucket(s3)
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)

@@ -118,6 +118,10 @@ pub struct ObjectRecord {
     pub storage_class: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<u32>,
+    /// The sizes of a multipart object's parts, in order, for reads by part number. Added
+    /// within format version 2: objects completed before it read as one part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_sizes: Vec<u64>,
     /// The version id (`null` for the null version) in a bucket whose versioning was ever set;
     /// `None` in a bucket never versioned. Added in format version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]

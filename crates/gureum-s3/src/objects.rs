@@ -251,6 +251,7 @@ fn finish_put(
         tags: plan.tags,
         storage_class: plan.storage_class,
         parts_count: None,
+        part_sizes: Vec::new(),
         version_id: None,
     };
     let version_id = commit_object(
@@ -316,11 +317,23 @@ fn read_object(
         Condition::NotModified => return Err(errors::not_modified()),
         Condition::PreconditionFailed(what) => return Err(errors::precondition_failed(what)),
     }
-    let range = match str_param(p, "Range") {
-        Some(header) => parse_range(header, record.size).map_err(|()| errors::invalid_range())?,
-        None => None,
+    let part_number = crate::int_param(p, "PartNumber");
+    let range = match (str_param(p, "Range"), part_number) {
+        (Some(_), Some(_)) => {
+            return Err(errors::invalid_request(
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
+        }
+        (Some(header), None) => {
+            parse_range(header, record.size).map_err(|()| errors::invalid_range())?
+        }
+        (None, Some(n)) => crate::multipart::part_range(&record, n)?,
+        (None, None) => None,
     };
     let mut out = Map::new();
+    if part_number.is_some() {
+        put_opt(&mut out, "PartsCount", record.parts_count);
+    }
     out.insert("AcceptRanges".into(), "bytes".into());
     out.insert("LastModified".into(), last_modified.into());
     out.insert("ETag".into(), record.etag.clone().into());
@@ -654,6 +667,7 @@ pub fn copy_object(
         tags,
         storage_class,
         parts_count: source.parts_count,
+        part_sizes: source.part_sizes.clone(),
         version_id: None,
     };
     let version_id = commit_object(

@@ -592,6 +592,49 @@ async fn multipart_through_aws_sdk_rust() {
     let read = body(got).await;
     assert_eq!(read.len(), one.len() + two.len());
     assert!(read[..one.len()] == one[..] && read[one.len()..] == two[..]);
+    // Reads by part number: the part's bytes, with the object's part count.
+    let part2 = s3
+        .get_object()
+        .bucket("parts")
+        .key("mp")
+        .part_number(2)
+        .send()
+        .await
+        .expect("part 2 reads");
+    assert_eq!(part2.parts_count(), Some(2));
+    assert_eq!(
+        part2.content_range(),
+        Some(
+            format!(
+                "bytes {}-{}/{}",
+                one.len(),
+                one.len() + 999,
+                one.len() + 1000
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(body(part2).await, two);
+    let head = s3
+        .head_object()
+        .bucket("parts")
+        .key("mp")
+        .part_number(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(one.len() as i64));
+    let err = s3
+        .get_object()
+        .bucket("parts")
+        .key("mp")
+        .part_number(3)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 416);
+    assert_eq!(err.into_service_error().code(), Some("InvalidPartNumber"));
+
     // An aborted upload is gone.
     let up = s3
         .create_multipart_upload()
