@@ -536,4 +536,43 @@ mod tests {
         assert!(matches!(state_of(Some(&r), 20), State::Archived));
         assert!(matches!(state_of(None, 5), State::Archived));
     }
+
+    #[test]
+    fn packed_bodies_unpack_to_the_same_bytes() {
+        let s3 = S3::new(gureum_store::Storage::ephemeral());
+        let repetitive: Vec<u8> = b"abcdefgh".repeat(100_000);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        for body in [Vec::new(), b"x".to_vec(), repetitive.clone(), noise.clone()] {
+            s3.storage.blobs.put("s3-plain", &body).unwrap();
+            let cold = pack(&s3, "s3-plain").unwrap();
+            assert!(is_cold(&cold));
+            let info = cold_blob(&s3, &cold).unwrap().expect("a cold blob record");
+            assert_eq!(info.size, body.len() as u64);
+            let on_disk = s3.storage.blobs.get(&cold).unwrap().unwrap();
+            assert_eq!(info.packed_size, on_disk.len() as u64);
+            if body == repetitive {
+                assert!(info.packed_size < body.len() as u64 / 50, "{info:?}");
+            }
+            if body == noise {
+                assert!(info.packed_size < body.len() as u64 + 1024, "{info:?}");
+            }
+            let (plain, fresh) = plain_copy(&s3, &cold).unwrap();
+            assert!(fresh && !is_cold(&plain));
+            assert!(s3.storage.blobs.get(&plain).unwrap().unwrap() == body);
+        }
+        // A cold blob written before packing holds the plain body and is read as it is.
+        s3.storage.blobs.put("cold-legacy", b"plain").unwrap();
+        assert_eq!(
+            plain_copy(&s3, "cold-legacy").unwrap(),
+            ("cold-legacy".to_string(), false)
+        );
+    }
 }
