@@ -1353,6 +1353,73 @@ def test_get_and_head_by_part_number(gureum, s3, tmp_path):
     assert local.read_bytes() == b"tail"
 
 
+def test_get_object_attributes(gureum, s3):
+    name = new_bucket(s3)
+    body = b"attributes, please"
+    put = s3.put_object(Bucket=name, Key="one", Body=body, ChecksumAlgorithm="SHA256")
+    got = s3.get_object_attributes(Bucket=name, Key="one", ObjectAttributes=[
+        "ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"])
+    assert got["ETag"] == hashlib.md5(body).hexdigest()
+    assert got["Checksum"]["ChecksumSHA256"] == put["ChecksumSHA256"]
+    assert got["StorageClass"] == "STANDARD" and got["ObjectSize"] == len(body)
+    assert "ObjectParts" not in got
+    only = s3.get_object_attributes(Bucket=name, Key="one", ObjectAttributes=["ObjectSize"])
+    assert only["ObjectSize"] == len(body) and "ETag" not in only and "StorageClass" not in only
+    # A multipart object lists its parts, a page at a time.
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024), b"end"]
+    up = s3.create_multipart_upload(Bucket=name, Key="mp", StorageClass="DEEP_ARCHIVE")["UploadId"]
+    etags = [s3.upload_part(Bucket=name, Key="mp", UploadId=up, PartNumber=n + 1, Body=b)["ETag"]
+             for n, b in enumerate(parts)]
+    done = s3.complete_multipart_upload(Bucket=name, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(etags)]})
+    # Archived objects answer too.
+    got = s3.get_object_attributes(Bucket=name, Key="mp", MaxParts=2,
+                                   ObjectAttributes=["ETag", "ObjectParts", "StorageClass", "ObjectSize"])
+    assert got["ETag"] == done["ETag"].strip('"') and got["StorageClass"] == "DEEP_ARCHIVE"
+    assert got["ObjectSize"] == sum(map(len, parts))
+    page = got["ObjectParts"]
+    assert page["TotalPartsCount"] == 3 and page["IsTruncated"] is True and page["MaxParts"] == 2
+    assert [(p["PartNumber"], p["Size"]) for p in page["Parts"]] == [(1, len(parts[0])), (2, len(parts[1]))]
+    rest = s3.get_object_attributes(Bucket=name, Key="mp", PartNumberMarker=page["NextPartNumberMarker"],
+                                    ObjectAttributes=["ObjectParts"])["ObjectParts"]
+    assert [(p["PartNumber"], p["Size"]) for p in rest["Parts"]] == [(3, 3)]
+    assert rest["IsTruncated"] is False
+    # Versions by id, and the errors.
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    v = s3.put_object(Bucket=name, Key="one", Body=b"v2")["VersionId"]
+    s3.put_object(Bucket=name, Key="one", Body=b"version three")
+    got = s3.get_object_attributes(Bucket=name, Key="one", VersionId=v, ObjectAttributes=["ObjectSize"])
+    assert got["ObjectSize"] == 2 and got["VersionId"] == v
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=name, Key="missing", ObjectAttributes=["ETag"])
+    assert error_of(e) == ("NoSuchKey", 404)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=name, Key="one", ObjectAttributes=["Colour"])
+    assert error_of(e) == ("InvalidArgument", 400)
+    cli = gureum.cli("s3api", "get-object-attributes", "--bucket", name, "--key", "one",
+                     "--object-attributes", "ObjectSize", "StorageClass").stdout
+    assert json.loads(cli)["ObjectSize"] == len(b"version three")
+    # It takes s3:GetObjectAttributes as well as s3:GetObject.
+    iam = gureum.client("iam")
+    user = f"attr-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+
+    def allow(*actions):
+        iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": f"arn:aws:s3:::{name}/*"}]}))
+
+    allow("s3:GetObject")
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    other = gureum.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert other.get_object(Bucket=name, Key="one")["Body"].read() == b"version three"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        other.get_object_attributes(Bucket=name, Key="one", ObjectAttributes=["ObjectSize"])
+    assert error_of(e) == ("AccessDenied", 403)
+    allow("s3:GetObject", "s3:GetObjectAttributes")
+    assert other.get_object_attributes(Bucket=name, Key="one", ObjectAttributes=["ObjectSize"])["ObjectSize"] == 13
+
+
 def test_multipart_upload_takes_the_lock_its_create_asked_for(s3):
     plain = new_bucket(s3)
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)

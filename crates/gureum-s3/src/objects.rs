@@ -102,7 +102,7 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, String>) {
+pub(crate) fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, String>) {
     for (algorithm, value) in checksums {
         out.insert(format!("Checksum{algorithm}"), value.clone().into());
     }
