@@ -992,6 +992,13 @@ def _cold_blobs(data_dir):
     return found
 
 
+def _plain_blobs(data_dir):
+    """The names of the blobs on disk outside the cold store."""
+    root = os.path.join(data_dir, "blobs")
+    return [name for d in os.listdir(root) if len(d) == 2 and os.path.isdir(os.path.join(root, d))
+            for name in os.listdir(os.path.join(root, d)) if not name.startswith("cold-")]
+
+
 def test_cold_store_compresses_and_restores_identical_bytes(start_gureum):
     server = start_gureum().start()
     s3 = server.client("s3")
@@ -1084,6 +1091,11 @@ def test_lifecycle_packs_bodies_into_the_cold_store(start_gureum):
     s3.restore_object(Bucket="lcpack", Key="logs/big", RestoreRequest={"Days": 1})
     server.admin("/_gureum/clock", {"advance_seconds": 12 * 3600 + 60})
     assert s3.get_object(Bucket="lcpack", Key="logs/big")["Body"].read() == body
+    assert len(_plain_blobs(server.data_dir)) == 1  # the restored copy
+    # Once the restore expires its copy is deleted; the packed body stays.
+    _advance(server, 3)
+    _eventually(lambda: _assert_eq(_plain_blobs(server.data_dir), []))
+    assert _cold_blobs(server.data_dir) == cold
 
 
 def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum):

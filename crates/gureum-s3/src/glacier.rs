@@ -453,11 +453,19 @@ pub fn tick(s3: &S3, clock: &Clock) {
     for (k, v) in entries {
         let restore = Restore::from_record(&v).ok();
         let stale = restore.as_ref().is_none_or(|r| now >= r.expiry_millis);
-        if stale || orphan(s3, &k) {
-            let _ = s3.kv().delete(RESTORES, &k);
-            if let Some(copy) = restore.and_then(|r| r.copy) {
-                let _ = s3.storage.blobs.delete(&copy);
+        if !(stale || orphan(s3, &k)) {
+            continue;
+        }
+        // Only the record read: a RestoreObject may have renewed it (and its copy) meanwhile.
+        let removed = s3.kv().transaction(|txn| {
+            if txn.get(RESTORES, &k)?.as_deref() != Some(v.as_slice()) {
+                return Ok(false);
             }
+            txn.delete(RESTORES, &k)?;
+            Ok(true)
+        });
+        if let (Ok(true), Some(copy)) = (removed, restore.and_then(|r| r.copy)) {
+            let _ = s3.storage.blobs.delete(&copy);
         }
     }
     drop_orphan_cold_records(s3);
