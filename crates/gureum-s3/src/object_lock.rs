@@ -463,15 +463,15 @@ pub(crate) fn lock_new_version(
         return Ok(());
     }
     let mut state = REQUESTED.with(|r| r.borrow().clone()).unwrap_or_default();
-    if state.mode.is_none()
-        && let Some(mode) = config.default_mode
-    {
-        let days = config
-            .default_days
-            .unwrap_or(0)
-            .saturating_add(config.default_years.unwrap_or(0).saturating_mul(365));
-        state.mode = Some(mode);
-        state.retain_until_millis = Some(written_millis.saturating_add(days * DAY_MILLIS));
+    if state.mode.is_none() {
+        if let Some(mode) = config.default_mode {
+            let days = config
+                .default_days
+                .unwrap_or(0)
+                .saturating_add(config.default_years.unwrap_or(0).saturating_mul(365));
+            state.mode = Some(mode);
+            state.retain_until_millis = Some(written_millis.saturating_add(days * DAY_MILLIS));
+        }
     }
     if state.mode.is_some() || state.legal_hold.is_some() {
         txn.put(
@@ -498,9 +498,8 @@ fn write_locked(
     with_requested(requested, || inner(s3, ctx, input))
 }
 
-/// Runs `f` with `requested` as the lock the version it stores gets. `f` must not await: the
-/// lock is handed over on this thread.
-pub(crate) fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
+/// Runs `f` with `requested` as the lock the version it stores gets.
+fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
     let _guard = RequestedGuard;
     REQUESTED.with(|r| *r.borrow_mut() = requested);
     f()

@@ -220,14 +220,13 @@ pub async fn put_object_streamed(
     ctx: &RequestContext,
     input: OperationInput,
     stream: gureum_core::BodyStream,
-    lock: Option<crate::object_lock::LockState>,
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
     let plan = plan_put(s3, ctx, p)?;
     let received =
         crate::upload::receive_stream(s3, p, stream, &plan.blob_id, crate::upload::MAX_PUT_SIZE)
             .await?;
-    crate::object_lock::with_requested(lock, || finish_put(s3, ctx, p, plan, received))
+    finish_put(s3, ctx, p, plan, received)
 }
 
 /// Points `Bucket/Key` at the stored body: the record, its conditions, the answer.
