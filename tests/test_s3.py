@@ -1100,7 +1100,8 @@ def test_lifecycle_packs_bodies_into_the_cold_store(start_gureum):
 
 def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum):
     """Several rounds on one data dir: uploaders in threads (small bodies, streamed bodies over
-    1 MiB, multipart completes, and overwrites of shared keys from several threads), SIGKILL at a
+    1 MiB, multipart completes, GLACIER bodies packed into the cold store, and overwrites of
+    shared keys from several threads), SIGKILL at a
     random moment, restart. After each restart every acknowledged write is there whole: a key
     holds the body of a write that no later acknowledged write to it superseded (the last one
     answered 200, or one still in flight at the kill), never a torn or unknown body, and the
@@ -1120,7 +1121,7 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
     # time is a tick of `clock`; a write not answered may have committed up to its round's kill.
     writes = {}
 
-    def send(client, key, body, multipart):
+    def send(client, key, body, multipart, **extra):
         digest = hashlib.md5(body).hexdigest()
         with lock:
             write = [digest, len(body), next(clock), None, None]
@@ -1135,7 +1136,7 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
                 Bucket="crash", Key=key, UploadId=up,
                 MultipartUpload={"Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(etags)]})
         else:
-            client.put_object(Bucket="crash", Key=key, Body=body)
+            client.put_object(Bucket="crash", Key=key, Body=body, **extra)
         with lock:
             write[3] = write[4] = next(clock)
 
@@ -1148,6 +1149,11 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
                 if n % 12 == 0:
                     size = 5 * 1024 * 1024 + wrng.choice([1, 70_000])
                     send(client, f"mp/{wrng.randrange(3)}", os.urandom(size), True)
+                elif n % 7 == 0:
+                    # Archived bodies, packed into the cold store on the way in.
+                    lines = wrng.choice([100, 20_000, 40_000])
+                    body = b"".join(b"%d %d cold line\n" % (n, i) for i in range(lines))
+                    send(client, f"cold/r{round_no}/t{t}/{n}", body, False, StorageClass="GLACIER")
                 elif n % 3 == 0:
                     # Overwrites of a few keys shared by every thread and every round.
                     size = wrng.choice(small + streamed)
@@ -1179,7 +1185,16 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
         threads = [threading.Thread(target=worker, args=(rounds, t, client, stop)) for t in range(4)]
         for th in threads:
             th.start()
-        time.sleep(rng.uniform(1.0, 3.0))
+        # A random moment once a few writes of this round were answered.
+        started = time.time()
+        while time.time() - started < 30:
+            with lock:
+                answered = sum(1 for k, ws in writes.items() if k.startswith(f"r{rounds}/")
+                               for w in ws if w[3] is not None)
+            if answered >= 8:
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 1.5))
         server.kill(signal.SIGKILL)
         stop.set()
         for th in threads:
@@ -1201,6 +1216,13 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
         assert len(acknowledged) > 5, f"round {rounds}: too few writes answered"
         for key in acknowledged:
             assert key in listed, f"round {rounds}: acknowledged {key} lost"
+        # Archived objects are read through a restore.
+        cold = [key for key in listed if key.startswith("cold/")]
+        for key in cold:
+            assert s3.head_object(Bucket="crash", Key=key)["StorageClass"] == "GLACIER", key
+            s3.restore_object(Bucket="crash", Key=key, RestoreRequest={
+                "Days": 1, "GlacierJobParameters": {"Tier": "Expedited"}})
+        assert server.admin("/_gureum/clock", {"advance_seconds": 301})[0] == 200
         for key, o in listed.items():
             assert key in writes, f"{key} was never written"
             body = s3.get_object(Bucket="crash", Key=key)["Body"].read()
@@ -1222,6 +1244,7 @@ def test_kill_9_during_uploads_rounds_keep_every_acknowledged_write(start_gureum
     answered = [w for ws in writes.values() for w in ws if w[3] is not None]
     print("rounds", rounds, "writes answered", len(answered),
           "streamed", sum(w[1] > 1024 * 1024 for w in answered),
+          "archived", sum(len(ws) for k, ws in writes.items() if k.startswith("cold/")),
           "multipart", sum(len(ws) for k, ws in writes.items() if k.startswith("mp/")))
     assert rounds >= 2
 
