@@ -3,6 +3,7 @@
 //! record that points to them and deleted after it.
 
 mod acl;
+mod attributes;
 mod buckets;
 mod checksum;
 mod cors;
@@ -175,6 +176,7 @@ static OPERATIONS: &[(&str, Handler)] = &[
     ("ListObjects", objects::list_objects),
     ("ListObjectsV2", objects::list_objects_v2),
     ("GetObjectTagging", objects::get_object_tagging),
+    ("GetObjectAttributes", attributes::get_object_attributes),
     ("PutObjectTagging", objects::put_object_tagging),
     ("DeleteObjectTagging", objects::delete_object_tagging),
     ("CreateMultipartUpload", acl::create_multipart_upload),
@@ -386,6 +388,15 @@ impl Service for S3 {
                 vec![on_object("GetObjectVersion", key)]
             }
             "GetObject" | "HeadObject" => vec![on_object("GetObject", key)],
+            // S3 asks for both the read and the attributes permission.
+            "GetObjectAttributes" if p.get("VersionId").is_some() => vec![
+                on_object("GetObjectVersion", key),
+                on_object("GetObjectVersionAttributes", key),
+            ],
+            "GetObjectAttributes" => vec![
+                on_object("GetObject", key),
+                on_object("GetObjectAttributes", key),
+            ],
             "ListObjectVersions" => vec![on_bucket("ListBucketVersions")],
             "PutBucketVersioning" => vec![on_bucket("PutBucketVersioning")],
             "GetBucketVersioning" => vec![on_bucket("GetBucketVersioning")],

@@ -525,8 +525,15 @@ fn noncurrent_action(
     }
 }
 
-/// Copies blob `from` into a fresh blob for `class`.
+/// Copies blob `from` into a fresh blob for `class`: packed into the cold store for an archive
+/// class, decompressed out of it for another.
 fn copy_blob(s3: &S3, from: &str, class: &str) -> Option<String> {
+    if glacier::is_archive(class) {
+        return glacier::pack(s3, from).ok();
+    }
+    if let (id, true) = glacier::plain_copy(s3, from).ok()? {
+        return Some(id);
+    }
     let mut reader = s3.storage.blobs.open(from).ok()??;
     let id = glacier::new_blob_id(class);
     let mut writer = s3.storage.blobs.writer(&id).ok()?;

@@ -122,6 +122,10 @@ pub struct ObjectRecord {
     pub storage_class: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<u32>,
+    /// The sizes of a multipart object's parts, in order, for reads by part number. Added
+    /// within format version 2: objects completed before it read as one part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_sizes: Vec<u64>,
     /// The version id (`null` for the null version) in a bucket whose versioning was ever set;
     /// `None` in a bucket never versioned. Added in format version 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,6 +209,10 @@ pub struct MultipartUpload {
     /// SSE-C only: the data key sealed under the master key while the upload lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_key: Option<gureum_core::wire::Blob>,
+    /// The object lock asked for in the `x-amz-object-lock-*` headers, checked, for the
+    /// version the upload completes. Added within format version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<crate::object_lock::LockState>,
 }
 
 impl Versioned for MultipartUpload {

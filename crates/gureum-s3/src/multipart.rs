@@ -5,6 +5,7 @@ use gureum_core::{AwsError, OperationInput, OperationOutput, RequestContext};
 use gureum_store::{KeyRange, KvStoreExt, Versioned, key};
 use serde_json::{Map, Value, json};
 
+use crate::http::ByteRange;
 use crate::model::{self, MultipartUpload, ObjectRecord, Part};
 use crate::objects::{self, check_key};
 use crate::{S3, errors, int_param, md5, owner_value, put_opt, str_param};
@@ -67,6 +68,7 @@ pub fn create_multipart_upload(
         checksum_algorithm: str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase),
         upload_key: crate::sse::upload_key(s3, &encryption, &data_key)?,
         encryption: Some(encryption),
+        object_lock: crate::object_lock::requested_lock(s3, ctx, bucket_name, p)?,
     };
     let bytes = upload.to_record().map_err(errors::store)?;
     s3.kv()
@@ -371,9 +373,12 @@ pub fn complete_multipart_upload(
         tags: upload.tags.clone(),
         storage_class: upload.storage_class.clone(),
         parts_count: Some(chosen.len() as u32),
+        part_sizes: chosen.iter().map(|part| part.size).collect(),
         version_id: None,
         encryption: upload.encryption.clone(),
     };
+    let record = crate::glacier::into_cold_store(s3, &record)?;
+    let blob_id = record.blob_id.clone();
     let ukey = model::upload_key(bucket_name, key, upload_id);
     let parts_prefix = model::parts_prefix(upload_id);
     let outcome = s3.kv().transaction(|txn| {
@@ -418,6 +423,34 @@ pub fn complete_multipart_upload(
         crate::sse::response_fields(map, record.encryption.as_ref(), false);
     }
     Ok(OperationOutput::new(out))
+}
+
+/// The bytes of part `n` of `record` (GetObject and HeadObject with `partNumber`): an object
+/// not uploaded in parts is one part. `None` for an empty object.
+pub(crate) fn part_range(record: &ObjectRecord, n: i64) -> Result<Option<ByteRange>, AwsError> {
+    if !(1..=MAX_PART_NUMBER).contains(&n) {
+        return Err(errors::invalid_argument(format!(
+            "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
+        )));
+    }
+    let whole = [record.size];
+    let sizes = if record.part_sizes.is_empty() {
+        &whole[..]
+    } else {
+        &record.part_sizes[..]
+    };
+    let Some(&size) = usize::try_from(n - 1).ok().and_then(|i| sizes.get(i)) else {
+        return Err(AwsError::new(
+            "InvalidPartNumber",
+            416,
+            "The requested partnumber is not satisfiable",
+        ));
+    };
+    let first: u64 = sizes[..(n - 1) as usize].iter().sum();
+    Ok((size > 0).then(|| ByteRange {
+        first,
+        last: first + size - 1,
+    }))
 }
 
 pub fn abort_multipart_upload(

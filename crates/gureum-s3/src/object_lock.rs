@@ -9,7 +9,7 @@
 //! - `s3.object_locks`: `join([bucket, key, version id])` -> [`LockState`] of one version.
 
 use gureum_core::{AwsError, OperationInput, OperationOutput, RequestContext};
-use gureum_store::{Versioned, key};
+use gureum_store::{Txn, Versioned, key};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -429,68 +429,86 @@ pub(crate) fn version_locked(s3: &S3, bucket: &str, key: &str, version_id: &str,
         .unwrap_or(true)
 }
 
-/// Applies the bucket's default retention to a version just written (when the bucket has one
-/// and the version has no retention yet).
-pub(crate) fn apply_default(
-    s3: &S3,
+thread_local! {
+    /// The lock the write running on this thread asked for in its headers, already checked;
+    /// taken by [`lock_new_version`] inside the transaction that stores the version.
+    static REQUESTED: std::cell::RefCell<Option<LockState>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Clears [`REQUESTED`] when the write ends, however it ends.
+struct RequestedGuard;
+
+impl Drop for RequestedGuard {
+    fn drop(&mut self) {
+        REQUESTED.with(|r| r.borrow_mut().take());
+    }
+}
+
+/// Writes the lock of a version being stored, inside the transaction that stores it: the
+/// lock the write asked for (see [`write_locked`]), and the bucket's default retention when
+/// that names no mode. So a crash can never leave a version written without the lock it was
+/// written with. Nothing on a bucket without object lock.
+pub(crate) fn lock_new_version(
+    txn: &mut dyn Txn,
     bucket: &Bucket,
     key: &str,
     version_id: &str,
     written_millis: i64,
-) -> Result<(), AwsError> {
-    let Some(config) = load_config(s3, bucket)? else {
+) -> gureum_store::Result<()> {
+    let Some(bytes) = txn.get(LOCK_CONFIGS, &config_key(&bucket.name))? else {
         return Ok(());
     };
-    let Some(mode) = config.default_mode else {
-        return Ok(());
-    };
-    let days = config
-        .default_days
-        .unwrap_or(0)
-        .saturating_add(config.default_years.unwrap_or(0).saturating_mul(365));
-    let mut state = load_state(s3, &bucket.name, key, version_id)?;
-    if state.mode.is_some() {
+    let config = LockConfig::from_record(&bytes)?;
+    if config.bucket_created_millis != bucket.created_millis {
         return Ok(());
     }
-    state.mode = Some(mode);
-    state.retain_until_millis = Some(written_millis.saturating_add(days * DAY_MILLIS));
-    store_state(s3, &bucket.name, key, version_id, &state)
+    let mut state = REQUESTED.with(|r| r.borrow().clone()).unwrap_or_default();
+    if state.mode.is_none() {
+        if let Some(mode) = config.default_mode {
+            let days = config
+                .default_days
+                .unwrap_or(0)
+                .saturating_add(config.default_years.unwrap_or(0).saturating_mul(365));
+            state.mode = Some(mode);
+            state.retain_until_millis = Some(written_millis.saturating_add(days * DAY_MILLIS));
+        }
+    }
+    if state.mode.is_some() || state.legal_hold.is_some() {
+        txn.put(
+            LOCK_STATES,
+            &state_key(&bucket.name, key, version_id),
+            &state.to_record()?,
+        )?;
+    }
+    Ok(())
 }
 
 type Handler = fn(&S3, &RequestContext, OperationInput) -> Result<OperationOutput, AwsError>;
 
-/// Runs a write (`inner`), then gives the version it created the bucket's default retention.
-fn write_then_default(
+/// Runs a write (`inner`) with the lock its headers ask for checked first; the version it
+/// stores gets that lock (or the bucket's default retention) in the same transaction.
+fn write_locked(
     s3: &S3,
     ctx: &RequestContext,
     input: OperationInput,
     inner: Handler,
 ) -> Result<OperationOutput, AwsError> {
-    let name = str_param(&input.params, "Bucket")
-        .unwrap_or_default()
-        .to_string();
-    let key = str_param(&input.params, "Key")
-        .unwrap_or_default()
-        .to_string();
-    let requested = requested_lock(s3, ctx, &name, &input.params)?;
-    let out = inner(s3, ctx, input)?;
-    if let Some(version) = str_param(&out.params, "VersionId") {
-        if let Some(bucket) = s3.find_bucket(&name)? {
-            if let Some(state) =
-                requested.filter(|_| load_config(s3, &bucket).ok().flatten().is_some())
-            {
-                store_state(s3, &bucket.name, &key, version, &state)?;
-            }
-            apply_default(s3, &bucket, &key, version, ctx.clock.now_millis())?;
-        }
-    }
-    Ok(out)
+    let name = str_param(&input.params, "Bucket").unwrap_or_default();
+    let requested = requested_lock(s3, ctx, name, &input.params)?;
+    with_requested(requested, || inner(s3, ctx, input))
+}
+
+/// Runs `f` with `requested` as the lock the version it stores gets.
+fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
+    let _guard = RequestedGuard;
+    REQUESTED.with(|r| *r.borrow_mut() = requested);
+    f()
 }
 
 /// The lock a write asks for in its `x-amz-object-lock-*` headers: `None` without them;
 /// `InvalidRequest` on a bucket without object lock, `InvalidArgument` for a mode without a
 /// date (or the reverse) or a date in the past.
-fn requested_lock(
+pub(crate) fn requested_lock(
     s3: &S3,
     ctx: &RequestContext,
     bucket: &str,
@@ -548,7 +566,7 @@ pub fn put_object(
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    write_then_default(s3, ctx, input, objects::put_object)
+    write_locked(s3, ctx, input, objects::put_object)
 }
 
 pub fn copy_object(
@@ -556,15 +574,36 @@ pub fn copy_object(
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    write_then_default(s3, ctx, input, objects::copy_object)
+    write_locked(s3, ctx, input, objects::copy_object)
 }
 
+/// CompleteMultipartUpload: the version gets the lock its CreateMultipartUpload asked for.
 pub fn complete_multipart_upload(
     s3: &S3,
     ctx: &RequestContext,
     input: OperationInput,
 ) -> Result<OperationOutput, AwsError> {
-    write_then_default(s3, ctx, input, crate::multipart::complete_multipart_upload)
+    let p = &input.params;
+    let upload_key = crate::model::upload_key(
+        str_param(p, "Bucket").unwrap_or_default(),
+        str_param(p, "Key").unwrap_or_default(),
+        str_param(p, "UploadId").unwrap_or_default(),
+    );
+    let requested = match s3
+        .kv()
+        .get(crate::model::UPLOADS, &upload_key)
+        .map_err(errors::store)?
+    {
+        Some(bytes) => {
+            crate::model::MultipartUpload::from_record(&bytes)
+                .map_err(errors::store)?
+                .object_lock
+        }
+        None => None,
+    };
+    with_requested(requested, || {
+        crate::multipart::complete_multipart_upload(s3, ctx, input)
+    })
 }
 
 /// DeleteObject, refusing to delete a locked version.
@@ -675,5 +714,68 @@ mod tests {
         };
         assert!(protected(&hold, 0, true));
         assert!(!protected(&LockState::default(), 0, false));
+    }
+
+    /// The lock of a new version is written by the transaction that writes the version: an
+    /// aborted write leaves neither, a committed one both, with the requested lock winning
+    /// over the bucket's default retention.
+    #[test]
+    fn a_version_and_its_lock_commit_together() {
+        use gureum_store::KvStoreExt;
+        let s3 = S3::new(gureum_store::Storage::ephemeral());
+        let bucket: Bucket = serde_json::from_value(json!({"name": "b", "owner": "1",
+            "region": "r", "created_millis": 7, "versioning": "Enabled"}))
+        .unwrap();
+        s3.kv()
+            .put(
+                crate::model::BUCKETS,
+                &crate::model::bucket_key("b"),
+                &bucket.to_record().unwrap(),
+            )
+            .unwrap();
+        let config = LockConfig {
+            bucket_created_millis: 7,
+            default_mode: Some("GOVERNANCE".into()),
+            default_days: Some(1),
+            default_years: None,
+        };
+        store_config(&s3, "b", &config).unwrap();
+        let record: crate::model::ObjectRecord = serde_json::from_value(json!({"blob_id": "x",
+            "size": 1, "etag": "\"e\"", "last_modified_millis": 1000, "owner": "1"}))
+        .unwrap();
+        let write = |abort: bool| {
+            s3.kv().transaction(|txn| {
+                let stored = versioning::store_object(txn, "b", "k", &record)?.unwrap();
+                let id = stored.version_id.unwrap();
+                assert!(txn.get(LOCK_STATES, &state_key("b", "k", &id))?.is_some());
+                if abort {
+                    return Err(gureum_store::StoreError::Aborted("test".into()));
+                }
+                Ok(id)
+            })
+        };
+        assert!(write(true).is_err());
+        assert!(
+            s3.kv()
+                .scan_prefix(LOCK_STATES, b"", None, false)
+                .unwrap()
+                .is_empty()
+        );
+        let id = write(false).unwrap();
+        let state = load_state(&s3, "b", "k", &id).unwrap();
+        assert_eq!(state.mode.as_deref(), Some("GOVERNANCE"));
+        assert_eq!(state.retain_until_millis, Some(1000 + DAY_MILLIS));
+        // Asked for in the write's headers: that lock, not the default.
+        let asked = LockState {
+            mode: Some("COMPLIANCE".into()),
+            retain_until_millis: Some(5000),
+            legal_hold: Some(true),
+        };
+        let id = with_requested(Some(asked), || write(false).unwrap());
+        let state = load_state(&s3, "b", "k", &id).unwrap();
+        assert_eq!(state.mode.as_deref(), Some("COMPLIANCE"));
+        assert_eq!(state.retain_until_millis, Some(5000));
+        assert_eq!(state.legal_hold, Some(true));
+        assert!(REQUESTED.with(|r| r.borrow().is_none()));
     }
 }

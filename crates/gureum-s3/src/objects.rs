@@ -102,7 +102,7 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, String>) {
+pub(crate) fn checksum_fields(out: &mut Map<String, Value>, checksums: &BTreeMap<String, String>) {
     for (algorithm, value) in checksums {
         out.insert(format!("Checksum{algorithm}"), value.clone().into());
     }
@@ -129,6 +129,7 @@ pub(crate) fn commit_object(
     if_match: Option<&str>,
     if_none_match: Option<&str>,
 ) -> Result<Option<String>, AwsError> {
+    let record = &*crate::glacier::into_cold_store(s3, record)?;
     let okey = model::object_key(bucket, key);
     let outcome = s3.kv().transaction(|txn| {
         let old = match txn.get(model::OBJECTS, &okey)? {
@@ -261,6 +262,7 @@ fn finish_put(
         tags: plan.tags,
         storage_class: plan.storage_class,
         parts_count: None,
+        part_sizes: Vec::new(),
         version_id: None,
         encryption: Some(plan.encryption),
     };
@@ -317,6 +319,7 @@ fn read_object(
     let restore = crate::glacier::check_read(s3, &record, ctx.clock.now_millis(), with_body)?;
     // An SSE-C object needs its customer key even for a HEAD.
     crate::sse::check_customer(p, record.encryption.as_ref(), "SSECustomer")?;
+    let blob_id = crate::glacier::readable_blob(s3, &record)?;
     let conditions = Conditions {
         if_match: str_param(p, "IfMatch"),
         if_none_match: str_param(p, "IfNoneMatch"),
@@ -329,11 +332,23 @@ fn read_object(
         Condition::NotModified => return Err(errors::not_modified()),
         Condition::PreconditionFailed(what) => return Err(errors::precondition_failed(what)),
     }
-    let range = match str_param(p, "Range") {
-        Some(header) => parse_range(header, record.size).map_err(|()| errors::invalid_range())?,
-        None => None,
+    let part_number = crate::int_param(p, "PartNumber");
+    let range = match (str_param(p, "Range"), part_number) {
+        (Some(_), Some(_)) => {
+            return Err(errors::invalid_request(
+                "Cannot specify both Range header and partNumber query parameter",
+            ));
+        }
+        (Some(header), None) => {
+            parse_range(header, record.size).map_err(|()| errors::invalid_range())?
+        }
+        (None, Some(n)) => crate::multipart::part_range(&record, n)?,
+        (None, None) => None,
     };
     let mut out = Map::new();
+    if part_number.is_some() {
+        put_opt(&mut out, "PartsCount", record.parts_count);
+    }
     out.insert("AcceptRanges".into(), "bytes".into());
     out.insert("LastModified".into(), last_modified.into());
     out.insert("ETag".into(), record.etag.clone().into());
@@ -405,14 +420,8 @@ fn read_object(
         // segment by segment from the blob.
         let data_key = crate::sse::open_key(s3, ctx, p, record.encryption.as_ref(), "SSECustomer")?;
         let first = range.as_ref().map_or(0, |r| r.first);
-        let reader = crate::sse::reader(
-            s3,
-            &record.blob_id,
-            record.size,
-            data_key.as_ref(),
-            first,
-            length,
-        )?;
+        let reader =
+            crate::sse::reader(s3, &blob_id, record.size, data_key.as_ref(), first, length)?;
         if length > STREAM_BODY_ABOVE {
             // Large bodies are read from the blob as they are sent, never held whole.
             output.stream = Some(gureum_core::OutputStream {
@@ -637,7 +646,7 @@ pub fn copy_object(
     let blob_id = crate::glacier::new_blob_id(&storage_class);
     let digest = crate::sse::copy_blob(
         s3,
-        &source.blob_id,
+        &crate::glacier::readable_blob(s3, &source)?,
         source.size,
         source_key.as_ref(),
         0,
@@ -675,6 +684,7 @@ pub fn copy_object(
         tags,
         storage_class,
         parts_count: source.parts_count,
+        part_sizes: source.part_sizes.clone(),
         version_id: None,
         encryption: Some(encryption),
     };

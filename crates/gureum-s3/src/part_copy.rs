@@ -97,6 +97,15 @@ pub fn upload_part_copy(
         }
         None => objects::load_object(s3, &src_bucket, &src_key)?.ok_or_else(errors::no_such_key)?,
     };
+    if crate::glacier::is_archive(&source.storage_class)
+        && !matches!(
+            crate::glacier::state(s3, &source, ctx.clock.now_millis())?,
+            crate::glacier::State::Restored { .. }
+        )
+    {
+        return Err(crate::glacier::invalid_object_state());
+    }
+    let source_blob = crate::glacier::readable_blob(s3, &source)?;
     let conditions = Conditions {
         if_match: str_param(p, "CopySourceIfMatch"),
         if_none_match: str_param(p, "CopySourceIfNoneMatch"),
@@ -137,7 +146,7 @@ pub fn upload_part_copy(
     let blob_id = model::new_blob_id();
     let digest = crate::sse::copy_blob(
         s3,
-        &source.blob_id,
+        &source_blob,
         source.size,
         source_key.as_ref(),
         range.first,

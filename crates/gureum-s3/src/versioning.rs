@@ -20,12 +20,17 @@ fn sequence_of(k: &[u8]) -> gureum_store::Result<u64> {
         .ok_or_else(|| gureum_store::StoreError::Corrupt("bad S3 version key".into()))
 }
 
-/// The versioning status of `bucket` read inside a transaction: `Err` when the bucket is gone.
-fn status_in(txn: &mut dyn Txn, bucket: &str) -> gureum_store::Result<Option<Option<String>>> {
+/// The record of `bucket` read inside a transaction: `None` when the bucket is gone.
+fn bucket_in(txn: &mut dyn Txn, bucket: &str) -> gureum_store::Result<Option<Bucket>> {
     match txn.get(model::BUCKETS, &model::bucket_key(bucket))? {
-        Some(b) => Ok(Some(Bucket::from_record(&b)?.versioning)),
+        Some(b) => Ok(Some(Bucket::from_record(&b)?)),
         None => Ok(None),
     }
+}
+
+/// The versioning status of `bucket` read inside a transaction: `None` when the bucket is gone.
+fn status_in(txn: &mut dyn Txn, bucket: &str) -> gureum_store::Result<Option<Option<String>>> {
+    Ok(bucket_in(txn, bucket)?.map(|b| b.versioning))
 }
 
 /// The version id a write gets under a versioning status.
@@ -90,18 +95,19 @@ pub(crate) struct Stored {
 }
 
 /// Stores `record` as the current object `bucket/key` inside `txn`, as a new version when the
-/// bucket is versioned. `Ok(None)` when the bucket is gone.
+/// bucket is versioned (with its object lock, see [`crate::object_lock::lock_new_version`]).
+/// `Ok(None)` when the bucket is gone.
 pub(crate) fn store_object(
     txn: &mut dyn Txn,
     bucket: &str,
     key: &str,
     record: &ObjectRecord,
 ) -> gureum_store::Result<Option<Stored>> {
-    let Some(status) = status_in(txn, bucket)? else {
+    let Some(record_of_bucket) = bucket_in(txn, bucket)? else {
         return Ok(None);
     };
     let okey = model::object_key(bucket, key);
-    match version_id_for(status.as_deref()) {
+    match version_id_for(record_of_bucket.versioning.as_deref()) {
         None => {
             let mut garbage = Vec::new();
             if let Some(old) = txn.get(model::OBJECTS, &okey)? {
@@ -128,6 +134,13 @@ pub(crate) fn store_object(
                 object: Some(record),
             };
             let garbage = push_version(txn, bucket, key, &version)?;
+            crate::object_lock::lock_new_version(
+                txn,
+                &record_of_bucket,
+                key,
+                &id,
+                version.last_modified_millis,
+            )?;
             Ok(Some(Stored {
                 version_id: Some(id),
                 garbage,
