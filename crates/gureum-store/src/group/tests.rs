@@ -236,6 +236,17 @@ fn group_concurrent_crash_child() {
                 }
             });
         }
+        // Readers alongside, as requests read records while others commit.
+        for r in 0..4u32 {
+            let storage = &storage;
+            s.spawn(move || {
+                for i in 0u32.. {
+                    let id = format!("blob-{}-{}", (r + i) % 8, i / 3);
+                    let _ = storage.kv.get(T, id.as_bytes());
+                    let _ = storage.kv.scan(T, &crate::KeyRange::all(), Some(5), false);
+                }
+            });
+        }
         std::thread::sleep(Duration::from_millis(150));
         std::process::abort();
     });
