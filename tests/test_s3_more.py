@@ -1,7 +1,9 @@
 """S3 against the real binary, beyond objects: ACLs, ownership controls, public access blocks,
 CORS, notification configuration, lifecycle with object lock, browser POST uploads, website
 endpoints."""
+import datetime
 import json
+import os
 import urllib.error
 import urllib.request
 import uuid
@@ -145,6 +147,34 @@ def test_object_acls_grant_anonymous_reads(gureum, s3):
     assert unsigned(gureum, "GET", f"/{name}/copy")[0] == 403
     assert grants_of(s3.get_object_acl(Bucket=name, Key="copy")) == {("CanonicalUser", owner, "FULL_CONTROL")}
     raises("NoSuchKey", 404, s3.get_object_acl, Bucket=name, Key="missing")
+
+
+def test_streamed_puts_take_their_acl_and_object_lock(gureum, s3):
+    """Bodies over 1 MiB stream from the connection: the ACL and object lock headers count for
+    them as for small ones, and are refused before the body is read."""
+    big = os.urandom(2 * 1024 * 1024 + 5)
+    name = new_bucket(s3, ObjectOwnership="ObjectWriter")
+    raises("AccessDenied", 403, s3.put_object, Bucket=name, Key="pub", Body=big, ACL="public-read")
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_object(Bucket=name, Key="pub", Body=big, ACL="public-read")
+    assert unsigned(gureum, "GET", f"/{name}/pub")[::2] == (200, big)
+    s3.put_object(Bucket=name, Key="pub", Body=big)
+    assert unsigned(gureum, "GET", f"/{name}/pub")[0] == 403
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+    raises("InvalidRequest", 400, s3.put_object, Bucket=name, Key="l", Body=big,
+           ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until)
+    locked = f"lk-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=locked, ObjectLockEnabledForBucket=True)
+    v = s3.put_object(Bucket=locked, Key="k", Body=big, ObjectLockMode="COMPLIANCE",
+                      ObjectLockRetainUntilDate=until, ObjectLockLegalHoldStatus="ON")["VersionId"]
+    assert s3.get_object_retention(Bucket=locked, Key="k", VersionId=v)["Retention"]["Mode"] == "COMPLIANCE"
+    assert s3.get_object_legal_hold(Bucket=locked, Key="k", VersionId=v)["LegalHold"] == {"Status": "ON"}
+    raises("AccessDenied", 403, s3.delete_object, Bucket=locked, Key="k", VersionId=v)
+    s3.put_object_lock_configuration(Bucket=locked, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    v = s3.put_object(Bucket=locked, Key="d", Body=big)["VersionId"]
+    assert s3.get_object_retention(Bucket=locked, Key="d", VersionId=v)["Retention"]["Mode"] == "GOVERNANCE"
+    raises("AccessDenied", 403, s3.delete_object, Bucket=locked, Key="d", VersionId=v)
 
 
 def test_versioned_object_acls_are_per_version(gureum, s3):

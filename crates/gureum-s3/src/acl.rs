@@ -894,6 +894,30 @@ pub fn put_object(
     write_with_acl(s3, ctx, input, object_lock::put_object)
 }
 
+/// PutObject with a body streamed from the connection: the ACL and the object lock it asks for
+/// are checked before the body is read and applied as for a body held in memory.
+pub async fn put_object_streamed(
+    s3: &S3,
+    ctx: &RequestContext,
+    input: OperationInput,
+    stream: gureum_core::BodyStream,
+) -> Result<OperationOutput, AwsError> {
+    let p = &input.params;
+    let name = str_param(p, "Bucket").unwrap_or_default().to_string();
+    let key = str_param(p, "Key").unwrap_or_default().to_string();
+    let bucket = s3.find_bucket(&name)?;
+    let acl = match &bucket {
+        Some(bucket) => write_acl(bucket, ctx, p)?,
+        None => None,
+    };
+    let lock = object_lock::requested_lock(s3, ctx, &name, p)?;
+    let out = crate::objects::put_object_streamed(s3, ctx, input, stream, lock).await?;
+    if bucket.is_some_and(|b| acl.is_some() || b.object_acls) {
+        apply_write_acl(s3, ctx, &name, &key, acl)?;
+    }
+    Ok(out)
+}
+
 pub fn copy_object(
     s3: &S3,
     ctx: &RequestContext,

@@ -286,7 +286,7 @@ impl Service for S3 {
             let mut input = input;
             if let Some(stream) = input.stream.take() {
                 return match operation {
-                    "PutObject" => objects::put_object_streamed(self, ctx, input, stream).await,
+                    "PutObject" => acl::put_object_streamed(self, ctx, input, stream).await,
                     "UploadPart" => multipart::upload_part_streamed(self, ctx, input, stream).await,
                     _ => Err(AwsError::internal(
                         "a streamed body for an operation without one",

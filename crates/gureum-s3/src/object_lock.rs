@@ -498,8 +498,9 @@ fn write_locked(
     with_requested(requested, || inner(s3, ctx, input))
 }
 
-/// Runs `f` with `requested` as the lock the version it stores gets.
-fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
+/// Runs `f` with `requested` as the lock the version it stores gets. `f` must not await: the
+/// lock is handed over on this thread.
+pub(crate) fn with_requested<T>(requested: Option<LockState>, f: impl FnOnce() -> T) -> T {
     let _guard = RequestedGuard;
     REQUESTED.with(|r| *r.borrow_mut() = requested);
     f()

@@ -225,6 +225,7 @@ pub async fn put_object_streamed(
     ctx: &RequestContext,
     input: OperationInput,
     stream: gureum_core::BodyStream,
+    lock: Option<crate::object_lock::LockState>,
 ) -> Result<OperationOutput, AwsError> {
     let p = &input.params;
     let plan = plan_put(s3, ctx, p)?;
@@ -237,7 +238,8 @@ pub async fn put_object_streamed(
         Some(&plan.key),
     )
     .await?;
-    finish_put(s3, ctx, p, plan, received)
+    // The lock is handed to the version's transaction on this thread, without an await between.
+    crate::object_lock::with_requested(lock, || finish_put(s3, ctx, p, plan, received))
 }
 
 /// Points `Bucket/Key` at the stored body: the record, its conditions, the answer.
