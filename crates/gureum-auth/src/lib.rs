@@ -122,15 +122,8 @@ pub fn verify(
         return Ok(Verified::Anonymous);
     };
     let payload_hash = payload_hash(parts, &auth)?;
-    let credential = match (credentials.lookup(&auth.access_key_id), mode) {
-        (Some(c), _) => c,
-        (None, AuthMode::Permissive) => permissive_credential(&auth.access_key_id),
-        (None, AuthMode::Enforce) => return Err(AuthError::UnknownAccessKey),
-    };
+    let credential = crate::resolve_credential(credentials, &auth.access_key_id, mode)?;
     if mode == AuthMode::Enforce {
-        if !credential.active {
-            return Err(AuthError::UnknownAccessKey);
-        }
         check_times(&auth, wall_secs, server_secs)?;
         check_session_token(&auth, &credential, server_secs)?;
         let key = cached_signing_key(
@@ -225,6 +218,21 @@ pub fn verify(
         trailers,
         payload,
     })))
+}
+
+/// The credential an access key id names: from `credentials`, or made up in permissive mode;
+/// `UnknownAccessKey` when enforcing and the key is unknown or inactive.
+pub(crate) fn resolve_credential(
+    credentials: &dyn CredentialProvider,
+    access_key_id: &str,
+    mode: AuthMode,
+) -> Result<Credential, AuthError> {
+    match (credentials.lookup(access_key_id), mode) {
+        (Some(c), AuthMode::Enforce) if !c.active => Err(AuthError::UnknownAccessKey),
+        (Some(c), _) => Ok(c),
+        (None, AuthMode::Permissive) => Ok(permissive_credential(access_key_id)),
+        (None, AuthMode::Enforce) => Err(AuthError::UnknownAccessKey),
+    }
 }
 
 pub(crate) fn permissive_credential(access_key_id: &str) -> Credential {

@@ -6,10 +6,7 @@
 use gureum_core::{Credential, CredentialProvider};
 use subtle::ConstantTimeEq;
 
-use crate::{
-    AuthError, AuthMode, Authorization, check_session_token, hmac, permissive_credential,
-    signing_key,
-};
+use crate::{AuthError, AuthMode, Authorization, check_session_token, hmac, signing_key};
 
 /// The signing fields of a POST form.
 pub struct PostSignature<'a> {
@@ -52,15 +49,8 @@ pub fn verify_post(
             form.credential
         )));
     };
-    let credential = match (credentials.lookup(access_key_id), mode) {
-        (Some(c), _) => c,
-        (None, AuthMode::Permissive) => permissive_credential(access_key_id),
-        (None, AuthMode::Enforce) => return Err(AuthError::UnknownAccessKey),
-    };
+    let credential = crate::resolve_credential(credentials, access_key_id, mode)?;
     if mode == AuthMode::Enforce {
-        if !credential.active {
-            return Err(AuthError::UnknownAccessKey);
-        }
         let auth = Authorization {
             access_key_id: access_key_id.to_string(),
             date: date.to_string(),
@@ -98,15 +88,8 @@ fn verify_v2(
     mode: AuthMode,
     server_secs: i64,
 ) -> Result<Credential, AuthError> {
-    let credential = match (credentials.lookup(form.credential), mode) {
-        (Some(c), _) => c,
-        (None, AuthMode::Permissive) => permissive_credential(form.credential),
-        (None, AuthMode::Enforce) => return Err(AuthError::UnknownAccessKey),
-    };
+    let credential = crate::resolve_credential(credentials, form.credential, mode)?;
     if mode == AuthMode::Enforce {
-        if !credential.active {
-            return Err(AuthError::UnknownAccessKey);
-        }
         let auth = Authorization {
             access_key_id: form.credential.to_string(),
             date: String::new(),

@@ -161,15 +161,8 @@ pub(crate) fn verify(
             "Invalid date (should be seconds since epoch): {expires}"
         ))
     })?;
-    let credential = match (credentials.lookup(access_key_id), mode) {
-        (Some(c), _) => c,
-        (None, AuthMode::Permissive) => crate::permissive_credential(access_key_id),
-        (None, AuthMode::Enforce) => return Err(AuthError::UnknownAccessKey),
-    };
+    let credential = crate::resolve_credential(credentials, access_key_id, mode)?;
     if mode == AuthMode::Enforce {
-        if !credential.active {
-            return Err(AuthError::UnknownAccessKey);
-        }
         let now = server_secs.max(wall_secs);
         if now > expires_at {
             return Err(AuthError::PresignExpired { expires_at, now });
