@@ -1380,28 +1380,46 @@ pub(crate) fn read_item(txn: &mut dyn Txn, item_key: &[u8]) -> Result<Option<Ite
         .transpose()
 }
 
-pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+/// What PutItem and DeleteItem read from their request before deserializing it: the legacy
+/// `Expected` (refused beside ConditionExpression), the reporting options, and the expression
+/// members.
+fn conditional_write(
+    params: &Value,
+) -> Result<(Option<Condition>, Report, bool, ExpressionInput), AwsError> {
     legacy::reject_mixing(
-        &params,
+        params,
         &["Expected", "ConditionalOperator"],
         &["ConditionExpression"],
     )?;
-    let expected = legacy::expected(&params)?;
-    let report = Report::of(&params)?;
-    let metrics = wants_metrics(&params)?;
-    let exprs_in = extract_expressions(&params);
-    let i: PutItemInput = input(params)?;
-    let return_values = i.return_values.as_deref().unwrap_or("NONE");
-    check_return_values(return_values, &["NONE", "ALL_OLD"])?;
-    let exprs = Expressions::new(exprs_in, i.condition_expression.is_some())?;
+    let expected = legacy::expected(params)?;
+    let report = Report::of(params)?;
+    let metrics = wants_metrics(params)?;
+    Ok((expected, report, metrics, extract_expressions(params)))
+}
+
+/// A write's condition: its ConditionExpression (with every name and value used), else the
+/// legacy `Expected`.
+fn write_condition(
+    exprs_in: ExpressionInput,
+    condition_expression: Option<&str>,
+    expected: Option<Condition>,
+) -> Result<Option<Condition>, AwsError> {
+    let exprs = Expressions::new(exprs_in, condition_expression.is_some())?;
     let mut subs = exprs.subs();
-    let condition = i
-        .condition_expression
-        .as_deref()
+    let condition = condition_expression
         .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
         .transpose()?
         .or(expected);
     subs.check_all_used()?;
+    Ok(condition)
+}
+
+pub fn put_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
+    let (expected, report, metrics, exprs_in) = conditional_write(&params)?;
+    let i: PutItemInput = input(params)?;
+    let return_values = i.return_values.as_deref().unwrap_or("NONE");
+    check_return_values(return_values, &["NONE", "ALL_OLD"])?;
+    let condition = write_condition(exprs_in, i.condition_expression.as_deref(), expected)?;
     let item = item_from_json(&i.item)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_item_keys(&item)?;
@@ -1540,27 +1558,11 @@ struct DeleteItemInput {
 }
 
 pub fn delete_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Value, AwsError> {
-    legacy::reject_mixing(
-        &params,
-        &["Expected", "ConditionalOperator"],
-        &["ConditionExpression"],
-    )?;
-    let expected = legacy::expected(&params)?;
-    let report = Report::of(&params)?;
-    let metrics = wants_metrics(&params)?;
-    let exprs_in = extract_expressions(&params);
+    let (expected, report, metrics, exprs_in) = conditional_write(&params)?;
     let i: DeleteItemInput = input(params)?;
     let return_values = i.return_values.as_deref().unwrap_or("NONE");
     check_return_values(return_values, &["NONE", "ALL_OLD"])?;
-    let exprs = Expressions::new(exprs_in, i.condition_expression.is_some())?;
-    let mut subs = exprs.subs();
-    let condition = i
-        .condition_expression
-        .as_deref()
-        .map(|c| expr::parse_condition(c, "ConditionExpression", &mut subs))
-        .transpose()?
-        .or(expected);
-    subs.check_all_used()?;
+    let condition = write_condition(exprs_in, i.condition_expression.as_deref(), expected)?;
     let key = item_from_json(&i.key)?;
     let table = load_table(db, ctx, &i.table_name)?;
     table.check_key(&key)?;
