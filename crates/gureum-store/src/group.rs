@@ -2,17 +2,20 @@
 //! and one database sync for the whole group, done by a syncer thread off the request threads.
 //!
 //! How a write flows when the caller defers durability (see [`defer_durability`]):
-//! 1. a blob is written and renamed into place without an fsync, and the blob store is marked
-//!    dirty; a blob delete is queued instead of done;
-//! 2. the record commits in the key-value store without an fsync and takes a sequence number;
-//! 3. the request, before it answers, awaits [`DurableWait`] for that number;
-//! 4. the syncer reads the newest sequence number, syncs the blob files handed over so far (so
-//!    every blob a counted record points to is on disk first), then makes every commit so far
-//!    durable with one database sync, wakes the waiters, and only then removes the queued blobs.
+//! 1. a blob is written and renamed into place without an fsync, and handed to the syncer; a blob
+//!    delete is queued instead of done;
+//! 2. the record's transaction is applied to the store's open batch (see the redb engine) and
+//!    takes a ticket, a sequence number ([`GroupCommit::issue`]);
+//! 3. the request, before it answers, awaits [`DurableWait`] for that ticket;
+//! 4. the syncer syncs the blob files handed over so far, then, under the store's write lock,
+//!    commits the open batch, syncs the blobs handed over meanwhile (so every blob a counted
+//!    record points to is on disk first), makes everything durable with one database sync,
+//!    wakes the waiters up to the newest ticket, and only then removes the queued blobs.
 //!
 //! So an answer is sent only after its data and metadata are on disk, a crash before that leaves
-//! the old state whole (records never point at unsynced or deleted blobs), and a group of N
-//! concurrent writes costs one database sync instead of N, and no request thread waits in one. A write made outside a deferring scope (a
+//! the old state whole (records never point at unsynced or deleted blobs, even records that were
+//! never acknowledged), and a group of N concurrent writes costs one database commit and one sync
+//! instead of N, and no request thread waits in one. A write made outside a deferring scope (a
 //! background task, a test) waits for the syncer on its own thread before returning.
 
 use std::cell::RefCell;
@@ -26,8 +29,10 @@ use std::thread::JoinHandle;
 
 use crate::{Result, StoreError};
 
-/// Makes every commit so far durable (the database's sync).
-pub(crate) type SyncFn = Box<dyn Fn() -> Result<()> + Send + Sync>;
+/// Makes every transaction so far durable (the database's sync). It calls `ready` once, at the
+/// point where no more transactions can join the sync (holding the store's write lock) and
+/// before the database's sync: the syncer reads the newest ticket and syncs the latest blobs there.
+pub(crate) type SyncFn = Box<dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()> + Send + Sync>;
 
 /// The group-commit coordinator one durable [`crate::Storage`] shares between its stores.
 pub struct GroupCommit {
@@ -36,8 +41,8 @@ pub struct GroupCommit {
 }
 
 struct Inner {
-    /// The newest sequence number handed to a commit.
-    committed: AtomicU64,
+    /// The newest ticket handed to a transaction.
+    issued: AtomicU64,
     /// Blob files written (and renamed into place) without a sync, with their directories.
     unsynced: Mutex<Unsynced>,
     state: Mutex<State>,
@@ -71,7 +76,7 @@ impl GroupCommit {
     /// Starts the syncer thread; `sync` makes every commit so far durable.
     pub(crate) fn start(sync: SyncFn) -> Arc<Self> {
         let inner = Arc::new(Inner {
-            committed: AtomicU64::new(0),
+            issued: AtomicU64::new(0),
             unsynced: Mutex::new(Unsynced::default()),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -96,11 +101,26 @@ impl GroupCommit {
         }
     }
 
-    /// Records a commit that is not durable yet and answers its sequence number.
-    pub(crate) fn committed(&self) -> u64 {
-        let seq = self.inner.committed.fetch_add(1, Ordering::AcqRel) + 1;
+    /// Hands a ticket to a transaction that is not durable yet: it is durable once the syncer
+    /// has made every ticket up to this one durable.
+    pub(crate) fn issue(&self) -> u64 {
+        let seq = self.inner.issued.fetch_add(1, Ordering::AcqRel) + 1;
         self.inner.changed.notify_all();
         seq
+    }
+
+    /// Fails every ticket not yet durable and refuses later writes: the store lost writes it had
+    /// taken (a batch that could not be committed).
+    pub(crate) fn fail(&self, message: &str) {
+        tracing::error!(error = %message, "store failed: refusing writes");
+        let mut state = lock(&self.inner.state);
+        state.failed.get_or_insert_with(|| message.to_string());
+        state.deletes.clear();
+        for waker in state.wakers.drain(..) {
+            waker.wake();
+        }
+        drop(state);
+        self.inner.changed.notify_all();
     }
 
     /// Hands over a blob file written and renamed into place without a sync: the next sync
@@ -118,7 +138,7 @@ impl GroupCommit {
     /// Queues the removal of a blob file until every commit made so far is durable: the record
     /// that pointed at it may still come back after a crash until then.
     pub(crate) fn delete_later(&self, doomed: Doomed) {
-        let seq = self.inner.committed.load(Ordering::Acquire);
+        let seq = self.inner.issued.load(Ordering::Acquire);
         let mut state = lock(&self.inner.state);
         if seq <= state.durable {
             drop(state);
@@ -187,7 +207,7 @@ impl Inner {
             {
                 let mut state = lock(&self.state);
                 loop {
-                    let pending = self.committed.load(Ordering::Acquire) > state.durable;
+                    let pending = self.issued.load(Ordering::Acquire) > state.durable;
                     if pending {
                         break;
                     }
@@ -197,10 +217,16 @@ impl Inner {
                     state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
             }
-            // Every commit counted here finished before this read, and handed over its blobs
-            // before it committed: the blob sync below covers them all.
-            let target = self.committed.load(Ordering::Acquire);
-            let result = self.sync_blobs().and_then(|()| (self.sync)());
+            // Most blobs are synced first, while writers go on; the store then stops writers,
+            // and the ticket read there counts only transactions whose blobs were handed over
+            // before it, which the second blob sync covers.
+            let mut target = 0;
+            let result = self.sync_blobs().and_then(|()| {
+                (self.sync)(&mut || {
+                    target = self.issued.load(Ordering::Acquire);
+                    self.sync_blobs()
+                })
+            });
             let deletes = {
                 let mut state = lock(&self.state);
                 let mut due = Vec::new();
@@ -216,7 +242,7 @@ impl Inner {
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "group commit sync failed: refusing writes");
-                        state.failed = Some(e.to_string());
+                        state.failed.get_or_insert_with(|| e.to_string());
                         // Queued blob removals are dropped: their records may survive.
                         state.deletes.clear();
                     }
@@ -323,7 +349,18 @@ thread_local! {
 /// sync. Answers `f`'s result and, if it committed anything durable-to-be, the wait the caller
 /// must complete before acknowledging the work.
 pub fn defer_durability<R>(f: impl FnOnce() -> R) -> (R, Option<DurableWait>) {
-    let outer = DEFERRED.with(|d| d.borrow_mut().replace(None));
+    defer_durability_after(None, f)
+}
+
+/// [`defer_durability`] for one more step of work that already holds `prior`, the wait of what
+/// its earlier steps wrote (a request's handler polled again): reads in `f` see those writes, and
+/// the wait answered covers them too.
+pub fn defer_durability_after<R>(
+    prior: Option<&DurableWait>,
+    f: impl FnOnce() -> R,
+) -> (R, Option<DurableWait>) {
+    let seed = prior.map(|w| (Arc::clone(&w.group), w.seq));
+    let outer = DEFERRED.with(|d| d.borrow_mut().replace(seed));
     // Restores the outer scope even if `f` panics.
     struct Restore(Option<Option<(Arc<GroupCommit>, u64)>>);
     impl Drop for Restore {
@@ -342,6 +379,14 @@ pub fn defer_durability<R>(f: impl FnOnce() -> R) -> (R, Option<DurableWait>) {
 /// Whether the current thread is inside [`defer_durability`].
 pub(crate) fn deferring() -> bool {
     DEFERRED.with(|d| d.borrow().is_some())
+}
+
+/// The newest ticket of `group` the current deferring scope holds, if any.
+pub(crate) fn deferred_ticket(group: &Arc<GroupCommit>) -> Option<u64> {
+    DEFERRED.with(|d| match &*d.borrow() {
+        Some(Some((g, seq))) if Arc::ptr_eq(g, group) => Some(*seq),
+        _ => None,
+    })
 }
 
 /// Hands the current deferring scope a commit to wait for.

@@ -8,6 +8,7 @@ use std::ops::Bound;
 use crate::{Result, StoreError, key};
 
 mod memory_store;
+mod overlay;
 mod redb_store;
 #[cfg(test)]
 mod tests;

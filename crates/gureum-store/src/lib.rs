@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter, FsBlobStore, MemoryBlobStore, check_blob_id};
 pub use error::{Result, StoreError};
-pub use group::{DurableWait, GroupCommit, defer_durability};
+pub use group::{DurableWait, GroupCommit, defer_durability, defer_durability_after};
 pub use kv::{Entry, KeyRange, KvStore, KvStoreExt, MemoryStore, RedbStore, Txn};
 pub use record::{
     Versioned, decode_cached, decode_record, encode_record, no_migration, record_version,

@@ -450,7 +450,7 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let inner = &mut this.inner;
-        let (polled, durable) = gureum_store::defer_durability(|| {
+        let (polled, durable) = gureum_store::defer_durability_after(this.durable.as_ref(), || {
             std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx)))
         });
         if durable.is_some() {

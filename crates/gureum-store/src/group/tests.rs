@@ -100,6 +100,67 @@ fn many_threads_share_syncs() {
 }
 
 #[test]
+fn a_request_reads_its_own_deferred_writes() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    let (read, first) = defer_durability(|| {
+        storage.kv.put(T, b"mine", b"v")?;
+        storage.kv.get(T, b"mine")
+    });
+    assert_eq!(read.unwrap().as_deref(), Some(&b"v"[..]));
+    // A later step of the same request (a handler polled again) reads what an earlier one wrote.
+    let (_, second) = defer_durability(|| storage.kv.put(T, b"later", b"w").unwrap());
+    let (read, third) = defer_durability_after(second.as_ref(), || {
+        storage.kv.scan(T, &crate::KeyRange::all(), None, false)
+    });
+    assert_eq!(read.unwrap().len(), 2);
+    assert!(third.is_some(), "the wait of the earlier step carries over");
+    block_on(first.unwrap()).unwrap();
+    block_on(third.unwrap()).unwrap();
+}
+
+#[test]
+fn a_failed_transaction_leaves_the_batch_it_ran_in_whole() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let storage = &storage;
+            s.spawn(move || {
+                for i in 0..150u8 {
+                    let (result, wait) = defer_durability(|| {
+                        storage.kv.transact(&mut |txn| {
+                            txn.put(T, &[t, i], b"v")?;
+                            txn.delete(T, &[t, i.wrapping_sub(1)])?;
+                            if i % 2 == 1 {
+                                return Err(StoreError::Aborted("refused".into()));
+                            }
+                            Ok(())
+                        })
+                    });
+                    assert_eq!(result.is_ok(), i % 2 == 0);
+                    if let Some(wait) = wait {
+                        block_on(wait).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    let all = storage
+        .kv
+        .scan(T, &crate::KeyRange::all(), None, false)
+        .unwrap();
+    let expected: Vec<Vec<u8>> = (0..4u8)
+        .flat_map(|t| (0..150u8).filter(|i| i % 2 == 0).map(move |i| vec![t, i]))
+        .collect();
+    let found: Vec<Vec<u8>> = all.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        found, expected,
+        "a failed transaction undid or leaked writes"
+    );
+}
+
+#[test]
 fn a_deferred_blob_delete_happens_once_the_record_is_durable() {
     let dir = TestDir::new();
     let storage = Storage::open(dir.path()).unwrap();
@@ -140,16 +201,16 @@ fn a_queued_removal_spares_a_file_written_to_the_same_path_since() {
 
 #[test]
 fn a_failed_sync_fails_its_waiters_and_refuses_later_writes() {
-    let group = GroupCommit::start(Box::new(|| {
+    let group = GroupCommit::start(Box::new(|_| {
         Err(StoreError::Io(std::io::Error::other("disk on fire")))
     }));
-    let seq = group.committed();
+    let seq = group.issue();
     let err = group.wait_blocking(seq).unwrap_err();
     assert!(err.to_string().contains("disk on fire"), "{err}");
     assert!(block_on(group.wait(seq)).is_err());
     assert!(group.check_healthy().is_err());
     // A later commit is not told it is durable either.
-    let later = group.committed();
+    let later = group.issue();
     assert!(group.wait_blocking(later).is_err());
 }
 
@@ -216,9 +277,10 @@ fn group_concurrent_crash_child() {
     };
     let storage = Storage::open(dir).unwrap();
     let out = std::sync::Mutex::new(std::io::stdout());
+    let acks = std::sync::atomic::AtomicU32::new(0);
     std::thread::scope(|s| {
         for t in 0..8u32 {
-            let (storage, out) = (&storage, &out);
+            let (storage, out, acks) = (&storage, &out, &acks);
             s.spawn(move || {
                 for i in 0u32.. {
                     let id = format!("blob-{t}-{i}");
@@ -233,6 +295,7 @@ fn group_concurrent_crash_child() {
                     block_on(wait.unwrap()).unwrap();
                     use std::io::Write;
                     writeln!(out.lock().unwrap(), "acknowledged {id}").unwrap();
+                    acks.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
@@ -247,7 +310,12 @@ fn group_concurrent_crash_child() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_millis(150));
+        // Dies mid-stream: a while after the first acknowledgement, however slow this machine.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while acks.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
         std::process::abort();
     });
 }

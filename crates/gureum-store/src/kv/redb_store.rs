@@ -1,11 +1,22 @@
 //! The durable engine: one redb database file, `<data-dir>/gureum.redb`, one redb table per
-//! store table. Transactions commit without a sync and become durable through the group commit
-//! ([`crate::GroupCommit`]): `transact` returns once its commit is on disk, or, inside
+//! store table.
+//!
+//! Transactions are batched: the store keeps one redb write transaction open, the batch, and each
+//! [`KvStore::transact`] runs its closure against it through an [`Overlay`], so a closure that
+//! fails leaves the batch untouched, and applies the overlay when the closure succeeds. It then
+//! takes a ticket from the group commit ([`crate::GroupCommit`]). The syncer commits the batch
+//! (one redb commit for every transaction in it, the costly part of a small write) and makes it
+//! durable; `transact` returns once its ticket is durable, or, inside
 //! [`crate::defer_durability`], hands the caller the wait.
+//!
+//! Reads outside a transaction see committed batches only. A request that wrote and then reads
+//! outside a transaction (its ticket newer than the last committed batch) commits the batch
+//! first, so it reads its own writes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{
     Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -13,6 +24,7 @@ use redb::{
 };
 
 use crate::group::{self, GroupCommit};
+use crate::kv::overlay::Overlay;
 use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 use crate::{Result, StoreError};
 
@@ -37,6 +49,42 @@ pub struct RedbStore {
     db: Arc<Database>,
     path: PathBuf,
     group: Arc<GroupCommit>,
+    batch: Arc<Batch>,
+}
+
+/// The open batch: transactions applied but not yet committed to redb.
+struct Batch {
+    open: Mutex<Open>,
+    /// The newest ticket committed to redb (readable without the lock).
+    committed: AtomicU64,
+}
+
+#[derive(Default)]
+struct Open {
+    /// The redb transaction the batch's transactions were applied to, if any.
+    write: Option<redb::WriteTransaction>,
+    /// The newest ticket applied to `write`.
+    last: u64,
+}
+
+fn lock(open: &Mutex<Open>) -> MutexGuard<'_, Open> {
+    // A closure that panicked left the batch as it was (its overlay was never applied).
+    open.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Batch {
+    /// Commits the open batch to redb early, without a sync. A failure poisons the store: the
+    /// batch's transactions were told they would become durable.
+    fn commit(&self, open: &mut Open, group: &GroupCommit) -> Result<()> {
+        let Some(write) = open.write.take() else {
+            return Ok(());
+        };
+        write.commit().map_err(engine_error).inspect_err(|e| {
+            group.fail(&format!("committing a batch of transactions failed: {e}"));
+        })?;
+        self.committed.store(open.last, Ordering::Release);
+        Ok(())
+    }
 }
 
 impl RedbStore {
@@ -65,14 +113,55 @@ impl RedbStore {
             })?;
         tracing::debug!(path = %path.display(), "opened key-value store");
         let db = Arc::new(db);
-        let syncing = Arc::clone(&db);
-        // An empty transaction committed with Durability::Immediate syncs the file and so makes
-        // every earlier non-durable commit durable.
-        let group = GroupCommit::start(Box::new(move || {
-            let write = syncing.begin_write().map_err(engine_error)?;
-            write.commit().map_err(engine_error)
+        let batch = Arc::new(Batch {
+            open: Mutex::new(Open::default()),
+            committed: AtomicU64::new(0),
+        });
+        let syncing = (Arc::clone(&db), Arc::clone(&batch));
+        // A failure here poisons the store through the syncer.
+        let group = GroupCommit::start(Box::new(move |ready| {
+            let (db, batch) = &syncing;
+            let mut open = lock(&batch.open);
+            // Every ticket counted in `ready` is in the open batch or already committed.
+            ready()?;
+            match open.write.take() {
+                // The batch itself commits durably: one redb commit and one sync for it all.
+                Some(mut write) => {
+                    write
+                        .set_durability(Durability::Immediate)
+                        .map_err(|e| StoreError::Engine(e.to_string()))?;
+                    write.commit().map_err(engine_error)?;
+                    batch.committed.store(open.last, Ordering::Release);
+                    Ok(())
+                }
+                // Batches committed early (by a request reading its own writes) are made durable
+                // by an empty transaction committed with Durability::Immediate, which syncs the
+                // file and so every earlier non-durable commit.
+                None => {
+                    let write = db.begin_write().map_err(engine_error)?;
+                    write.commit().map_err(engine_error)
+                }
+            }
         }));
-        Ok(Self { db, path, group })
+        Ok(Self {
+            db,
+            path,
+            group,
+            batch,
+        })
+    }
+
+    /// Commits the open batch if the current request's own writes are in it, so that it reads
+    /// them.
+    fn see_own_writes(&self) -> Result<()> {
+        let Some(ticket) = group::deferred_ticket(&self.group) else {
+            return Ok(());
+        };
+        if ticket <= self.batch.committed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut open = lock(&self.batch.open);
+        self.batch.commit(&mut open, &self.group)
     }
 
     /// The group commit this store's transactions go through, to share with the blob store.
@@ -89,6 +178,7 @@ impl RedbStore {
 impl KvStore for RedbStore {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         check_table(table)?;
+        self.see_own_writes()?;
         let read = self.db.begin_read().map_err(engine_error)?;
         let table = match read.open_table(definition(table)) {
             Ok(table) => table,
@@ -107,6 +197,7 @@ impl KvStore for RedbStore {
         reverse: bool,
     ) -> Result<Vec<Entry>> {
         check_table(table)?;
+        self.see_own_writes()?;
         let read = self.db.begin_read().map_err(engine_error)?;
         match read.open_table(definition(table)) {
             Ok(table) => scan_table(&table, range, limit, reverse),
@@ -117,40 +208,62 @@ impl KvStore for RedbStore {
 
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
         self.group.check_healthy()?;
-        // begin_write waits for any other write transaction: writers run one at a time.
-        let mut write = self.db.begin_write().map_err(engine_error)?;
-        write
-            .set_durability(Durability::None)
-            .map_err(|e| StoreError::Engine(e.to_string()))?;
+        let mut open = lock(&self.batch.open);
+        if open.write.is_none() {
+            let mut write = self.db.begin_write().map_err(engine_error)?;
+            write
+                .set_durability(Durability::None)
+                .map_err(|e| StoreError::Engine(e.to_string()))?;
+            open.write = Some(write);
+        }
+        let unflushed = open.last > self.batch.committed.load(Ordering::Acquire);
         let outcome = {
-            let mut txn = RedbTxn {
-                write: &write,
+            let write = open.write.as_ref().expect("the batch was just opened");
+            let mut base = RedbTxn {
+                write,
                 open: HashMap::new(),
             };
-            f(&mut txn)
-            // The open tables borrow `write`; they close here, before commit or abort.
-        };
-        match outcome {
-            Ok(()) => {
-                write.commit().map_err(engine_error)?;
-                let seq = self.group.committed();
-                if group::deferring() {
-                    group::defer(&self.group, seq);
-                    Ok(())
-                } else {
-                    self.group.wait_blocking(seq)
-                }
+            let mut overlay = Overlay::new(&mut base);
+            match f(&mut overlay) {
+                Ok(()) if overlay.is_empty() => Ok(false),
+                Ok(()) => overlay.apply().map(|()| true).map_err(|e| (e, true)),
+                Err(e) => Err((e, false)),
             }
-            Err(e) => {
-                if let Err(abort) = write.abort() {
-                    tracing::warn!(error = %abort, "aborting a redb transaction failed");
-                }
-                Err(e)
+            // The open tables borrow the batch's transaction; they close here.
+        };
+        if let Err((e, true)) = outcome {
+            // Half applied: the batch can neither be committed with it nor undo it alone.
+            if let Some(write) = open.write.take()
+                && let Err(abort) = write.abort()
+            {
+                tracing::warn!(error = %abort, "aborting a redb transaction failed");
+            }
+            self.group
+                .fail(&format!("applying a transaction to the batch failed: {e}"));
+            return Err(e);
+        }
+        // The ticket to wait for: this transaction's, or, when it wrote nothing, the newest of
+        // the batch, whose writes it may have read.
+        let ticket = if let Ok(true) = outcome {
+            open.last = self.group.issue();
+            Some(open.last)
+        } else {
+            unflushed.then_some(open.last)
+        };
+        drop(open);
+        if let Some(ticket) = ticket {
+            if group::deferring() {
+                group::defer(&self.group, ticket);
+            } else {
+                self.group.wait_blocking(ticket)?;
             }
         }
+        outcome.map(drop).map_err(|(e, _)| e)
     }
 
     fn clear(&self) -> Result<()> {
+        let mut open = lock(&self.batch.open);
+        self.batch.commit(&mut open, &self.group)?;
         let write = self.db.begin_write().map_err(engine_error)?;
         let handles: Vec<_> = write.list_tables().map_err(engine_error)?.collect();
         for handle in handles {
