@@ -84,9 +84,9 @@ pub struct Restore {
     pub ready_millis: i64,
     /// When it is gone again (midnight UTC after `ready + days`, as S3 rounds it).
     pub expiry_millis: i64,
-    /// The restored copy: the body decompressed into a normal blob, which reads serve while
-    /// the restore lasts. `None` for a cold blob that holds the plain body. Added within
-    /// format version 1.
+    /// The restored copy: the body unpacked into a normal blob laid out as it was before
+    /// packing, which reads serve while the restore lasts. `None` for a cold blob that holds
+    /// the body uncompressed. Added within format version 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<String>,
 }
