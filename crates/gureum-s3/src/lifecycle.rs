@@ -525,15 +525,16 @@ fn noncurrent_action(
     }
 }
 
-/// Copies blob `from` into a fresh blob for `class`: packed into the cold store for an archive
-/// class, decompressed out of it for another.
-fn copy_blob(s3: &S3, from: &str, class: &str) -> Option<String> {
+/// Copies the body of `o` into a fresh blob for `class`: packed into the cold store for an
+/// archive class, unpacked out of it for another.
+fn copy_blob(s3: &S3, o: &ObjectRecord, class: &str) -> Option<String> {
     if glacier::is_archive(class) {
-        return glacier::pack(s3, from).ok();
+        return glacier::pack(s3, o).ok();
     }
-    if let (id, true) = glacier::plain_copy(s3, from).ok()? {
+    if let (id, true) = glacier::plain_copy(s3, o).ok()? {
         return Some(id);
     }
+    let from = o.blob_id.as_str();
     let mut reader = s3.storage.blobs.open(from).ok()??;
     let id = glacier::new_blob_id(class);
     let mut writer = s3.storage.blobs.writer(&id).ok()?;
@@ -556,7 +557,7 @@ fn transition(
     class: &str,
 ) {
     let moved = if glacier::is_archive(class) != glacier::is_archive(&o.storage_class) {
-        match copy_blob(s3, &o.blob_id, class) {
+        match copy_blob(s3, o, class) {
             Some(id) => Some(id),
             None => return,
         }

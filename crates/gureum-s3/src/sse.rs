@@ -48,6 +48,8 @@ const HEADER: u64 = 16;
 const MAGIC: &[u8; 8] = b"GRMSSE01";
 /// What the data key is sealed to under the master key.
 const SEAL_CONTEXT: &[u8] = b"gureum-s3-sse-data-key";
+/// What a cold store key is sealed to under the master key, followed by its cold blob's id.
+const COLD_SEAL_CONTEXT: &[u8] = b"gureum-s3-cold-data-key:";
 const CUSTOMER_WRAP_AAD: &[u8] = b"gureum-s3-sse-c-data-key";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -305,6 +307,57 @@ fn unseal_key(s3: &S3, sealed: &Blob) -> Result<DataKey, AwsError> {
     DataKey::from_slice(&clear)
 }
 
+/// A fresh SSE-S3 data key and the [`Encryption`] that keeps it sealed under the master key.
+pub(crate) fn new_s3_key(s3: &S3) -> Result<(Encryption, DataKey), AwsError> {
+    let data_key = DataKey::random();
+    let sealed_key = seal_key(s3, &data_key)?;
+    Ok((Encryption::S3 { sealed_key }, data_key))
+}
+
+/// The data key of a body encrypted as `encryption` that the server may open on its own, with
+/// no caller behind it (lifecycle transitions, the cold store): SSE-S3's, sealed under the
+/// master key. `None` for a plain body, and for SSE-KMS (opening its key is a KMS call made
+/// with a caller's permissions) and SSE-C (the server never holds the customer's key).
+pub(crate) fn server_key(
+    s3: &S3,
+    encryption: Option<&Encryption>,
+) -> Result<Option<DataKey>, AwsError> {
+    match encryption {
+        Some(Encryption::S3 { sealed_key }) => unseal_key(s3, sealed_key).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn cold_seal_context(cold_blob_id: &str) -> Vec<u8> {
+    [COLD_SEAL_CONTEXT, cold_blob_id.as_bytes()].concat()
+}
+
+/// A fresh key for cold blob `cold_blob_id` and that key sealed under the master key, bound to
+/// the blob's id (a sealed key moved to another cold blob's record does not open).
+pub(crate) fn new_cold_key(s3: &S3, cold_blob_id: &str) -> Result<(DataKey, Blob), AwsError> {
+    let key = DataKey::random();
+    let sealed = s3
+        .storage
+        .sealer
+        .seal(&key.key, &cold_seal_context(cold_blob_id))
+        .map_err(storage_error)?;
+    Ok((key, Blob(sealed)))
+}
+
+/// The key of cold blob `cold_blob_id`, from its sealed form ([`new_cold_key`]).
+pub(crate) fn open_cold_key(
+    s3: &S3,
+    cold_blob_id: &str,
+    sealed: &Blob,
+) -> Result<DataKey, AwsError> {
+    let clear = s3
+        .storage
+        .sealer
+        .unseal(&sealed.0, &cold_seal_context(cold_blob_id))
+        .map_err(storage_error)?;
+    DataKey::from_slice(&clear)
+}
+
 /// The encryption of a new object (PutObject, CopyObject's destination, a multipart upload)
 /// of `bucket_name/key`: as the request asks, else the bucket's default; and its fresh data key.
 pub fn for_new_object(
@@ -359,9 +412,7 @@ pub fn for_new_object(
                     "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
                 ));
             }
-            let data_key = DataKey::random();
-            let sealed_key = seal_key(s3, &data_key)?;
-            Ok((Encryption::S3 { sealed_key }, data_key))
+            new_s3_key(s3)
         }
         "aws:kms" | "aws:kms:dsse" => {
             let key_id = match str_param(p, "SSEKMSKeyId").filter(|k| !k.is_empty()) {
