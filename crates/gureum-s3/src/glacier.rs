@@ -143,7 +143,7 @@ fn new_cold_id() -> String {
     gureum_core::ids::random_id("cold-", 32).to_ascii_lowercase()
 }
 
-fn is_cold(blob_id: &str) -> bool {
+pub(crate) fn is_cold(blob_id: &str) -> bool {
     blob_id.starts_with("cold-")
 }
 

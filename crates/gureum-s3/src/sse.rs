@@ -723,7 +723,13 @@ pub fn writer(
     blob_id: &str,
     key: Option<&DataKey>,
 ) -> Result<Box<dyn BlobWriter>, AwsError> {
-    let mut inner = s3.storage.blobs.writer(blob_id).map_err(storage_error)?;
+    // Small bodies may be kept beside the records; the cold store stays a place of its own.
+    let inner = if crate::glacier::is_cold(blob_id) {
+        s3.storage.blobs.writer(blob_id)
+    } else {
+        s3.storage.blobs.writer_inline(blob_id)
+    };
+    let mut inner = inner.map_err(storage_error)?;
     let Some(key) = key else {
         return Ok(inner);
     };

@@ -30,6 +30,12 @@ pub trait BlobStore: Send + Sync {
     /// [`BlobWriter::commit`]; dropping the writer uncommitted discards what it wrote.
     fn writer(&self, id: &str) -> Result<Box<dyn BlobWriter>>;
 
+    /// Like [`BlobStore::writer`], for a blob the engine may keep beside the records when it
+    /// turns out small: the durable engine then saves a file, its sync and its directory entry.
+    fn writer_inline(&self, id: &str) -> Result<Box<dyn BlobWriter>> {
+        self.writer(id)
+    }
+
     /// The whole of blob `id`.
     fn get(&self, id: &str) -> Result<Option<Vec<u8>>>;
 

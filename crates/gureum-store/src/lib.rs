@@ -47,9 +47,13 @@ impl Storage {
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
         let data_dir = data_dir.as_ref();
         let kv = RedbStore::open(data_dir)?;
-        let blobs = FsBlobStore::open(data_dir)?.with_group_commit(kv.group_commit());
+        let group = kv.group_commit();
+        let kv: Arc<dyn KvStore> = Arc::new(kv);
+        let blobs = FsBlobStore::open(data_dir)?
+            .with_group_commit(group)
+            .with_inline(Arc::clone(&kv));
         Ok(Self {
-            kv: Arc::new(kv),
+            kv,
             blobs: Arc::new(blobs),
             sealer: Arc::new(Sealer::open(data_dir)?),
         })

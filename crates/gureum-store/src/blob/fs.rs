@@ -1,5 +1,11 @@
 //! The durable blob engine: one file per blob under `<data-dir>/blobs/<xx>/<id>`, where `xx` is
 //! the first byte of a hash of the id, written to a temp file, fsynced and renamed into place.
+//!
+//! Small blobs written through [`BlobStore::writer_inline`] are kept in the key-value store
+//! instead (table `blobs.inline`), when one is wired ([`FsBlobStore::with_inline`]): a 4 KiB S3
+//! object then costs no file, no file sync and no directory sync, and its bytes become durable
+//! in the same batch commit as the record that points at them. Reads and deletes look in both
+//! places.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -10,10 +16,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::Result;
 use crate::blob::{BlobReader, BlobStore, BlobWriter, check_blob_id};
 use crate::group::{self, Doomed, GroupCommit};
+use crate::kv::KvStore;
 
 /// Holds blobs being written; not a fan-out directory, since those are two hex digits.
 const TEMP_DIR: &str = ".tmp";
 const WRITE_BUFFER: usize = 256 * 1024;
+/// The key-value table of inline blobs: blob id -> bytes.
+pub(crate) const INLINE_TABLE: &str = "blobs.inline";
+/// The largest blob kept inline, in bytes: a 4 KiB object with its encryption header and tag
+/// fits, a full 64 KiB encrypted segment does not.
+pub const INLINE_MAX: usize = 16 * 1024;
 
 /// A [`BlobStore`] of files in a directory.
 pub struct FsBlobStore {
@@ -21,6 +33,8 @@ pub struct FsBlobStore {
     next_temp: AtomicU64,
     /// Where writes inside [`crate::defer_durability`] leave their syncs, if wired.
     group: Option<Arc<GroupCommit>>,
+    /// Where small blobs are kept, if wired.
+    inline: Option<Arc<dyn KvStore>>,
 }
 
 impl FsBlobStore {
@@ -44,7 +58,16 @@ impl FsBlobStore {
             root,
             next_temp: AtomicU64::new(0),
             group: None,
+            inline: None,
         })
+    }
+
+    /// This store with blobs of at most [`INLINE_MAX`] bytes written through
+    /// [`BlobStore::writer_inline`] kept in `kv` (the key-value store of the same data
+    /// directory, so they share its commits and syncs).
+    pub fn with_inline(mut self, kv: Arc<dyn KvStore>) -> Self {
+        self.inline = Some(kv);
+        self
     }
 
     /// This store with its syncs shared through `group` (the key-value store's), for writes
@@ -105,28 +128,61 @@ fn absent_as_none<T>(result: io::Result<T>) -> Result<Option<T>> {
     }
 }
 
-impl BlobStore for FsBlobStore {
-    fn writer(&self, id: &str) -> Result<Box<dyn BlobWriter>> {
+impl FsBlobStore {
+    fn new_writer(&self, id: &str, inline: Option<Arc<dyn KvStore>>) -> Result<FsBlobWriter> {
         check_blob_id(id)?;
-        let temp = self.temp_path();
-        let file = File::create(&temp)?;
-        Ok(Box::new(FsBlobWriter {
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
-            temp,
+        let mut writer = FsBlobWriter {
+            id: id.to_string(),
+            file: None,
+            small: Vec::new(),
+            may_inline: inline.is_some(),
+            kv: self.inline.clone(),
+            temp: self.temp_path(),
             target: self.path(id),
             root: self.root.clone(),
             written: 0,
             group: self.deferring_to().cloned(),
-        }))
+        };
+        if !writer.may_inline {
+            writer.spill()?;
+        }
+        Ok(writer)
+    }
+
+    /// The inline blob `id`, if there is one.
+    fn inline_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        match &self.inline {
+            Some(kv) => kv.get(INLINE_TABLE, id.as_bytes()),
+            None => Ok(None),
+        }
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn writer(&self, id: &str) -> Result<Box<dyn BlobWriter>> {
+        Ok(Box::new(self.new_writer(id, None)?))
+    }
+
+    fn writer_inline(&self, id: &str) -> Result<Box<dyn BlobWriter>> {
+        Ok(Box::new(self.new_writer(id, self.inline.clone())?))
     }
 
     fn get(&self, id: &str) -> Result<Option<Vec<u8>>> {
         check_blob_id(id)?;
+        if let Some(bytes) = self.inline_blob(id)? {
+            return Ok(Some(bytes));
+        }
         absent_as_none(fs::read(self.path(id)))
     }
 
     fn open(&self, id: &str) -> Result<Option<BlobReader>> {
         check_blob_id(id)?;
+        if let Some(bytes) = self.inline_blob(id)? {
+            return Ok(Some(BlobReader::new(
+                bytes.len() as u64,
+                io::Cursor::new(bytes),
+            )));
+        }
         let Some(file) = absent_as_none(File::open(self.path(id)))? else {
             return Ok(None);
         };
@@ -136,6 +192,30 @@ impl BlobStore for FsBlobStore {
 
     fn delete(&self, id: &str) -> Result<bool> {
         check_blob_id(id)?;
+        let inline = match &self.inline {
+            Some(kv) => kv.delete(INLINE_TABLE, id.as_bytes())?,
+            None => false,
+        };
+        Ok(self.delete_file(id)? || inline)
+    }
+
+    fn clear(&self) -> Result<()> {
+        if let Some(kv) = &self.inline {
+            let ids = kv.scan(INLINE_TABLE, &crate::KeyRange::all(), None, false)?;
+            kv.transact(&mut |txn| {
+                for (id, _) in &ids {
+                    txn.delete(INLINE_TABLE, id)?;
+                }
+                Ok(())
+            })?;
+        }
+        self.clear_files()
+    }
+}
+
+impl FsBlobStore {
+    /// Removes the file of blob `id`; whether there was one.
+    fn delete_file(&self, id: &str) -> Result<bool> {
         let path = self.path(id);
         if let Some(group) = self.deferring_to() {
             // The record that pointed here may come back after a crash until its removal is
@@ -157,7 +237,7 @@ impl BlobStore for FsBlobStore {
         Ok(true)
     }
 
-    fn clear(&self) -> Result<()> {
+    fn clear_files(&self) -> Result<()> {
         // Writes in flight lose their temp files too: their commits fail rather than
         // resurrecting a blob after the reset.
         for entry in fs::read_dir(&self.root)? {
@@ -177,8 +257,15 @@ impl BlobStore for FsBlobStore {
 }
 
 struct FsBlobWriter {
-    /// `None` once committed.
+    id: String,
+    /// The temp file, once the blob is written to a file; `None` once committed.
     file: Option<BufWriter<File>>,
+    /// The bytes so far while the blob may still be kept inline.
+    small: Vec<u8>,
+    /// Whether the blob still goes inline if it stays small.
+    may_inline: bool,
+    /// The store's inline blobs, if it keeps any.
+    kv: Option<Arc<dyn KvStore>>,
     temp: PathBuf,
     target: PathBuf,
     root: PathBuf,
@@ -187,8 +274,46 @@ struct FsBlobWriter {
     group: Option<Arc<GroupCommit>>,
 }
 
+impl FsBlobWriter {
+    /// Moves the blob to its temp file (it is, or may become, too large to keep inline).
+    fn spill(&mut self) -> Result<()> {
+        let mut file = BufWriter::with_capacity(WRITE_BUFFER, File::create(&self.temp)?);
+        file.write_all(&self.small)?;
+        self.small = Vec::new();
+        self.may_inline = false;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Commits the blob inline, replacing any file of the same id.
+    fn commit_inline(&mut self) -> Result<u64> {
+        let kv = self
+            .kv
+            .as_ref()
+            .ok_or_else(|| io::Error::other("no store for inline blobs"))?;
+        kv.put(INLINE_TABLE, self.id.as_bytes(), &self.small)?;
+        if let Some(doomed) = Doomed::at(self.target.clone())? {
+            match &self.group {
+                Some(group) => group.delete_later(doomed),
+                None => {
+                    let _ = fs::remove_file(&doomed.path);
+                }
+            }
+        }
+        Ok(self.written)
+    }
+}
+
 impl BlobWriter for FsBlobWriter {
     fn write_chunk(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.may_inline {
+            if self.small.len() + chunk.len() <= INLINE_MAX {
+                self.small.extend_from_slice(chunk);
+                self.written += chunk.len() as u64;
+                return Ok(());
+            }
+            self.spill()?;
+        }
         let file = self
             .file
             .as_mut()
@@ -203,6 +328,10 @@ impl BlobWriter for FsBlobWriter {
     }
 
     fn commit(mut self: Box<Self>) -> Result<u64> {
+        if self.may_inline {
+            self.may_inline = false;
+            return self.commit_inline();
+        }
         let file = self
             .file
             .take()
@@ -220,6 +349,10 @@ impl BlobWriter for FsBlobWriter {
             fs::create_dir_all(dir)?;
         }
         fs::rename(&self.temp, &self.target)?;
+        // A blob of the same id kept inline is replaced too.
+        if let Some(kv) = &self.kv {
+            kv.delete(INLINE_TABLE, self.id.as_bytes())?;
+        }
         if let Some(group) = &self.group {
             // The group's sync flushes the data, the rename and any new directory before the
             // record that points here becomes durable.

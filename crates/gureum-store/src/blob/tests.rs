@@ -294,3 +294,65 @@ fn fs_concurrent_puts_of_one_id_leave_one_whole_blob() {
     assert_eq!(blob.len(), 64 * 1024);
     assert!(blob.iter().all(|b| *b == blob[0]));
 }
+
+#[test]
+fn fs_inline_keeps_small_blobs_beside_the_records() {
+    let dir = TestDir::new();
+    let storage = crate::Storage::open(dir.path()).unwrap();
+    let blobs = &storage.blobs;
+    let root = dir.path().join("blobs");
+    let inline_put = |id: &str, data: &[u8]| {
+        let mut w = blobs.writer_inline(id).unwrap();
+        for chunk in data.chunks(1000) {
+            w.write_chunk(chunk).unwrap();
+        }
+        assert_eq!(w.commit().unwrap(), data.len() as u64);
+    };
+    let small: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+    inline_put("small", &small);
+    inline_put("empty", b"");
+    assert_eq!(
+        files_under(&root),
+        Vec::<String>::new(),
+        "no file for small blobs"
+    );
+    assert_eq!(blobs.get("small").unwrap().as_deref(), Some(&small[..]));
+    assert_eq!(blobs.get("empty").unwrap(), Some(Vec::new()));
+    let mut reader = blobs.open("small").unwrap().unwrap();
+    assert_eq!(reader.len(), 4096);
+    assert_eq!(reader.read_range(100, 3).unwrap(), [100, 101, 102]);
+
+    // Past the limit the blob goes to a file, whole.
+    let large = vec![7u8; super::fs::INLINE_MAX + 1];
+    inline_put("large", &large);
+    assert_eq!(files_under(&root).len(), 1);
+    assert_eq!(blobs.get("large").unwrap().unwrap(), large);
+
+    // Each kind replaces the other under one id.
+    blobs.put("small", b"now a file").unwrap();
+    assert_eq!(
+        blobs.get("small").unwrap().as_deref(),
+        Some(&b"now a file"[..])
+    );
+    inline_put("large", b"now inline");
+    assert_eq!(
+        blobs.get("large").unwrap().as_deref(),
+        Some(&b"now inline"[..])
+    );
+    assert_eq!(files_under(&root).len(), 1, "the file of `large` is gone");
+
+    // Deletes find either; an uncommitted inline writer leaves nothing.
+    assert!(blobs.delete("large").unwrap());
+    assert!(!blobs.delete("large").unwrap());
+    assert!(blobs.delete("small").unwrap());
+    drop(blobs.writer_inline("dropped").unwrap());
+    assert_eq!(blobs.get("dropped").unwrap(), None);
+    assert_eq!(files_under(&root), Vec::<String>::new());
+    drop(storage);
+
+    // Inline blobs are durable like records.
+    let storage = crate::Storage::open(dir.path()).unwrap();
+    assert_eq!(storage.blobs.get("empty").unwrap(), Some(Vec::new()));
+    storage.clear().unwrap();
+    assert_eq!(storage.blobs.get("empty").unwrap(), None);
+}

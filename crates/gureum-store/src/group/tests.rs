@@ -285,7 +285,12 @@ fn group_concurrent_crash_child() {
                 for i in 0u32.. {
                     let id = format!("blob-{t}-{i}");
                     let (result, wait) = defer_durability(|| {
-                        let mut writer = storage.blobs.writer(&id)?;
+                        // Files and inline blobs alike.
+                        let mut writer = if i % 2 == 0 {
+                            storage.blobs.writer(&id)?
+                        } else {
+                            storage.blobs.writer_inline(&id)?
+                        };
                         writer.write_chunk(&i.to_be_bytes().repeat(100))?;
                         writer.commit()?;
                         // Overwrite a shared key too, deleting the blob it pointed at.

@@ -117,7 +117,10 @@ impl Txn for Overlay<'_> {
 
     fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
         let existed = self.get(table, key)?.is_some();
-        self.pending_mut(table).insert(key.to_vec(), None);
+        // Deleting nothing writes nothing (and so costs no commit).
+        if existed {
+            self.pending_mut(table).insert(key.to_vec(), None);
+        }
         Ok(existed)
     }
 }
