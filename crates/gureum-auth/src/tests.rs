@@ -525,3 +525,31 @@ fn now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+#[test]
+fn amz_dates_parse_exactly() {
+    assert_eq!(super::parse_amz_date("19700101T000000Z"), Some(0));
+    assert_eq!(
+        super::parse_amz_date("20231114T221320Z"),
+        Some(1_700_000_000)
+    );
+    assert_eq!(
+        super::parse_amz_date("20240229T235959Z"),
+        Some(1_709_251_199)
+    );
+    for bad in [
+        "",
+        "20231114T221320",
+        "20231114 221320Z",
+        "2023111XT221320Z",
+        "20230230T000000Z",
+        "20231301T000000Z",
+        "20231114T240000Z",
+        "20231114T226000Z",
+        "+0231114T221320Z",
+        "20231114T221320Z ",
+        "２0231114T221320Z",
+    ] {
+        assert_eq!(super::parse_amz_date(bad), None, "{bad:?}");
+    }
+}

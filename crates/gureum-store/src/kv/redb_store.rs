@@ -11,7 +11,9 @@
 //!
 //! Reads outside a transaction see committed batches only. A request that wrote and then reads
 //! outside a transaction (its ticket newer than the last committed batch) commits the batch
-//! first, so it reads its own writes.
+//! first, so it reads its own writes. Readers share the latest read snapshot and the tables
+//! opened in it until a commit changes the data (the batch's generation): opening a snapshot and
+//! a table by name cost more than the read itself.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{
-    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    Table, TableDefinition, TableError, TableHandle,
+    Database, DatabaseError, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase,
+    ReadableTable, ReadableTableMetadata, Table, TableDefinition, TableError, TableHandle,
 };
 
 use crate::group::{self, GroupCommit};
@@ -50,6 +52,7 @@ pub struct RedbStore {
     path: PathBuf,
     group: Arc<GroupCommit>,
     batch: Arc<Batch>,
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
 }
 
 /// The open batch: transactions applied but not yet committed to redb.
@@ -57,6 +60,9 @@ struct Batch {
     open: Mutex<Open>,
     /// The newest ticket committed to redb (readable without the lock).
     committed: AtomicU64,
+    /// Counts the commits that changed what readers see; read snapshots older than the current
+    /// generation are not reused.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -67,9 +73,9 @@ struct Open {
     last: u64,
 }
 
-fn lock(open: &Mutex<Open>) -> MutexGuard<'_, Open> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A closure that panicked left the batch as it was (its overlay was never applied).
-    open.lock().unwrap_or_else(|p| p.into_inner())
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Batch {
@@ -83,9 +89,26 @@ impl Batch {
             group.fail(&format!("committing a batch of transactions failed: {e}"));
         })?;
         self.committed.store(open.last, Ordering::Release);
+        self.changed();
         Ok(())
     }
+
+    /// Marks a commit that changed the data, before anyone is told of it.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
 }
+
+/// The latest read snapshot, with the tables opened in it, shared by the readers until a commit
+/// changes the data.
+struct Snapshot {
+    generation: u64,
+    txn: ReadTransaction,
+    /// Opened tables, `None` for tables that did not exist.
+    tables: Mutex<Vec<(String, Option<Arc<RoTable>>)>>,
+}
+
+type RoTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
 
 impl RedbStore {
     /// The database file's name inside the data directory.
@@ -116,6 +139,7 @@ impl RedbStore {
         let batch = Arc::new(Batch {
             open: Mutex::new(Open::default()),
             committed: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         });
         let syncing = (Arc::clone(&db), Arc::clone(&batch));
         // A failure here poisons the store through the syncer.
@@ -132,6 +156,7 @@ impl RedbStore {
                         .map_err(|e| StoreError::Engine(e.to_string()))?;
                     write.commit().map_err(engine_error)?;
                     batch.committed.store(open.last, Ordering::Release);
+                    batch.changed();
                     Ok(())
                 }
                 // Batches committed early (by a request reading its own writes) are made durable
@@ -148,7 +173,53 @@ impl RedbStore {
             path,
             group,
             batch,
+            snapshot: Mutex::new(None),
         })
+    }
+
+    /// Runs `f` on `table` (`None` if it does not exist) in the latest read snapshot, taking a
+    /// new one if a commit changed the data since it was taken.
+    fn with_table<R>(
+        &self,
+        table: &str,
+        f: impl FnOnce(Option<&RoTable>) -> Result<R>,
+    ) -> Result<R> {
+        // Read before the snapshot is taken: a commit in between makes the snapshot newer than
+        // its label, never older, and the next read takes another.
+        let generation = self.batch.generation.load(Ordering::Acquire);
+        let snapshot = {
+            let mut current = lock(&self.snapshot);
+            match &*current {
+                Some(s) if s.generation == generation => Arc::clone(s),
+                _ => {
+                    // The old snapshot goes first, so that it pins no pages once its readers end.
+                    *current = None;
+                    let fresh = Arc::new(Snapshot {
+                        generation,
+                        txn: self.db.begin_read().map_err(engine_error)?,
+                        tables: Mutex::new(Vec::new()),
+                    });
+                    *current = Some(Arc::clone(&fresh));
+                    fresh
+                }
+            }
+        };
+        let opened = {
+            let mut tables = lock(&snapshot.tables);
+            match tables.iter().find(|(name, _)| name == table) {
+                Some((_, opened)) => opened.clone(),
+                None => {
+                    let opened = match snapshot.txn.open_table(definition(table)) {
+                        Ok(opened) => Some(Arc::new(opened)),
+                        Err(TableError::TableDoesNotExist(_)) => None,
+                        Err(e) => return Err(engine_error(e)),
+                    };
+                    tables.push((table.to_string(), opened.clone()));
+                    opened
+                }
+            }
+        };
+        f(opened.as_deref())
     }
 
     /// Commits the open batch if the current request's own writes are in it, so that it reads
@@ -179,14 +250,13 @@ impl KvStore for RedbStore {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         check_table(table)?;
         self.see_own_writes()?;
-        let read = self.db.begin_read().map_err(engine_error)?;
-        let table = match read.open_table(definition(table)) {
-            Ok(table) => table,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(engine_error(e)),
-        };
-        let value = table.get(key).map_err(engine_error)?;
-        Ok(value.map(|v| v.value().to_vec()))
+        self.with_table(table, |table| match table {
+            Some(table) => {
+                let value = table.get(key).map_err(engine_error)?;
+                Ok(value.map(|v| v.value().to_vec()))
+            }
+            None => Ok(None),
+        })
     }
 
     fn scan(
@@ -198,12 +268,10 @@ impl KvStore for RedbStore {
     ) -> Result<Vec<Entry>> {
         check_table(table)?;
         self.see_own_writes()?;
-        let read = self.db.begin_read().map_err(engine_error)?;
-        match read.open_table(definition(table)) {
-            Ok(table) => scan_table(&table, range, limit, reverse),
-            Err(TableError::TableDoesNotExist(_)) => Ok(Vec::new()),
-            Err(e) => Err(engine_error(e)),
-        }
+        self.with_table(table, |table| match table {
+            Some(table) => scan_table(table, range, limit, reverse),
+            None => Ok(Vec::new()),
+        })
     }
 
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
@@ -270,6 +338,7 @@ impl KvStore for RedbStore {
             write.delete_table(handle).map_err(engine_error)?;
         }
         write.commit().map_err(engine_error)?;
+        self.batch.changed();
         tracing::info!(path = %self.path.display(), "cleared every table");
         Ok(())
     }
