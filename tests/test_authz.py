@@ -5,11 +5,7 @@ import json
 
 import botocore.exceptions
 import pytest
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import error_of
 
 
 def allow(*actions, resource="*", effect="Allow"):

@@ -12,11 +12,7 @@ import boto3
 import botocore.exceptions
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import error_of
 
 
 def fails(call, code, message=None, status=400):

@@ -8,6 +8,7 @@ import uuid
 
 import botocore.exceptions
 import pytest
+from helpers import error_of
 
 TRUST = {
     "Version": "2012-10-17",
@@ -20,11 +21,6 @@ S3_READ = {
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def fails(call, code, status, message=None):

@@ -9,15 +9,11 @@ import uuid
 
 import botocore.exceptions
 import pytest
+from helpers import error_of
 
 
 def uid():
     return uuid.uuid4().hex[:10]
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def fails(call, code, status=400):

@@ -16,11 +16,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import BIN
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import error_of
 
 
 def test_get_caller_identity_boto3(gureum):

@@ -13,11 +13,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
-
-
-def error_of(e):
-    r = e.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import error_of, eventually
 
 
 def new_bucket(s3, prefix="b"):
@@ -1064,7 +1060,7 @@ def test_cold_store_packs_and_restores_identical_bytes(start_gureum):
     assert s3.get_object(Bucket="packed", Key="thawed")["Body"].read() == noise
     # Deleting an archived object deletes its packed body (once the delete is durable).
     s3.delete_object(Bucket="packed", Key="copied")
-    _eventually(lambda: _assert_eq(len(_cold_blobs(server.data_dir)), 3))
+    eventually(lambda: _assert_eq(len(_cold_blobs(server.data_dir)), 3))
     # Once the restore expires the body is archived again, and still restorable.
     assert server.admin("/_gureum/clock", {"advance_seconds": 3 * 86400})[0] == 200
     with pytest.raises(botocore.exceptions.ClientError) as e:
@@ -1086,8 +1082,8 @@ def test_lifecycle_packs_bodies_into_the_cold_store(start_gureum):
     _lifecycle(s3, "lcpack", {"ID": "g", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
                               "Transitions": [{"Days": 1, "StorageClass": "DEEP_ARCHIVE"}]})
     _advance(server, 2)
-    _eventually(lambda: _assert_eq(s3.head_object(Bucket="lcpack", Key="logs/big")["StorageClass"],
-                                   "DEEP_ARCHIVE"))
+    eventually(lambda: _assert_eq(s3.head_object(Bucket="lcpack", Key="logs/big")["StorageClass"],
+                                  "DEEP_ARCHIVE"))
     cold = _cold_blobs(server.data_dir)
     # Compressed before it is encrypted again (see the test above).
     assert len(cold) == 1 and list(cold.values())[0] < len(body) / 4, cold
@@ -1100,7 +1096,7 @@ def test_lifecycle_packs_bodies_into_the_cold_store(start_gureum):
     assert len(_plain_blobs(server.data_dir)) == 1  # the restored copy
     # Once the restore expires its copy is deleted; the packed body stays.
     _advance(server, 3)
-    _eventually(lambda: _assert_eq(_plain_blobs(server.data_dir), []))
+    eventually(lambda: _assert_eq(_plain_blobs(server.data_dir), []))
     assert _cold_blobs(server.data_dir) == cold
 
 
@@ -1601,21 +1597,6 @@ def _advance(server, days):
     server.admin("/_gureum/clock", {"advance_seconds": int(days * DAY)})
 
 
-def _eventually(check, timeout=15):
-    """Lifecycle rules are applied by the server's tick (right after the clock moves, then every
-    5 s; one tick does bounded work): polls until `check` holds."""
-    import time
-    deadline = time.time() + timeout
-    while True:
-        try:
-            check()
-            return
-        except (AssertionError, KeyError, botocore.exceptions.ClientError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.25)
-
-
 def _assert_eq(got, want):
     assert got == want, got
 
@@ -1688,7 +1669,7 @@ def test_lifecycle_transition_to_glacier(start_gureum):
     server.admin("/_gureum/clock", {"advance_seconds": 60})
     assert s3.get_object(Bucket="lct", Key="logs/a")["Body"].read() == b"archive me"
     _advance(server, 2)
-    _eventually(lambda: _assert_eq(s3.head_object(Bucket="lct", Key="logs/a")["StorageClass"], "GLACIER"))
+    eventually(lambda: _assert_eq(s3.head_object(Bucket="lct", Key="logs/a")["StorageClass"], "GLACIER"))
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket="lct", Key="logs/a")
     assert error_of(e) == ("InvalidObjectState", 403)
@@ -1722,7 +1703,7 @@ def test_lifecycle_expiration_with_prefix_and_tag_filters(start_gureum):
     keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket="lce").get("Contents", []))
     assert keys() == ["big/x", "big/y", "other/a", "t/tagged", "t/untagged", "tmp/a"]
     _advance(server, 2)
-    _eventually(lambda: _assert_eq(keys(), ["big/y", "other/a", "t/untagged"]))
+    eventually(lambda: _assert_eq(keys(), ["big/y", "other/a", "t/untagged"]))
 
 
 def test_lifecycle_expiration_in_a_versioned_bucket(start_gureum):
@@ -1734,7 +1715,7 @@ def test_lifecycle_expiration_in_a_versioned_bucket(start_gureum):
     _lifecycle(s3, "lcv", {"ID": "e", "Status": "Enabled", "Filter": {"Prefix": ""},
                            "Expiration": {"Days": 1}})
     _advance(server, 2)
-    _eventually(lambda: _assert_eq(len(s3.list_object_versions(Bucket="lcv").get("DeleteMarkers", [])), 1))
+    eventually(lambda: _assert_eq(len(s3.list_object_versions(Bucket="lcv").get("DeleteMarkers", [])), 1))
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket="lcv", Key="k")
     assert error_of(e) == ("NoSuchKey", 404)
@@ -1751,7 +1732,7 @@ def test_lifecycle_expiration_in_a_versioned_bucket(start_gureum):
     def all_gone():
         listing = s3.list_object_versions(Bucket="lcv")
         assert "Versions" not in listing and "DeleteMarkers" not in listing
-    _eventually(all_gone)
+    eventually(all_gone)
 
 
 def test_lifecycle_aborts_incomplete_uploads(start_gureum):
@@ -1764,7 +1745,7 @@ def test_lifecycle_aborts_incomplete_uploads(start_gureum):
     _lifecycle(s3, "lcu", {"ID": "a", "Status": "Enabled", "Filter": {"Prefix": "up/"},
                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}})
     _advance(server, 3)
-    _eventually(lambda: _assert_eq(
+    eventually(lambda: _assert_eq(
         [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="lcu").get("Uploads", [])], [kept]))
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.list_parts(Bucket="lcu", Key="up/a", UploadId=old)

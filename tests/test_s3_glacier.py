@@ -9,6 +9,7 @@ import os
 
 import botocore.exceptions
 import pytest
+from helpers import error_of, eventually, files_containing
 
 MARKER = b"gureum-cold-plaintext-marker"
 MIB = 1024 * 1024
@@ -34,40 +35,6 @@ def cold_blobs(data_dir):
                 path = os.path.join(root, name)
                 found[path] = os.path.getsize(path)
     return found
-
-
-def files_containing(data_dir, needle):
-    hits = []
-    for root, _, files in os.walk(data_dir):
-        for f in files:
-            path = os.path.join(root, f)
-            try:
-                with open(path, "rb") as fh:
-                    if needle in fh.read():
-                        hits.append(path)
-            except OSError:
-                pass
-    return hits
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def eventually(check, timeout=15):
-    """Lifecycle rules are applied by the server's tick (right after the clock moves, then
-    every 5 s): polls until `check` holds."""
-    import time
-    deadline = time.time() + timeout
-    while True:
-        try:
-            check()
-            return
-        except (AssertionError, KeyError, botocore.exceptions.ClientError):
-            if time.time() > deadline:
-                raise
-            time.sleep(0.25)
 
 
 def advance(server, seconds):

@@ -10,14 +10,10 @@ import uuid
 
 import botocore.exceptions
 import pytest
+from helpers import error_of, eventually
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-
-
-def error_of(e):
-    r = e.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def new_bucket(s3, prefix="m", **kwargs):
@@ -515,21 +511,6 @@ def test_notification_configuration(s3):
 DAY = 86400
 
 
-def _eventually(check, timeout=15):
-    """Lifecycle rules are applied by the server's tick (right after the clock moves, then every
-    few seconds): polls until `check` holds."""
-    import time
-    deadline = time.time() + timeout
-    while True:
-        try:
-            check()
-            return
-        except AssertionError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.25)
-
-
 def _versions(s3, bucket, key):
     listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
     return ([v["VersionId"] for v in listing.get("Versions", []) if v["Key"] == key],
@@ -554,16 +535,16 @@ def test_lifecycle_expiration_spares_locked_versions(start_gureum):
     server.admin("/_gureum/clock", {"advance_seconds": 2 * DAY})
     # The unlocked noncurrent version goes; keys are visited in order, so by then the locked
     # ones (sorted before and after it in the same pass) have been passed by.
-    _eventually(lambda: _assert_eq(_versions(s3, "locked", "b-free"), ([free_new], [])))
+    eventually(lambda: _assert_eq(_versions(s3, "locked", "b-free"), ([free_new], [])))
     assert _versions(s3, "locked", "a-held") == ([held_new, held], [])
     assert _versions(s3, "locked", "c-kept") == ([kept_new, kept], [])
     # Lifting the legal hold lets the rule take the version; the retention still holds.
     s3.put_object_legal_hold(Bucket="locked", Key="a-held", VersionId=held, LegalHold={"Status": "OFF"})
     server.admin("/_gureum/clock", {"advance_seconds": DAY})
-    _eventually(lambda: _assert_eq(_versions(s3, "locked", "a-held"), ([held_new], [])))
+    eventually(lambda: _assert_eq(_versions(s3, "locked", "a-held"), ([held_new], [])))
     assert _versions(s3, "locked", "c-kept") == ([kept_new, kept], [])
     server.admin("/_gureum/clock", {"advance_seconds": 3 * DAY})
-    _eventually(lambda: _assert_eq(_versions(s3, "locked", "c-kept"), ([kept_new], [])))
+    eventually(lambda: _assert_eq(_versions(s3, "locked", "c-kept"), ([kept_new], [])))
     # Expiring a locked current version only puts a delete marker over it.
     s3.put_bucket_lifecycle_configuration(Bucket="locked", LifecycleConfiguration={"Rules": [
         {"ID": "e", "Status": "Enabled", "Filter": {"Prefix": "d-"}, "Expiration": {"Days": 1}}]})
@@ -573,7 +554,7 @@ def test_lifecycle_expiration_spares_locked_versions(start_gureum):
     def marked():
         versions, markers = _versions(s3, "locked", "d-current")
         assert versions == [current] and len(markers) == 1
-    _eventually(marked)
+    eventually(marked)
     assert s3.get_object(Bucket="locked", Key="d-current", VersionId=current)["Body"].read() == b"d-current"
 
 

@@ -10,6 +10,7 @@ import uuid
 
 import botocore.exceptions
 import pytest
+from helpers import error_of, files_containing
 
 MARKER = b"gureum-sse-plaintext-marker-"
 MIB = 1024 * 1024
@@ -31,25 +32,6 @@ def body(size, tag="x"):
         out += unit + str(i).encode() + b";"
         i += 1
     return bytes(out[:size])
-
-
-def files_containing(data_dir, needle):
-    hits = []
-    for root, _, files in os.walk(data_dir):
-        for f in files:
-            path = os.path.join(root, f)
-            try:
-                with open(path, "rb") as fh:
-                    if needle in fh.read():
-                        hits.append(path)
-            except OSError:
-                pass
-    return hits
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def fails(call, **kwargs):

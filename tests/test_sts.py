@@ -2,11 +2,7 @@
 with another token, and expired on the server clock."""
 import botocore.exceptions
 import pytest
-
-
-def error_of(excinfo):
-    err = excinfo.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+from helpers import error_of
 
 
 def test_session_token_credentials_work_and_expire(start_gureum):
