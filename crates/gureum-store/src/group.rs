@@ -4,13 +4,13 @@
 //! How a write flows when the caller defers durability (see [`defer_durability`]):
 //! 1. a blob is written and renamed into place without an fsync, and handed to the syncer; a blob
 //!    delete is queued instead of done;
-//! 2. the record's transaction is applied to the store's open batch (see the redb engine) and
-//!    takes a ticket, a sequence number ([`GroupCommit::issue`]);
+//! 2. the record's transaction joins the store's pending batch (see the redb engine) and takes a
+//!    ticket, a sequence number ([`GroupCommit::issue`]);
 //! 3. the request, before it answers, awaits [`DurableWait`] for that ticket;
-//! 4. the syncer syncs the blob files handed over so far, then, under the store's write lock,
-//!    commits the open batch, syncs the blobs handed over meanwhile (so every blob a counted
-//!    record points to is on disk first), makes everything durable with one database sync,
-//!    wakes the waiters up to the newest ticket, and only then removes the queued blobs.
+//! 4. the syncer syncs the blob files handed over so far, then, under the store's batch lock,
+//!    takes the pending batch and syncs the blobs handed over meanwhile (so every blob a counted
+//!    record points to is on disk first), commits the batch durably (one database commit and
+//!    sync), wakes the waiters up to the newest ticket, and only then removes the queued blobs.
 //!
 //! So an answer is sent only after its data and metadata are on disk, a crash before that leaves
 //! the old state whole (records never point at unsynced or deleted blobs, even records that were
@@ -107,20 +107,6 @@ impl GroupCommit {
         let seq = self.inner.issued.fetch_add(1, Ordering::AcqRel) + 1;
         self.inner.changed.notify_all();
         seq
-    }
-
-    /// Fails every ticket not yet durable and refuses later writes: the store lost writes it had
-    /// taken (a batch that could not be committed).
-    pub(crate) fn fail(&self, message: &str) {
-        tracing::error!(error = %message, "store failed: refusing writes");
-        let mut state = lock(&self.inner.state);
-        state.failed.get_or_insert_with(|| message.to_string());
-        state.deletes.clear();
-        for waker in state.wakers.drain(..) {
-            waker.wake();
-        }
-        drop(state);
-        self.inner.changed.notify_all();
     }
 
     /// Hands over a blob file written and renamed into place without a sync: the next sync

@@ -120,6 +120,57 @@ fn a_request_reads_its_own_deferred_writes() {
 }
 
 #[test]
+fn increments_read_through_batches_not_yet_committed() {
+    // Deferred writers do not wait between increments, so most of them read the counter from
+    // the pending batch or from the batch the syncer is committing, not from redb.
+    let dir = TestDir::new();
+    {
+        let storage = Storage::open(dir.path()).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let storage = &storage;
+                s.spawn(move || {
+                    let mut last = None;
+                    for _ in 0..250 {
+                        let (result, wait) = defer_durability(|| {
+                            storage.kv.transact(&mut |txn| {
+                                let n = txn
+                                    .get(T, b"counter")?
+                                    .map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()));
+                                txn.put(T, b"counter", &(n + 1).to_be_bytes())
+                            })
+                        });
+                        result.unwrap();
+                        last = wait.or(last);
+                    }
+                    block_on(last.unwrap()).unwrap();
+                });
+            }
+        });
+        let n = storage.kv.get(T, b"counter").unwrap().unwrap();
+        assert_eq!(n, 1000u32.to_be_bytes(), "an increment was lost");
+    }
+    let storage = Storage::open(dir.path()).unwrap();
+    let n = storage.kv.get(T, b"counter").unwrap().unwrap();
+    assert_eq!(n, 1000u32.to_be_bytes(), "an acknowledged increment did not survive");
+}
+
+#[test]
+fn a_store_call_inside_a_transaction_is_an_error_not_a_deadlock() {
+    let dir = TestDir::new();
+    let storage = Storage::open(dir.path()).unwrap();
+    let err = storage
+        .kv
+        .transact(&mut |txn| {
+            txn.put(T, b"k", b"v")?;
+            storage.kv.get(T, b"other").map(drop)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("inside a transaction"), "{err}");
+    assert_eq!(storage.kv.get(T, b"k").unwrap(), None, "the failed transaction wrote nothing");
+}
+
+#[test]
 fn a_failed_transaction_leaves_the_batch_it_ran_in_whole() {
     let dir = TestDir::new();
     let storage = Storage::open(dir.path()).unwrap();

@@ -1,60 +1,53 @@
-//! A transaction's writes held aside from the transaction they will go into: reads see them over
-//! the base, and they reach the base only when [`Overlay::apply`] is called, so a failed
-//! transaction leaves the base exactly as it was. The redb engine runs many requests' transactions
-//! in one redb transaction this way, where undoing one of them alone is not possible.
+//! Writes held aside from the store they will go into: a [`WriteSet`], read through over what
+//! lies beneath it. A transaction's own writes form an [`Overlay`] (applied only if it succeeds,
+//! so a failed transaction leaves nothing behind), and the redb engine keeps the writes of
+//! transactions that succeeded but are not committed yet as [`Layer`]s under it.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::Result;
 use crate::kv::{Entry, KeyRange, Txn, check_table};
+use crate::{Result, StoreError};
 
 /// Pending writes of one table: `Some(value)` stores, `None` deletes.
 type Pending = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// Writes over a base transaction, kept until applied.
-pub(crate) struct Overlay<'b> {
-    base: &'b mut dyn Txn,
-    /// By table; transactions touch few tables, so a list searched in order.
+/// Writes by table, not yet in the store beneath them.
+#[derive(Default)]
+pub(crate) struct WriteSet {
+    /// Transactions touch few tables: a list searched in order.
     tables: Vec<(String, Pending)>,
 }
 
-impl<'b> Overlay<'b> {
-    pub(crate) fn new(base: &'b mut dyn Txn) -> Self {
-        Self {
-            base,
-            tables: Vec::new(),
-        }
-    }
-
-    /// Whether anything was written.
+impl WriteSet {
+    /// Whether it holds no write.
     pub(crate) fn is_empty(&self) -> bool {
         self.tables.iter().all(|(_, pending)| pending.is_empty())
     }
 
-    /// Writes the pending writes into the base, table by table.
-    pub(crate) fn apply(self) -> Result<()> {
-        for (table, pending) in self.tables {
-            for (key, value) in pending {
-                match value {
-                    Some(value) => self.base.put(&table, &key, &value)?,
-                    None => {
-                        self.base.delete(&table, &key)?;
-                    }
-                }
-            }
-        }
-        Ok(())
+    /// Each table with its writes.
+    pub(crate) fn tables(&self) -> impl Iterator<Item = (&str, &Pending)> {
+        self.tables.iter().map(|(name, p)| (name.as_str(), p))
     }
 
-    fn pending(&self, table: &str) -> Option<&Pending> {
+    /// Takes `newer`'s writes over these.
+    pub(crate) fn absorb(&mut self, newer: WriteSet) {
+        for (table, writes) in newer.tables {
+            match self.tables.iter_mut().find(|(name, _)| *name == table) {
+                Some((_, mine)) => mine.extend(writes),
+                None => self.tables.push((table, writes)),
+            }
+        }
+    }
+
+    fn table(&self, table: &str) -> Option<&Pending> {
         self.tables
             .iter()
             .find(|(name, _)| name == table)
-            .map(|(_, pending)| pending)
+            .map(|(_, p)| p)
     }
 
-    fn pending_mut(&mut self, table: &str) -> &mut Pending {
+    fn table_mut(&mut self, table: &str) -> &mut Pending {
         let at = match self.tables.iter().position(|(name, _)| name == table) {
             Some(at) => at,
             None => {
@@ -64,18 +57,19 @@ impl<'b> Overlay<'b> {
         };
         &mut self.tables[at].1
     }
-}
 
-impl Txn for Overlay<'_> {
-    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(value) = self.pending(table).and_then(|p| p.get(key)) {
+    /// `key` of `table` read through these writes over `base`.
+    fn get_over(&self, base: &mut dyn Txn, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(value) = self.table(table).and_then(|p| p.get(key)) {
             return Ok(value.clone());
         }
-        self.base.get(table, key)
+        base.get(table, key)
     }
 
-    fn scan(
-        &mut self,
+    /// A scan of `table` through these writes over `base`.
+    fn scan_over(
+        &self,
+        base: &mut dyn Txn,
         table: &str,
         range: &KeyRange,
         limit: Option<usize>,
@@ -85,32 +79,74 @@ impl Txn for Overlay<'_> {
         if range.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let pending: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = match self.pending(table) {
-            Some(p) if reverse => p.range::<[u8], _>(range.as_bounds()).rev().collect(),
-            Some(p) => p.range::<[u8], _>(range.as_bounds()).collect(),
+        let pending: Vec<(Vec<u8>, Option<Vec<u8>>)> = match self.table(table) {
+            Some(p) => {
+                let in_range = p.range::<[u8], _>(range.as_bounds());
+                let cloned = |(k, v): (&Vec<u8>, &Option<Vec<u8>>)| (k.clone(), v.clone());
+                if reverse {
+                    in_range.rev().map(cloned).collect()
+                } else {
+                    in_range.map(cloned).collect()
+                }
+            }
             None => Vec::new(),
         };
         if pending.is_empty() {
-            return self.base.scan(table, range, Some(limit), reverse);
+            return base.scan(table, range, Some(limit), reverse);
         }
         // Each pending write hides or replaces at most one base record: this many base records
         // are enough to fill `limit` after merging.
-        let pending: Vec<(Vec<u8>, Option<Vec<u8>>)> = pending
-            .into_iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let base = self.base.scan(
+        let below = base.scan(
             table,
             range,
             Some(limit.saturating_add(pending.len())),
             reverse,
         )?;
-        Ok(merge(base, pending, limit, reverse))
+        Ok(merge(below, pending, limit, reverse))
+    }
+}
+
+/// A transaction's writes over a base transaction, kept until taken with
+/// [`Overlay::into_writes`].
+pub(crate) struct Overlay<'b> {
+    base: &'b mut dyn Txn,
+    writes: WriteSet,
+}
+
+impl<'b> Overlay<'b> {
+    pub(crate) fn new(base: &'b mut dyn Txn) -> Self {
+        Self {
+            base,
+            writes: WriteSet::default(),
+        }
+    }
+
+    /// What the transaction wrote.
+    pub(crate) fn into_writes(self) -> WriteSet {
+        self.writes
+    }
+}
+
+impl Txn for Overlay<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.writes.get_over(&mut *self.base, table, key)
+    }
+
+    fn scan(
+        &mut self,
+        table: &str,
+        range: &KeyRange,
+        limit: Option<usize>,
+        reverse: bool,
+    ) -> Result<Vec<Entry>> {
+        self.writes
+            .scan_over(&mut *self.base, table, range, limit, reverse)
     }
 
     fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
         check_table(table)?;
-        self.pending_mut(table)
+        self.writes
+            .table_mut(table)
             .insert(key.to_vec(), Some(value.to_vec()));
         Ok(())
     }
@@ -119,9 +155,50 @@ impl Txn for Overlay<'_> {
         let existed = self.get(table, key)?.is_some();
         // Deleting nothing writes nothing (and so costs no commit).
         if existed {
-            self.pending_mut(table).insert(key.to_vec(), None);
+            self.writes.table_mut(table).insert(key.to_vec(), None);
         }
         Ok(existed)
+    }
+}
+
+/// Writes read over a base, not written through: the batch's layers beneath a transaction.
+pub(crate) struct Layer<'b> {
+    base: &'b mut dyn Txn,
+    writes: &'b WriteSet,
+}
+
+impl<'b> Layer<'b> {
+    pub(crate) fn new(base: &'b mut dyn Txn, writes: &'b WriteSet) -> Self {
+        Self { base, writes }
+    }
+}
+
+fn read_only() -> StoreError {
+    StoreError::Engine("a read-only view was written to".into())
+}
+
+impl Txn for Layer<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.writes.get_over(&mut *self.base, table, key)
+    }
+
+    fn scan(
+        &mut self,
+        table: &str,
+        range: &KeyRange,
+        limit: Option<usize>,
+        reverse: bool,
+    ) -> Result<Vec<Entry>> {
+        self.writes
+            .scan_over(&mut *self.base, table, range, limit, reverse)
+    }
+
+    fn put(&mut self, _: &str, _: &[u8], _: &[u8]) -> Result<()> {
+        Err(read_only())
+    }
+
+    fn delete(&mut self, _: &str, _: &[u8]) -> Result<bool> {
+        Err(read_only())
     }
 }
 
@@ -197,5 +274,28 @@ mod tests {
             merge(base, pending, usize::MAX, true),
             vec![e(b"e", b"1"), e(b"d", b"2"), e(b"c", b"1")]
         );
+    }
+
+    #[test]
+    fn absorb_keeps_the_newer_write() {
+        let mut older = WriteSet::default();
+        older
+            .table_mut("t")
+            .insert(b"a".to_vec(), Some(b"1".to_vec()));
+        older
+            .table_mut("t")
+            .insert(b"b".to_vec(), Some(b"1".to_vec()));
+        let mut newer = WriteSet::default();
+        newer.table_mut("t").insert(b"a".to_vec(), None);
+        newer
+            .table_mut("u")
+            .insert(b"c".to_vec(), Some(b"2".to_vec()));
+        older.absorb(newer);
+        assert_eq!(older.table("t").unwrap().get(&b"a"[..]), Some(&None));
+        assert_eq!(
+            older.table("t").unwrap().get(&b"b"[..]),
+            Some(&Some(b"1".to_vec()))
+        );
+        assert_eq!(older.tables().count(), 2);
     }
 }

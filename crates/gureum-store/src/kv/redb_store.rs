@@ -1,32 +1,33 @@
 //! The durable engine: one redb database file, `<data-dir>/gureum.redb`, one redb table per
 //! store table.
 //!
-//! Transactions are batched: the store keeps one redb write transaction open, the batch, and each
-//! [`KvStore::transact`] runs its closure against it through an [`Overlay`], so a closure that
-//! fails leaves the batch untouched, and applies the overlay when the closure succeeds. It then
-//! takes a ticket from the group commit ([`crate::GroupCommit`]). The syncer commits the batch
-//! (one redb commit for every transaction in it, the costly part of a small write) and makes it
-//! durable; `transact` returns once its ticket is durable, or, inside
+//! Transactions are batched and never wait for redb. Each [`KvStore::transact`] runs its closure
+//! under the batch lock through an [`Overlay`] (so a closure that fails leaves nothing behind),
+//! reading through the writes not yet committed — the pending batch, then the batch being
+//! committed ([`Layer`]s) — over the latest read snapshot. When the closure succeeds its writes
+//! join the pending batch and it takes a ticket from the group commit ([`crate::GroupCommit`]).
+//! The syncer takes the pending batch, writes it into one redb write transaction and commits it
+//! durably: one redb commit and one sync for every transaction in it, while request threads go
+//! on filling the next batch. `transact` returns once its ticket is durable, or, inside
 //! [`crate::defer_durability`], hands the caller the wait.
 //!
-//! Reads outside a transaction see committed batches only. A request that wrote and then reads
-//! outside a transaction (its ticket newer than the last committed batch) commits the batch
-//! first, so it reads its own writes. Readers share the latest read snapshot and the tables
-//! opened in it until a commit changes the data (the batch's generation): opening a snapshot and
-//! a table by name cost more than the read itself.
+//! Reads outside a transaction see committed batches only, except that a request whose own writes
+//! are not committed yet reads through the batches too, so it reads its own writes. Readers share
+//! the latest read snapshot and the tables opened in it until a commit changes the data (the
+//! batch's generation): opening a snapshot and a table by name cost more than the read itself.
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redb::{
     Database, DatabaseError, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase,
-    ReadableTable, ReadableTableMetadata, Table, TableDefinition, TableError, TableHandle,
+    ReadableTable, ReadableTableMetadata, TableDefinition, TableError, TableHandle,
 };
 
 use crate::group::{self, GroupCommit};
-use crate::kv::overlay::Overlay;
+use crate::kv::overlay::{Layer, Overlay, WriteSet};
 use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 use crate::{Result, StoreError};
 
@@ -55,9 +56,9 @@ pub struct RedbStore {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
 }
 
-/// The open batch: transactions applied but not yet committed to redb.
+/// Transactions that succeeded but are not committed to redb yet.
 struct Batch {
-    open: Mutex<Open>,
+    state: Mutex<State>,
     /// The newest ticket committed to redb (readable without the lock).
     committed: AtomicU64,
     /// Counts the commits that changed what readers see; read snapshots older than the current
@@ -66,33 +67,32 @@ struct Batch {
 }
 
 #[derive(Default)]
-struct Open {
-    /// The redb transaction the batch's transactions were applied to, if any.
-    write: Option<redb::WriteTransaction>,
-    /// The newest ticket applied to `write`.
+struct State {
+    /// Writes of the transactions since the syncer last took the batch.
+    pending: WriteSet,
+    /// The batch the syncer is writing to redb, readable until its commit is visible.
+    committing: Option<Arc<WriteSet>>,
+    /// The newest ticket whose writes are in `pending` (or committed).
     last: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A closure that panicked left the batch as it was (its overlay was never applied).
+    // A closure that panicked under the batch lock left the batch as it was: its writes were
+    // still in its own overlay.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Batch {
-    /// Commits the open batch to redb early, without a sync. A failure poisons the store: the
-    /// batch's transactions were told they would become durable.
-    fn commit(&self, open: &mut Open, group: &GroupCommit) -> Result<()> {
-        let Some(write) = open.write.take() else {
-            return Ok(());
-        };
-        write.commit().map_err(engine_error).inspect_err(|e| {
-            group.fail(&format!("committing a batch of transactions failed: {e}"));
-        })?;
-        self.committed.store(open.last, Ordering::Release);
-        self.changed();
-        Ok(())
-    }
+thread_local! {
+    /// Set while this thread runs a transaction's closure: a store call from inside it would
+    /// wait for the batch lock it holds.
+    static IN_TRANSACTION: Cell<bool> = const { Cell::new(false) };
+}
 
+fn nested() -> StoreError {
+    StoreError::Engine("the store was called from inside a transaction".into())
+}
+
+impl Batch {
     /// Marks a commit that changed the data, before anyone is told of it.
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -109,6 +109,81 @@ struct Snapshot {
 }
 
 type RoTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+impl Snapshot {
+    /// `table` opened in this snapshot, `None` if it does not exist.
+    fn table(&self, table: &str) -> Result<Option<Arc<RoTable>>> {
+        let mut tables = lock(&self.tables);
+        if let Some((_, opened)) = tables.iter().find(|(name, _)| name == table) {
+            return Ok(opened.clone());
+        }
+        let opened = match self.txn.open_table(definition(table)) {
+            Ok(opened) => Some(Arc::new(opened)),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(engine_error(e)),
+        };
+        tables.push((table.to_string(), opened.clone()));
+        Ok(opened)
+    }
+}
+
+/// A snapshot read as a (read-only) transaction: the bottom of the batch's layers.
+struct SnapshotTxn<'s>(&'s Snapshot);
+
+impl Txn for SnapshotTxn<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        check_table(table)?;
+        match self.0.table(table)? {
+            Some(table) => {
+                let value = table.get(key).map_err(engine_error)?;
+                Ok(value.map(|v| v.value().to_vec()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn scan(
+        &mut self,
+        table: &str,
+        range: &KeyRange,
+        limit: Option<usize>,
+        reverse: bool,
+    ) -> Result<Vec<Entry>> {
+        check_table(table)?;
+        match self.0.table(table)? {
+            Some(table) => scan_table(&*table, range, limit, reverse),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn put(&mut self, _: &str, _: &[u8], _: &[u8]) -> Result<()> {
+        Err(StoreError::Engine("a read snapshot was written to".into()))
+    }
+
+    fn delete(&mut self, _: &str, _: &[u8]) -> Result<bool> {
+        Err(StoreError::Engine("a read snapshot was written to".into()))
+    }
+}
+
+/// Writes a batch into a redb write transaction, each table opened once.
+fn write_out(write: &redb::WriteTransaction, batch: &WriteSet) -> Result<()> {
+    for (name, writes) in batch.tables() {
+        let mut table = write.open_table(definition(name)).map_err(engine_error)?;
+        for (key, value) in writes {
+            match value {
+                Some(value) => {
+                    table
+                        .insert(key.as_slice(), value.as_slice())
+                        .map_err(engine_error)?;
+                }
+                None => {
+                    table.remove(key.as_slice()).map_err(engine_error)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 impl RedbStore {
     /// The database file's name inside the data directory.
@@ -137,7 +212,7 @@ impl RedbStore {
         tracing::debug!(path = %path.display(), "opened key-value store");
         let db = Arc::new(db);
         let batch = Arc::new(Batch {
-            open: Mutex::new(Open::default()),
+            state: Mutex::new(State::default()),
             committed: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         });
@@ -145,28 +220,30 @@ impl RedbStore {
         // A failure here poisons the store through the syncer.
         let group = GroupCommit::start(Box::new(move |ready| {
             let (db, batch) = &syncing;
-            let mut open = lock(&batch.open);
-            // Every ticket counted in `ready` is in the open batch or already committed.
-            ready()?;
-            match open.write.take() {
-                // The batch itself commits durably: one redb commit and one sync for it all.
-                Some(mut write) => {
-                    write
-                        .set_durability(Durability::Immediate)
-                        .map_err(|e| StoreError::Engine(e.to_string()))?;
-                    write.commit().map_err(engine_error)?;
-                    batch.committed.store(open.last, Ordering::Release);
-                    batch.changed();
-                    Ok(())
+            let (writes, last) = {
+                let mut state = lock(&batch.state);
+                // Every ticket counted in `ready` is in the pending batch or committed.
+                ready()?;
+                if state.pending.is_empty() {
+                    return Ok(());
                 }
-                // Batches committed early (by a request reading its own writes) are made durable
-                // by an empty transaction committed with Durability::Immediate, which syncs the
-                // file and so every earlier non-durable commit.
-                None => {
-                    let write = db.begin_write().map_err(engine_error)?;
-                    write.commit().map_err(engine_error)
-                }
-            }
+                let writes = Arc::new(std::mem::take(&mut state.pending));
+                state.committing = Some(Arc::clone(&writes));
+                (writes, state.last)
+            };
+            // Request threads fill the next batch meanwhile, reading through this one.
+            let mut write = db.begin_write().map_err(engine_error)?;
+            write
+                .set_durability(Durability::Immediate)
+                .map_err(|e| StoreError::Engine(e.to_string()))?;
+            write_out(&write, &writes)?;
+            write.commit().map_err(engine_error)?;
+            // The generation moves first: whoever sees the ticket committed reads a snapshot
+            // that holds it.
+            batch.changed();
+            batch.committed.store(last, Ordering::Release);
+            lock(&batch.state).committing = None;
+            Ok(())
         }));
         Ok(Self {
             db,
@@ -177,62 +254,47 @@ impl RedbStore {
         })
     }
 
-    /// Runs `f` on `table` (`None` if it does not exist) in the latest read snapshot, taking a
-    /// new one if a commit changed the data since it was taken.
-    fn with_table<R>(
-        &self,
-        table: &str,
-        f: impl FnOnce(Option<&RoTable>) -> Result<R>,
-    ) -> Result<R> {
+    /// The latest read snapshot, taken anew if a commit changed the data since the last one.
+    fn snapshot(&self) -> Result<Arc<Snapshot>> {
         // Read before the snapshot is taken: a commit in between makes the snapshot newer than
         // its label, never older, and the next read takes another.
         let generation = self.batch.generation.load(Ordering::Acquire);
-        let snapshot = {
-            let mut current = lock(&self.snapshot);
-            match &*current {
-                Some(s) if s.generation == generation => Arc::clone(s),
-                _ => {
-                    // The old snapshot goes first, so that it pins no pages once its readers end.
-                    *current = None;
-                    let fresh = Arc::new(Snapshot {
-                        generation,
-                        txn: self.db.begin_read().map_err(engine_error)?,
-                        tables: Mutex::new(Vec::new()),
-                    });
-                    *current = Some(Arc::clone(&fresh));
-                    fresh
-                }
-            }
-        };
-        let opened = {
-            let mut tables = lock(&snapshot.tables);
-            match tables.iter().find(|(name, _)| name == table) {
-                Some((_, opened)) => opened.clone(),
-                None => {
-                    let opened = match snapshot.txn.open_table(definition(table)) {
-                        Ok(opened) => Some(Arc::new(opened)),
-                        Err(TableError::TableDoesNotExist(_)) => None,
-                        Err(e) => return Err(engine_error(e)),
-                    };
-                    tables.push((table.to_string(), opened.clone()));
-                    opened
-                }
-            }
-        };
-        f(opened.as_deref())
+        let mut current = lock(&self.snapshot);
+        if let Some(s) = &*current
+            && s.generation == generation
+        {
+            return Ok(Arc::clone(s));
+        }
+        // The old snapshot goes first, so that it pins no pages once its readers end.
+        *current = None;
+        let fresh = Arc::new(Snapshot {
+            generation,
+            txn: self.db.begin_read().map_err(engine_error)?,
+            tables: Mutex::new(Vec::new()),
+        });
+        *current = Some(Arc::clone(&fresh));
+        Ok(fresh)
     }
 
-    /// Commits the open batch if the current request's own writes are in it, so that it reads
-    /// them.
-    fn see_own_writes(&self) -> Result<()> {
-        let Some(ticket) = group::deferred_ticket(&self.group) else {
-            return Ok(());
-        };
-        if ticket <= self.batch.committed.load(Ordering::Acquire) {
-            return Ok(());
+    /// Runs `f` on a read view of the store: the latest snapshot, and, for a request whose own
+    /// writes are not committed yet, the batches over it.
+    fn read<R>(&self, f: impl FnOnce(&mut dyn Txn) -> Result<R>) -> Result<R> {
+        if IN_TRANSACTION.with(Cell::get) {
+            return Err(nested());
         }
-        let mut open = lock(&self.batch.open);
-        self.batch.commit(&mut open, &self.group)
+        let own = group::deferred_ticket(&self.group)
+            .is_some_and(|ticket| ticket > self.batch.committed.load(Ordering::Acquire));
+        if !own {
+            let snapshot = self.snapshot()?;
+            return f(&mut SnapshotTxn(&snapshot));
+        }
+        let state = lock(&self.batch.state);
+        let snapshot = self.snapshot()?;
+        let none = WriteSet::default();
+        let mut bottom = SnapshotTxn(&snapshot);
+        let mut middle = Layer::new(&mut bottom, state.committing.as_deref().unwrap_or(&none));
+        let mut top = Layer::new(&mut middle, &state.pending);
+        f(&mut top)
     }
 
     /// The group commit this store's transactions go through, to share with the blob store.
@@ -249,14 +311,7 @@ impl RedbStore {
 impl KvStore for RedbStore {
     fn get(&self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
         check_table(table)?;
-        self.see_own_writes()?;
-        self.with_table(table, |table| match table {
-            Some(table) => {
-                let value = table.get(key).map_err(engine_error)?;
-                Ok(value.map(|v| v.value().to_vec()))
-            }
-            None => Ok(None),
-        })
+        self.read(|txn| txn.get(table, key))
     }
 
     fn scan(
@@ -267,58 +322,48 @@ impl KvStore for RedbStore {
         reverse: bool,
     ) -> Result<Vec<Entry>> {
         check_table(table)?;
-        self.see_own_writes()?;
-        self.with_table(table, |table| match table {
-            Some(table) => scan_table(table, range, limit, reverse),
-            None => Ok(Vec::new()),
-        })
+        self.read(|txn| txn.scan(table, range, limit, reverse))
     }
 
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Txn) -> Result<()>) -> Result<()> {
+        if IN_TRANSACTION.with(Cell::get) {
+            return Err(nested());
+        }
         self.group.check_healthy()?;
-        let mut open = lock(&self.batch.open);
-        if open.write.is_none() {
-            let mut write = self.db.begin_write().map_err(engine_error)?;
-            write
-                .set_durability(Durability::None)
-                .map_err(|e| StoreError::Engine(e.to_string()))?;
-            open.write = Some(write);
-        }
-        let unflushed = open.last > self.batch.committed.load(Ordering::Acquire);
+        let mut state = lock(&self.batch.state);
+        let snapshot = self.snapshot()?;
+        let unflushed = state.last > self.batch.committed.load(Ordering::Acquire);
         let outcome = {
-            let write = open.write.as_ref().expect("the batch was just opened");
-            let mut base = RedbTxn {
-                write,
-                open: HashMap::new(),
-            };
-            let mut overlay = Overlay::new(&mut base);
-            match f(&mut overlay) {
-                Ok(()) if overlay.is_empty() => Ok(false),
-                Ok(()) => overlay.apply().map(|()| true).map_err(|e| (e, true)),
-                Err(e) => Err((e, false)),
+            let none = WriteSet::default();
+            let mut bottom = SnapshotTxn(&snapshot);
+            let mut middle = Layer::new(&mut bottom, state.committing.as_deref().unwrap_or(&none));
+            let mut top = Layer::new(&mut middle, &state.pending);
+            let mut overlay = Overlay::new(&mut top);
+            // Restores the flag even if `f` panics.
+            struct Inside;
+            impl Drop for Inside {
+                fn drop(&mut self) {
+                    IN_TRANSACTION.with(|t| t.set(false));
+                }
             }
-            // The open tables borrow the batch's transaction; they close here.
+            IN_TRANSACTION.with(|t| t.set(true));
+            let inside = Inside;
+            let result = f(&mut overlay);
+            drop(inside);
+            result.map(|()| overlay.into_writes())
         };
-        if let Err((e, true)) = outcome {
-            // Half applied: the batch can neither be committed with it nor undo it alone.
-            if let Some(write) = open.write.take()
-                && let Err(abort) = write.abort()
-            {
-                tracing::warn!(error = %abort, "aborting a redb transaction failed");
-            }
-            self.group
-                .fail(&format!("applying a transaction to the batch failed: {e}"));
-            return Err(e);
-        }
         // The ticket to wait for: this transaction's, or, when it wrote nothing, the newest of
         // the batch, whose writes it may have read.
-        let ticket = if let Ok(true) = outcome {
-            open.last = self.group.issue();
-            Some(open.last)
-        } else {
-            unflushed.then_some(open.last)
+        let (ticket, result) = match outcome {
+            Ok(writes) if !writes.is_empty() => {
+                state.pending.absorb(writes);
+                state.last = self.group.issue();
+                (Some(state.last), Ok(()))
+            }
+            Ok(_) => (unflushed.then_some(state.last), Ok(())),
+            Err(e) => (unflushed.then_some(state.last), Err(e)),
         };
-        drop(open);
+        drop(state);
         if let Some(ticket) = ticket {
             if group::deferring() {
                 group::defer(&self.group, ticket);
@@ -326,18 +371,24 @@ impl KvStore for RedbStore {
                 self.group.wait_blocking(ticket)?;
             }
         }
-        outcome.map(drop).map_err(|(e, _)| e)
+        result
     }
 
     fn clear(&self) -> Result<()> {
-        let mut open = lock(&self.batch.open);
-        self.batch.commit(&mut open, &self.group)?;
+        if IN_TRANSACTION.with(Cell::get) {
+            return Err(nested());
+        }
+        // Writes not committed yet are dropped with everything else; a commit the syncer is
+        // making finishes first (begin_write waits for it).
+        let mut state = lock(&self.batch.state);
+        state.pending = WriteSet::default();
         let write = self.db.begin_write().map_err(engine_error)?;
         let handles: Vec<_> = write.list_tables().map_err(engine_error)?.collect();
         for handle in handles {
             write.delete_table(handle).map_err(engine_error)?;
         }
         write.commit().map_err(engine_error)?;
+        state.committing = None;
         self.batch.changed();
         tracing::info!(path = %self.path.display(), "cleared every table");
         Ok(())
@@ -384,56 +435,4 @@ fn scan_table(
             Ok((key.value().to_vec(), value.value().to_vec()))
         })
         .collect()
-}
-
-/// A redb write transaction, with each table opened once and kept open until it ends.
-struct RedbTxn<'w> {
-    write: &'w redb::WriteTransaction,
-    open: HashMap<String, Table<'w, &'static [u8], &'static [u8]>>,
-}
-
-impl<'w> RedbTxn<'w> {
-    fn table(&mut self, name: &str) -> Result<&mut Table<'w, &'static [u8], &'static [u8]>> {
-        check_table(name)?;
-        if !self.open.contains_key(name) {
-            let table = self
-                .write
-                .open_table(definition(name))
-                .map_err(engine_error)?;
-            self.open.insert(name.to_string(), table);
-        }
-        self.open
-            .get_mut(name)
-            .ok_or_else(|| StoreError::Engine(format!("table {name} did not stay open")))
-    }
-}
-
-impl Txn for RedbTxn<'_> {
-    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let table = self.table(table)?;
-        let value = table.get(key).map_err(engine_error)?;
-        Ok(value.map(|v| v.value().to_vec()))
-    }
-
-    fn scan(
-        &mut self,
-        table: &str,
-        range: &KeyRange,
-        limit: Option<usize>,
-        reverse: bool,
-    ) -> Result<Vec<Entry>> {
-        scan_table(self.table(table)?, range, limit, reverse)
-    }
-
-    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        self.table(table)?
-            .insert(key, value)
-            .map_err(engine_error)?;
-        Ok(())
-    }
-
-    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
-        let removed = self.table(table)?.remove(key).map_err(engine_error)?;
-        Ok(removed.is_some())
-    }
 }
