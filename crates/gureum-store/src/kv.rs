@@ -12,6 +12,7 @@ mod overlay;
 mod redb_store;
 #[cfg(test)]
 mod tests;
+mod wal;
 
 pub use memory_store::MemoryStore;
 pub use redb_store::RedbStore;

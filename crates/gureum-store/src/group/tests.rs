@@ -152,7 +152,11 @@ fn increments_read_through_batches_not_yet_committed() {
     }
     let storage = Storage::open(dir.path()).unwrap();
     let n = storage.kv.get(T, b"counter").unwrap().unwrap();
-    assert_eq!(n, 1000u32.to_be_bytes(), "an acknowledged increment did not survive");
+    assert_eq!(
+        n,
+        1000u32.to_be_bytes(),
+        "an acknowledged increment did not survive"
+    );
 }
 
 #[test]
@@ -167,7 +171,11 @@ fn a_store_call_inside_a_transaction_is_an_error_not_a_deadlock() {
         })
         .unwrap_err();
     assert!(err.to_string().contains("inside a transaction"), "{err}");
-    assert_eq!(storage.kv.get(T, b"k").unwrap(), None, "the failed transaction wrote nothing");
+    assert_eq!(
+        storage.kv.get(T, b"k").unwrap(),
+        None,
+        "the failed transaction wrote nothing"
+    );
 }
 
 #[test]

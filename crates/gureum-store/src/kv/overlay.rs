@@ -13,7 +13,7 @@ use crate::{Result, StoreError};
 type Pending = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// Writes by table, not yet in the store beneath them.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 pub(crate) struct WriteSet {
     /// Transactions touch few tables: a list searched in order.
     tables: Vec<(String, Pending)>,
@@ -38,6 +38,70 @@ impl WriteSet {
                 None => self.tables.push((table, writes)),
             }
         }
+    }
+
+    /// Records a write: `Some(value)` stores, `None` deletes.
+    #[cfg(test)]
+    pub(crate) fn record(&mut self, table: &str, key: &[u8], value: Option<&[u8]>) {
+        self.table_mut(table)
+            .insert(key.to_vec(), value.map(<[u8]>::to_vec));
+    }
+
+    /// Appends the writes to `out` in the log's format: per table its name and its writes, each
+    /// a key and a value or a delete; lengths as u32 LE.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        fn bytes(out: &mut Vec<u8>, b: &[u8]) {
+            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        for (name, writes) in self.tables() {
+            bytes(out, name.as_bytes());
+            out.extend_from_slice(&(writes.len() as u32).to_le_bytes());
+            for (key, value) in writes {
+                bytes(out, key);
+                match value {
+                    Some(value) => {
+                        out.push(1);
+                        bytes(out, value);
+                    }
+                    None => out.push(0),
+                }
+            }
+        }
+    }
+
+    /// The writes [`WriteSet::encode`] wrote, or `None` if `data` is not such an encoding.
+    pub(crate) fn decode(mut data: &[u8]) -> Option<WriteSet> {
+        fn take<'a>(data: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let (head, rest) = data.split_at_checked(n)?;
+            *data = rest;
+            Some(head)
+        }
+        fn len(data: &mut &[u8]) -> Option<usize> {
+            Some(u32::from_le_bytes(take(data, 4)?.try_into().ok()?) as usize)
+        }
+        let mut set = WriteSet::default();
+        while !data.is_empty() {
+            let n = len(&mut data)?;
+            let name = std::str::from_utf8(take(&mut data, n)?).ok()?.to_string();
+            let count = len(&mut data)?;
+            let mut writes = Pending::new();
+            for _ in 0..count {
+                let n = len(&mut data)?;
+                let key = take(&mut data, n)?.to_vec();
+                let value = match take(&mut data, 1)?[0] {
+                    0 => None,
+                    1 => {
+                        let n = len(&mut data)?;
+                        Some(take(&mut data, n)?.to_vec())
+                    }
+                    _ => return None,
+                };
+                writes.insert(key, value);
+            }
+            set.tables.push((name, writes));
+        }
+        Some(set)
     }
 
     fn table(&self, table: &str) -> Option<&Pending> {
@@ -274,6 +338,26 @@ mod tests {
             merge(base, pending, usize::MAX, true),
             vec![e(b"e", b"1"), e(b"d", b"2"), e(b"c", b"1")]
         );
+    }
+
+    #[test]
+    fn write_sets_encode_and_decode() {
+        let mut set = WriteSet::default();
+        set.record("t", b"a", Some(b"1"));
+        set.record("t", b"", Some(b""));
+        set.record("u", b"gone", None);
+        let mut bytes = Vec::new();
+        set.encode(&mut bytes);
+        assert_eq!(WriteSet::decode(&bytes).as_ref(), Some(&set));
+        assert_eq!(WriteSet::decode(&[]), Some(WriteSet::default()));
+        // A cut never reads back as the whole set (the log's checksum is what refuses it).
+        for cut in 1..bytes.len() {
+            assert_ne!(
+                WriteSet::decode(&bytes[..cut]).as_ref(),
+                Some(&set),
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

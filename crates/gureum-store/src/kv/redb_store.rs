@@ -6,9 +6,11 @@
 //! reading through the writes not yet committed — the pending batch, then the batch being
 //! committed ([`Layer`]s) — over the latest read snapshot. When the closure succeeds its writes
 //! join the pending batch and it takes a ticket from the group commit ([`crate::GroupCommit`]).
-//! The syncer takes the pending batch, writes it into one redb write transaction and commits it
-//! durably: one redb commit and one sync for every transaction in it, while request threads go
-//! on filling the next batch. `transact` returns once its ticket is durable, or, inside
+//! The syncer takes the pending batch, appends it to the write-ahead log ([`super::wal`]) and
+//! syncs that, then writes it into one redb write transaction committed without a sync, while
+//! request threads go on filling the next batch; a durable redb commit (a checkpoint) every
+//! second or so lets the log start over. Opening the store replays what the log holds beyond
+//! redb's last durable commit. `transact` returns once its ticket is durable, or, inside
 //! [`crate::defer_durability`], hands the caller the wait.
 //!
 //! Reads outside a transaction see committed batches only, except that a request whose own writes
@@ -28,6 +30,7 @@ use redb::{
 
 use crate::group::{self, GroupCommit};
 use crate::kv::overlay::{Layer, Overlay, WriteSet};
+use crate::kv::wal::{self, Wal};
 use crate::kv::{Entry, KeyRange, KvStore, Txn, check_table};
 use crate::{Result, StoreError};
 
@@ -47,6 +50,9 @@ fn engine_error(error: impl Into<redb::Error>) -> StoreError {
     }
 }
 
+/// How long the log may go without a checkpoint while batches keep coming.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A [`KvStore`] in one redb database file.
 pub struct RedbStore {
     db: Arc<Database>,
@@ -54,6 +60,74 @@ pub struct RedbStore {
     group: Arc<GroupCommit>,
     batch: Arc<Batch>,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
+    log: Arc<Mutex<Log>>,
+}
+
+/// The write-ahead log and where it stands.
+struct Log {
+    wal: Wal,
+    /// The newest batch appended.
+    seq: u64,
+    last_checkpoint: std::time::Instant,
+}
+
+impl Log {
+    /// Appends and syncs batch `writes`, then commits it to redb without a sync, with its
+    /// sequence number; checkpoints when due.
+    fn commit(&mut self, db: &Database, writes: &WriteSet) -> Result<()> {
+        self.seq += 1;
+        self.wal.append(self.seq, writes)?;
+        let mut write = db.begin_write().map_err(engine_error)?;
+        write
+            .set_durability(Durability::None)
+            .map_err(|e| StoreError::Engine(e.to_string()))?;
+        write_out(&write, writes)?;
+        set_applied(&write, self.seq)?;
+        write.commit().map_err(engine_error)?;
+        if self.wal.written() >= wal::CHECKPOINT_BYTES
+            || self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY
+        {
+            self.checkpoint(db)?;
+        }
+        Ok(())
+    }
+
+    /// Makes every commit so far durable in redb, so the log may start over.
+    fn checkpoint(&mut self, db: &Database) -> Result<()> {
+        // An empty transaction committed with Durability::Immediate syncs the file and so makes
+        // every earlier non-durable commit durable.
+        db.begin_write()
+            .map_err(engine_error)?
+            .commit()
+            .map_err(engine_error)?;
+        self.wal.restart();
+        self.last_checkpoint = std::time::Instant::now();
+        Ok(())
+    }
+}
+
+/// Records in redb that it holds every batch up to `seq`.
+fn set_applied(write: &redb::WriteTransaction, seq: u64) -> Result<()> {
+    write
+        .open_table(definition(wal::META_TABLE))
+        .map_err(engine_error)?
+        .insert(wal::APPLIED_KEY, &seq.to_be_bytes()[..])
+        .map_err(engine_error)?;
+    Ok(())
+}
+
+/// The newest batch redb holds, by its sequence number.
+fn applied(db: &Database) -> Result<u64> {
+    let read = db.begin_read().map_err(engine_error)?;
+    let table = match read.open_table(definition(wal::META_TABLE)) {
+        Ok(table) => table,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(engine_error(e)),
+    };
+    let value = table.get(wal::APPLIED_KEY).map_err(engine_error)?;
+    Ok(value
+        .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes))
+        .unwrap_or(0))
 }
 
 /// Transactions that succeeded but are not committed to redb yet.
@@ -210,16 +284,35 @@ impl RedbStore {
                 other => engine_error(other),
             })?;
         tracing::debug!(path = %path.display(), "opened key-value store");
+        let applied = applied(&db)?;
+        let (wal, replay) = Wal::open(&path.with_extension("wal"), applied)?;
+        let mut seq = applied;
+        if let Some((last, _)) = replay.last() {
+            // The batches acknowledged after redb's last durable commit, made durable in it.
+            let write = db.begin_write().map_err(engine_error)?;
+            for (_, writes) in &replay {
+                write_out(&write, writes)?;
+            }
+            set_applied(&write, *last)?;
+            write.commit().map_err(engine_error)?;
+            tracing::info!(batches = replay.len(), "replayed the write-ahead log");
+            seq = *last;
+        }
+        let log = Arc::new(Mutex::new(Log {
+            wal,
+            seq,
+            last_checkpoint: std::time::Instant::now(),
+        }));
         let db = Arc::new(db);
         let batch = Arc::new(Batch {
             state: Mutex::new(State::default()),
             committed: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         });
-        let syncing = (Arc::clone(&db), Arc::clone(&batch));
+        let syncing = (Arc::clone(&db), Arc::clone(&batch), Arc::clone(&log));
         // A failure here poisons the store through the syncer.
         let group = GroupCommit::start(Box::new(move |ready| {
-            let (db, batch) = &syncing;
+            let (db, batch, log) = &syncing;
             let (writes, last) = {
                 let mut state = lock(&batch.state);
                 // Every ticket counted in `ready` is in the pending batch or committed.
@@ -232,12 +325,7 @@ impl RedbStore {
                 (writes, state.last)
             };
             // Request threads fill the next batch meanwhile, reading through this one.
-            let mut write = db.begin_write().map_err(engine_error)?;
-            write
-                .set_durability(Durability::Immediate)
-                .map_err(|e| StoreError::Engine(e.to_string()))?;
-            write_out(&write, &writes)?;
-            write.commit().map_err(engine_error)?;
+            lock(log).commit(db, &writes)?;
             // The generation moves first: whoever sees the ticket committed reads a snapshot
             // that holds it.
             batch.changed();
@@ -251,6 +339,7 @@ impl RedbStore {
             group,
             batch,
             snapshot: Mutex::new(None),
+            log,
         })
     }
 
@@ -378,16 +467,20 @@ impl KvStore for RedbStore {
         if IN_TRANSACTION.with(Cell::get) {
             return Err(nested());
         }
-        // Writes not committed yet are dropped with everything else; a commit the syncer is
-        // making finishes first (begin_write waits for it).
+        // Writes not committed yet are dropped with everything else; a batch the syncer is
+        // committing finishes first (it holds the log).
         let mut state = lock(&self.batch.state);
         state.pending = WriteSet::default();
+        let mut log = lock(&self.log);
         let write = self.db.begin_write().map_err(engine_error)?;
         let handles: Vec<_> = write.list_tables().map_err(engine_error)?.collect();
         for handle in handles {
             write.delete_table(handle).map_err(engine_error)?;
         }
+        // The log's records are all in what was just wiped: they must not come back.
+        set_applied(&write, log.seq)?;
         write.commit().map_err(engine_error)?;
+        log.wal.restart();
         state.committing = None;
         self.batch.changed();
         tracing::info!(path = %self.path.display(), "cleared every table");
@@ -398,6 +491,10 @@ impl KvStore for RedbStore {
         let read = self.db.begin_read().map_err(engine_error)?;
         let mut names = Vec::new();
         for handle in read.list_tables().map_err(engine_error)? {
+            // The engine's own bookkeeping is not a store table.
+            if handle.name() == wal::META_TABLE {
+                continue;
+            }
             let table = read
                 .open_table(definition(handle.name()))
                 .map_err(engine_error)?;
