@@ -12,6 +12,7 @@ mod legacy;
 mod number;
 mod ops;
 mod partiql;
+mod shared;
 mod streams;
 mod table;
 mod table_ref;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use gureum_core::{AwsError, RequestContext};
 use gureum_store::{KeyRange, KvStore, StoreError, Txn, Versioned, key};
@@ -45,18 +46,20 @@ pub(crate) fn not_found_table() -> AwsError {
     resource_not_found("Requested resource not found")
 }
 
+/// The table `name` of the caller's account and region, shared from the per-thread cache of
+/// decoded records (`shared.rs`): every item operation reads it.
 pub(crate) fn load_table(
     db: &DynamoDb,
     ctx: &RequestContext,
     name: &str,
-) -> Result<TableRecord, AwsError> {
+) -> Result<Arc<TableRecord>, AwsError> {
     let bytes = db
         .storage
         .kv
         .get(TABLES, &table_key(ctx.account_id(), &ctx.region, name))
         .map_err(store_error)?
         .ok_or_else(not_found_table)?;
-    TableRecord::from_record(&bytes).map_err(store_error)
+    crate::shared::table(&bytes).map_err(store_error)
 }
 
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
@@ -1058,11 +1061,18 @@ impl Expressions {
 }
 
 pub(crate) fn extract_expressions(params: &Value) -> ExpressionInput {
-    serde_json::from_value(json!({
-        "ExpressionAttributeNames": params.get("ExpressionAttributeNames"),
-        "ExpressionAttributeValues": params.get("ExpressionAttributeValues"),
-    }))
-    .unwrap_or_default()
+    // Read in place (`json!` would copy both members into a new tree first); either member
+    // malformed gives neither, as before.
+    let member = |name: &str| params.get(name).unwrap_or(&Value::Null);
+    let names = Option::<BTreeMap<String, String>>::deserialize(member("ExpressionAttributeNames"));
+    let values = Option::<Map<String, Value>>::deserialize(member("ExpressionAttributeValues"));
+    match (names, values) {
+        (Ok(expression_attribute_names), Ok(expression_attribute_values)) => ExpressionInput {
+            expression_attribute_names,
+            expression_attribute_values,
+        },
+        _ => ExpressionInput::default(),
+    }
 }
 
 pub(crate) fn check_item(item: &Item) -> Result<(), AwsError> {
@@ -1105,10 +1115,11 @@ pub(crate) fn returned(
         "UPDATED_NEW" => pick(new, true),
         _ => None,
     };
-    match attributes {
-        Some(a) => json!({"Attributes": a}),
-        None => json!({}),
+    let mut out = Map::new();
+    if let Some(a) = attributes {
+        out.insert("Attributes".to_string(), a);
     }
+    Value::Object(out)
 }
 
 pub(crate) fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), AwsError> {
@@ -1219,7 +1230,8 @@ pub(crate) fn write_item(
     let Some(bytes) = txn.get(TABLES, table_k).map_err(store_error)? else {
         return Err(not_found_table());
     };
-    let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
+    // Usually the record the request just loaded: cloned from the cache, not decoded again.
+    let mut table = TableRecord::clone(&*crate::shared::table(&bytes).map_err(store_error)?);
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
     // Each secondary index in the same transaction: drop the old entry, write the new one.
     let mut indexes = std::mem::take(&mut table.indexes);
@@ -1278,8 +1290,11 @@ pub(crate) fn write_item(
     table.size_bytes = (table.size_bytes + new_size).saturating_sub(old_size);
     streams::append(txn, &mut table, table_k, old, new, origin)?;
     crate::backups::log_change(txn, &mut table, table_k, item_key, new, origin.now_millis)?;
-    txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
-        .map_err(store_error)?;
+    let record = table.to_record().map_err(store_error)?;
+    txn.put(TABLES, table_k, &record).map_err(store_error)?;
+    // The next request reads this record: cache it as written (harmless if the transaction
+    // rolls back, as the cache is keyed by the bytes).
+    crate::shared::remember(record.into_boxed_slice(), Arc::new(table));
     Ok(consumed)
 }
 
@@ -1520,7 +1535,10 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
                 Some(paths) => eval::project(&item, paths),
                 None => item,
             };
-            json!({"Item": item_into_json(item)})
+            // Built in place: `json!` would copy the item's tree.
+            let mut out = Map::new();
+            out.insert("Item".to_string(), item_into_json(item));
+            Value::Object(out)
         }
         None => json!({}),
     };

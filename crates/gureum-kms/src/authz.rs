@@ -26,7 +26,7 @@ fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzT
     let Ok(key_ref) = KeyRef::parse(ctx, id, true) else {
         return AuthzTarget::new(action, "*");
     };
-    match model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
+    match model::resolve_shared(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
         // A key policy is authoritative: IAM policies count only where it delegates to the
         // account (the default policy does).
         Ok(key) => AuthzTarget::new(action, key.arn())
