@@ -49,7 +49,14 @@ impl Number {
 
     /// Parses DynamoDB's number syntax: `[+-]digits[.digits][(e|E)[+-]digits]`.
     pub fn parse(text: &str) -> Result<Number, NumberError> {
-        let bytes = text.trim().as_bytes();
+        // Stored numbers are parsed on every read: skip `trim`'s Unicode scan when the text
+        // starts and ends with characters that cannot be whitespace.
+        let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+        let bytes = if plain(text.as_bytes().first()) && plain(text.as_bytes().last()) {
+            text.as_bytes()
+        } else {
+            text.trim().as_bytes()
+        };
         let mut i = 0;
         let mut negative = false;
         if let Some(&c) = bytes.first() {
@@ -58,7 +65,7 @@ impl Number {
                 i = 1;
             }
         }
-        let mut mantissa = Vec::new();
+        let mut mantissa = Vec::with_capacity(bytes.len());
         let mut point: Option<usize> = None;
         let mut seen_digit = false;
         while i < bytes.len() {
@@ -106,10 +113,10 @@ impl Number {
         let int_len = point.unwrap_or(mantissa.len()) as i64;
         // value = 0.mantissa x 10^int_len x 10^exp_part
         let leading = mantissa.iter().take_while(|&&d| d == 0).count();
-        let digits: Vec<u8> = mantissa[leading..].to_vec();
+        mantissa.drain(..leading);
         let mut number = Number {
             negative,
-            digits,
+            digits: mantissa,
             exponent: 0,
         };
         let exponent = int_len - leading as i64 + exp_part;
@@ -201,7 +208,8 @@ impl Number {
         if self.is_zero() {
             return "0".to_string();
         }
-        let mut out = String::new();
+        let len = self.digits.len() + self.exponent.unsigned_abs() as usize + 3;
+        let mut out = String::with_capacity(len);
         if self.negative {
             out.push('-');
         }
