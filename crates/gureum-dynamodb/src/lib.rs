@@ -5,6 +5,7 @@ mod authz;
 mod backups;
 mod batch;
 mod capacity;
+mod codec;
 mod errors;
 mod eval;
 mod expr;

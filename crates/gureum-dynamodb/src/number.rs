@@ -253,6 +253,29 @@ impl Number {
         out
     }
 
+    /// The sign, the digits (0..=9, none for zero) and the exponent: what the binary item
+    /// codec (`codec.rs`) stores.
+    pub fn parts(&self) -> (bool, &[u8], i32) {
+        (self.negative, &self.digits, self.exponent)
+    }
+
+    /// The number of [`Number::parts`], or `None` when they are not a normalised number in
+    /// DynamoDB's range (stored bytes are not trusted to be).
+    pub fn from_parts(negative: bool, digits: Vec<u8>, exponent: i32) -> Option<Number> {
+        if digits.is_empty() {
+            return (!negative && exponent == 0).then(Number::zero);
+        }
+        let normalised = digits.iter().all(|d| *d <= 9)
+            && digits.first() != Some(&0)
+            && digits.last() != Some(&0);
+        let number = Number {
+            negative,
+            digits,
+            exponent,
+        };
+        (normalised && number.check().is_ok()).then_some(number)
+    }
+
     /// Decimal digits as DynamoDB counts them for item size: about one byte per two digits.
     pub fn stored_size(&self) -> usize {
         self.digits.len().div_ceil(2) + 1

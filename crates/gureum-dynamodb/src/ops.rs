@@ -31,7 +31,8 @@ use crate::{DynamoDb, table_arn};
 const MAX_ITEM_SIZE: usize = 400 * 1024;
 /// DynamoDB's page size limit for Query and Scan.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
-const ITEM_VERSION: u16 = 1;
+/// Items as JSON, the format older builds wrote (still read); items are written in binary.
+const JSON_ITEM_VERSION: u16 = 1;
 
 pub(crate) fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
     let params = if params.is_null() {
@@ -62,13 +63,23 @@ pub(crate) fn load_table(
     crate::shared::table(&bytes).map_err(store_error)
 }
 
+/// A stored item: binary (`codec.rs`) as written now, or JSON (format 1) as older builds wrote.
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
-    gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
-        .map_err(store_error)
+    match gureum_store::record_version(bytes).map_err(store_error)? {
+        crate::codec::VERSION => crate::codec::decode(bytes).map_err(store_error),
+        JSON_ITEM_VERSION => {
+            gureum_store::decode_record(bytes, JSON_ITEM_VERSION, gureum_store::no_migration)
+                .map_err(store_error)
+        }
+        found => Err(store_error(StoreError::UnsupportedVersion {
+            found,
+            current: crate::codec::VERSION,
+        })),
+    }
 }
 
 pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
-    gureum_store::encode_record(ITEM_VERSION, item).map_err(store_error)
+    Ok(crate::codec::encode(item))
 }
 
 /// Runs `f` in one store transaction, carrying its AWS error out.
