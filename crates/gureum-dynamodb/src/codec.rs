@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use gureum_store::StoreError;
+use serde_json::{Map, Value};
 
 use crate::number::Number;
 use crate::value::{AttributeValue, Item, MAX_NESTING};
@@ -134,6 +136,47 @@ pub fn decode(bytes: &[u8]) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// What a read answers of a stored item, decoded without building the item whole: the wire-form
+/// tree `item_into_json` would make of it, its size as DynamoDB counts it (`item_size`), and
+/// the attributes named in `keep` (the keys a Query checks its key condition on and pages by).
+pub struct Shown {
+    pub json: Value,
+    pub size: usize,
+    pub kept: Item,
+}
+
+/// [`Shown`] of a format-2 record.
+pub fn decode_shown(bytes: &[u8], keep: &[&str]) -> Result<Shown, StoreError> {
+    let mut r = Reader {
+        bytes: bytes.get(2..).unwrap_or_default(),
+    };
+    let count = r.len()?;
+    let mut json = Map::new();
+    let mut size = 0;
+    let mut kept = Item::new();
+    for _ in 0..count {
+        let name = r.string()?;
+        let start = r.bytes;
+        let (value, value_size) = r.value_json()?;
+        if keep.contains(&name.as_str()) {
+            let mut again = Reader { bytes: start };
+            kept.insert(name.clone(), again.value(0)?);
+        }
+        size += name.len() + value_size;
+        if json.insert(name, value).is_some() {
+            return Err(corrupt("name twice in a map"));
+        }
+    }
+    if !r.bytes.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(Shown {
+        json: Value::Object(json),
+        size,
+        kept,
+    })
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("binary item: {what}"))
 }
@@ -200,6 +243,65 @@ impl<'a> Reader<'a> {
         let digits = self.bytes()?;
         Number::from_parts(negative, digits, i32::from(exponent))
             .ok_or_else(|| corrupt("bad number"))
+    }
+
+    /// One attribute value as its wire-form tree, and its size: scalars straight from the
+    /// bytes, documents and sets through [`AttributeValue`].
+    fn value_json(&mut self) -> Result<(Value, usize), StoreError> {
+        let tag = *self.bytes.first().ok_or_else(|| corrupt("truncated"))?;
+        let (kind, inner, size) = match tag {
+            S => {
+                self.byte()?;
+                let s = self.string()?;
+                let size = s.len();
+                ("S", Value::String(s), size)
+            }
+            N => {
+                self.byte()?;
+                let (negative, digits, exponent) = self.number_parts()?;
+                let text = Number::text_of(negative, digits, exponent);
+                ("N", Value::String(text), digits.len().div_ceil(2) + 1)
+            }
+            B => {
+                self.byte()?;
+                let n = self.len()?;
+                let raw = self.take(n)?;
+                let text = base64::engine::general_purpose::STANDARD.encode(raw);
+                ("B", Value::String(text), n)
+            }
+            FALSE | TRUE => {
+                self.byte()?;
+                ("BOOL", Value::Bool(tag == TRUE), 1)
+            }
+            NULL => {
+                self.byte()?;
+                ("NULL", Value::Bool(true), 1)
+            }
+            _ => {
+                let value = self.value(0)?;
+                let size = value.size();
+                return Ok((value.into_json(), size));
+            }
+        };
+        let mut object = Map::new();
+        object.insert(kind.to_string(), inner);
+        Ok((Value::Object(object), size))
+    }
+
+    /// A number's sign, digits (borrowed) and exponent, checked as [`Number::from_parts`] does.
+    fn number_parts(&mut self) -> Result<(bool, &'a [u8], i32), StoreError> {
+        let negative = match self.byte()? {
+            0 => false,
+            1 => true,
+            _ => return Err(corrupt("bad number sign")),
+        };
+        let exponent = i32::from(i16::from_be_bytes([self.byte()?, self.byte()?]));
+        let n = self.len()?;
+        let digits = self.take(n)?;
+        if !Number::valid_parts(negative, digits, exponent) {
+            return Err(corrupt("bad number"));
+        }
+        Ok((negative, digits, exponent))
     }
 
     fn map(&mut self, depth: usize) -> Result<BTreeMap<String, AttributeValue>, StoreError> {
@@ -274,6 +376,28 @@ mod tests {
         assert_eq!(&bytes[..2], &VERSION.to_be_bytes());
         assert_eq!(decode(&bytes).ok(), Some(item));
         assert_eq!(decode(&encode(&Item::new())).ok(), Some(Item::new()));
+    }
+
+    #[test]
+    fn shown_is_the_item_answered() {
+        let item = every_type();
+        let bytes = encode(&item);
+        let shown = decode_shown(&bytes, &["n", "m", "absent"]).ok();
+        let shown = shown.as_ref();
+        assert_eq!(
+            shown.map(|s| &s.json),
+            Some(&crate::value::item_into_json(item.clone()))
+        );
+        assert_eq!(shown.map(|s| s.size), Some(crate::value::item_size(&item)));
+        let kept: Item = item
+            .iter()
+            .filter(|(k, _)| *k == "n" || *k == "m")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(shown.map(|s| &s.kept), Some(&kept));
+        for cut in 2..bytes.len() {
+            assert!(decode_shown(&bytes[..cut], &[]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

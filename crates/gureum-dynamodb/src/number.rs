@@ -205,25 +205,29 @@ impl Number {
 
     /// The canonical text DynamoDB answers: plain decimal notation, no redundant zeros.
     pub fn to_text(&self) -> String {
-        if self.is_zero() {
+        Number::text_of(self.negative, &self.digits, self.exponent)
+    }
+
+    /// [`Number::to_text`] of the number of these parts (as [`Number::parts`] gives them).
+    pub fn text_of(negative: bool, digits: &[u8], exponent: i32) -> String {
+        if digits.is_empty() {
             return "0".to_string();
         }
-        let len = self.digits.len() + self.exponent.unsigned_abs() as usize + 3;
-        let mut out = String::with_capacity(len);
-        if self.negative {
+        let mut out = String::with_capacity(digits.len() + exponent.unsigned_abs() as usize + 3);
+        if negative {
             out.push('-');
         }
         let digit = |d: &u8| char::from(b'0' + d);
-        let len = self.digits.len() as i32;
-        if self.exponent <= 0 {
+        let len = digits.len() as i32;
+        if exponent <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-self.exponent) as usize));
-            out.extend(self.digits.iter().map(digit));
-        } else if self.exponent >= len {
-            out.extend(self.digits.iter().map(digit));
-            out.extend(std::iter::repeat_n('0', (self.exponent - len) as usize));
+            out.extend(std::iter::repeat_n('0', (-exponent) as usize));
+            out.extend(digits.iter().map(digit));
+        } else if exponent >= len {
+            out.extend(digits.iter().map(digit));
+            out.extend(std::iter::repeat_n('0', (exponent - len) as usize));
         } else {
-            let (int, frac) = self.digits.split_at(self.exponent as usize);
+            let (int, frac) = digits.split_at(exponent as usize);
             out.extend(int.iter().map(digit));
             out.push('.');
             out.extend(frac.iter().map(digit));
@@ -262,18 +266,23 @@ impl Number {
     /// The number of [`Number::parts`], or `None` when they are not a normalised number in
     /// DynamoDB's range (stored bytes are not trusted to be).
     pub fn from_parts(negative: bool, digits: Vec<u8>, exponent: i32) -> Option<Number> {
-        if digits.is_empty() {
-            return (!negative && exponent == 0).then(Number::zero);
-        }
-        let normalised = digits.iter().all(|d| *d <= 9)
-            && digits.first() != Some(&0)
-            && digits.last() != Some(&0);
-        let number = Number {
+        Number::valid_parts(negative, &digits, exponent).then_some(Number {
             negative,
             digits,
             exponent,
-        };
-        (normalised && number.check().is_ok()).then_some(number)
+        })
+    }
+
+    /// Whether these are the parts of a normalised number in DynamoDB's range.
+    pub fn valid_parts(negative: bool, digits: &[u8], exponent: i32) -> bool {
+        if digits.is_empty() {
+            return !negative && exponent == 0;
+        }
+        digits.iter().all(|d| *d <= 9)
+            && digits.first() != Some(&0)
+            && digits.last() != Some(&0)
+            && digits.len() <= MAX_DIGITS
+            && (MIN_EXPONENT..=MAX_EXPONENT).contains(&exponent)
     }
 
     /// Decimal digits as DynamoDB counts them for item size: about one byte per two digits.

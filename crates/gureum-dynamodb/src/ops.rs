@@ -78,6 +78,25 @@ pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
     }
 }
 
+/// What a read answers of a stored item (`codec::Shown`), for reads that show items whole (no
+/// projection, filter or TTL): format-2 items are not built whole on the way.
+fn decode_shown(bytes: &[u8], keep: &[&str]) -> Result<crate::codec::Shown, AwsError> {
+    if gureum_store::record_version(bytes).map_err(store_error)? == crate::codec::VERSION {
+        return crate::codec::decode_shown(bytes, keep).map_err(store_error);
+    }
+    let item = decode_item(bytes)?;
+    let kept = item
+        .iter()
+        .filter(|(k, _)| keep.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(crate::codec::Shown {
+        size: item_size(&item),
+        json: item_into_json(item),
+        kept,
+    })
+}
+
 pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
     Ok(crate::codec::encode(item))
 }
@@ -1519,13 +1538,24 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     db.throughput.admit(ctx, &table, Access::Read, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     // Every read is strongly consistent here, so ConsistentRead changes nothing.
-    let item = db
-        .storage
-        .kv
-        .get(ITEMS, &item_key)
-        .map_err(store_error)?
-        .map(|b| decode_item(&b))
-        .transpose()?;
+    let stored = db.storage.kv.get(ITEMS, &item_key).map_err(store_error)?;
+    if projection.is_none() && table.ttl_attribute.is_none() {
+        // The item is answered whole and cannot expire: straight from its bytes to the answer.
+        let shown = stored.map(|b| decode_shown(&b, &[])).transpose()?;
+        let consumed = Consumed::read(capacity::read_units(
+            shown.as_ref().map_or(0, |s| s.size),
+            i.consistent_read.unwrap_or(false),
+        ));
+        db.throughput.consume(ctx, &table, &consumed);
+        let mut out = Map::new();
+        if let Some(shown) = shown {
+            out.insert("Item".to_string(), shown.json);
+        }
+        let mut out = Value::Object(out);
+        capacity::answer(&mut out, &consumed, &table.name, report);
+        return Ok(out);
+    }
+    let item = stored.map(|b| decode_item(&b)).transpose()?;
     let now = ctx.clock.now_secs();
     let item = match item {
         Some(found) if table.expired(&found, now) => {
@@ -2129,7 +2159,19 @@ fn read(
         }
     };
     let limit = i.limit.unwrap_or(usize::MAX);
-    let mut items = Vec::new();
+    // Items shown whole, with no TTL to check and no segment to pick: decoded straight into
+    // the answer, only their key attributes (all a key condition reads, and what the page's
+    // LastEvaluatedKey holds) as values.
+    let whole = projection.is_none()
+        && filter.is_none()
+        && table.ttl_attribute.is_none()
+        && segment.is_none();
+    let key_names: Vec<&str> = table
+        .key_elements()
+        .chain(index.iter().flat_map(|ix| ix.key_elements()))
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut items: Vec<Value> = Vec::new();
     let (mut scanned, mut bytes) = (0usize, 0usize);
     let mut last_key: Option<Item> = None;
     let mut more = false;
@@ -2156,6 +2198,34 @@ fn read(
             range.before(last)
         };
         for (k, v) in &batch {
+            if whole {
+                let shown = decode_shown(v, &key_names)?;
+                if let Some(c) = &key_condition {
+                    if !eval::matches(&shown.kept, c) {
+                        continue;
+                    }
+                }
+                scanned += 1;
+                bytes += shown.size;
+                let stop = scanned >= limit || bytes >= MAX_PAGE_BYTES;
+                if stop {
+                    let mut k = table.key_of(&shown.kept);
+                    if let Some(ix) = &index {
+                        for e in ix.key_elements() {
+                            if let Some(v) = shown.kept.get(&e.name) {
+                                k.insert(e.name.clone(), v.clone());
+                            }
+                        }
+                    }
+                    last_key = Some(k);
+                    more = true;
+                }
+                items.push(shown.json);
+                if stop {
+                    break 'pages;
+                }
+                continue;
+            }
             let item = decode_item(v)?;
             if table.expired(&item, now) {
                 if index.is_none() {
@@ -2198,10 +2268,10 @@ fn read(
                 more = true;
             }
             if keep {
-                items.push(match &projection {
+                items.push(item_into_json(match &projection {
                     Some(paths) => eval::project(&item, paths),
                     None => item,
-                });
+                }));
             }
             if stop {
                 break 'pages;
@@ -2220,7 +2290,7 @@ fn read(
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
-        out["Items"] = Value::Array(items.into_iter().map(item_into_json).collect());
+        out["Items"] = Value::Array(items);
     }
     if more {
         if let Some(k) = last_key {
