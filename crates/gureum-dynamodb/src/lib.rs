@@ -169,9 +169,14 @@ impl Service for DynamoDb {
 
 /// `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`.
 pub(crate) fn table_arn(ctx: &RequestContext, name: &str) -> String {
-    format!(
-        "arn:aws:dynamodb:{}:{}:table/{name}",
-        ctx.region,
-        ctx.account_id()
-    )
+    // Built by hand: every request's authorization makes one.
+    [
+        "arn:aws:dynamodb:",
+        &ctx.region,
+        ":",
+        ctx.account_id(),
+        ":table/",
+        name,
+    ]
+    .concat()
 }
