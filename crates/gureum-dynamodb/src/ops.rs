@@ -2171,6 +2171,16 @@ fn read(
         .chain(index.iter().flat_map(|ix| ix.key_elements()))
         .map(|e| e.name.as_str())
         .collect();
+    // A key condition that is only `hash = value` selects exactly the store keys of the range
+    // (key_range checked the value's type; key parts are escaped, so a prefix is a whole
+    // value): its items need no check, nor their keys decoding but at the end of the page.
+    let exact = match &key_condition {
+        Some(Condition::Compare(Operand::Path(path), Comparator::Eq, Operand::Value(v))) => {
+            matches!(path.as_slice(), [PathElement::Attribute(a)] if *a == hash_key.name)
+                && v.type_name() == hash_key.kind
+        }
+        _ => false,
+    };
     let mut items: Vec<Value> = Vec::new();
     let (mut scanned, mut bytes) = (0usize, 0usize);
     let mut last_key: Option<Item> = None;
@@ -2199,8 +2209,8 @@ fn read(
         };
         for (k, v) in &batch {
             if whole {
-                let shown = decode_shown(v, &key_names)?;
-                if let Some(c) = &key_condition {
+                let shown = decode_shown(v, if exact { &[] } else { &key_names })?;
+                if let (Some(c), false) = (&key_condition, exact) {
                     if !eval::matches(&shown.kept, c) {
                         continue;
                     }
@@ -2209,10 +2219,11 @@ fn read(
                 bytes += shown.size;
                 let stop = scanned >= limit || bytes >= MAX_PAGE_BYTES;
                 if stop {
-                    let mut k = table.key_of(&shown.kept);
+                    let kept = if exact { decode_item(v)? } else { shown.kept };
+                    let mut k = table.key_of(&kept);
                     if let Some(ix) = &index {
                         for e in ix.key_elements() {
-                            if let Some(v) = shown.kept.get(&e.name) {
+                            if let Some(v) = kept.get(&e.name) {
                                 k.insert(e.name.clone(), v.clone());
                             }
                         }
