@@ -2210,10 +2210,10 @@ fn read(
         for (k, v) in &batch {
             if whole {
                 let shown = decode_shown(v, if exact { &[] } else { &key_names })?;
-                if let (Some(c), false) = (&key_condition, exact) {
-                    if !eval::matches(&shown.kept, c) {
-                        continue;
-                    }
+                if let (Some(c), false) = (&key_condition, exact)
+                    && !eval::matches(&shown.kept, c)
+                {
+                    continue;
                 }
                 scanned += 1;
                 bytes += shown.size;

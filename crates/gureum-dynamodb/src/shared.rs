@@ -15,8 +15,11 @@ use crate::table::TableRecord;
 /// counters leave behind as writes rewrite a table's record.
 const ENTRIES: usize = 16;
 
+/// Stored bytes and the record they decode to, oldest first.
+type Entries = Vec<(Box<[u8]>, Arc<TableRecord>)>;
+
 thread_local! {
-    static TABLES: RefCell<Vec<(Box<[u8]>, Arc<TableRecord>)>> = const { RefCell::new(Vec::new()) };
+    static TABLES: RefCell<Entries> = const { RefCell::new(Vec::new()) };
 }
 
 /// The table record stored as `bytes`, decoded at most once per thread while it stays cached.

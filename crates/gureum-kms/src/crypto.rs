@@ -344,12 +344,11 @@ struct DataKeyInput {
     key_spec: Option<String>,
 }
 
+/// The key that encrypted a data key, the data key and its ciphertext.
+type DataKey = (Arc<KeyRecord>, Vec<u8>, Vec<u8>);
+
 /// A fresh data key and its ciphertext under the named key.
-fn data_key(
-    kms: &Kms,
-    ctx: &RequestContext,
-    params: Value,
-) -> Result<(Arc<KeyRecord>, Vec<u8>, Vec<u8>), AwsError> {
+fn data_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<DataKey, AwsError> {
     let i: DataKeyInput = input(params)?;
     let len = match (i.number_of_bytes, i.key_spec.as_deref()) {
         (Some(n), None) => n,

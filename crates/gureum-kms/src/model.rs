@@ -452,8 +452,9 @@ pub fn get_key_shared<R: Reader + ?Sized>(
 fn decode_shared(bytes: &[u8]) -> gureum_store::Result<Arc<KeyRecord>> {
     use std::cell::RefCell;
     const ENTRIES: usize = 32;
+    type Entries = Vec<(Box<[u8]>, Arc<KeyRecord>)>;
     thread_local! {
-        static DECODED: RefCell<Vec<(Box<[u8]>, Arc<KeyRecord>)>> = const { RefCell::new(Vec::new()) };
+        static DECODED: RefCell<Entries> = const { RefCell::new(Vec::new()) };
     }
     let hit = DECODED.with(|cache| {
         cache
