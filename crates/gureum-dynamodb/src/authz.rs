@@ -13,7 +13,7 @@ pub fn targets(ctx: &RequestContext, operation: &str, params: &Value) -> Vec<Aut
     let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
     let mut add = |action: &str, table: &str| {
         pairs.insert((
-            format!("dynamodb:{action}"),
+            ["dynamodb:", action].concat(),
             table_ref::authz_arn(ctx, table),
         ));
     };

@@ -3,6 +3,7 @@
 //! land all or nothing; a transaction's conditions are read in the same transaction as its writes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use gureum_core::{AwsError, RequestContext};
 use gureum_store::{KvStore, Txn};
@@ -51,7 +52,7 @@ enum Action {
 struct Tables<'a> {
     db: &'a DynamoDb,
     ctx: &'a RequestContext,
-    loaded: HashMap<String, TableRecord>,
+    loaded: HashMap<String, Arc<TableRecord>>,
 }
 
 impl<'a> Tables<'a> {
@@ -67,6 +68,7 @@ impl<'a> Tables<'a> {
     fn loaded(&self, name: &str) -> Result<&TableRecord, AwsError> {
         self.loaded
             .get(name)
+            .map(|t| &**t)
             .ok_or_else(crate::ops::not_found_table)
     }
 
@@ -109,7 +111,7 @@ impl<'a> Tables<'a> {
         Ok(())
     }
 
-    fn get(&mut self, name: &str) -> Result<TableRecord, AwsError> {
+    fn get(&mut self, name: &str) -> Result<Arc<TableRecord>, AwsError> {
         if let Some(t) = self.loaded.get(name) {
             return Ok(t.clone());
         }

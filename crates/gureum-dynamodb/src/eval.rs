@@ -2,6 +2,7 @@
 //! Values are at most `MAX_NESTING` deep and paths at most `MAX_PATH_LENGTH` long, and the
 //! condition tree is bounded by the parser, so nothing here recurses without bound.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use gureum_core::AwsError;
@@ -29,10 +30,12 @@ pub fn resolve<'a>(item: &'a Item, path: &Path) -> Option<&'a AttributeValue> {
     Some(current)
 }
 
-fn operand(item: &Item, operand: &Operand) -> Option<AttributeValue> {
+/// An operand's value: borrowed from the item or the expression (conditions run on every item a
+/// Query or Scan reads), computed for `size()`.
+fn operand<'a>(item: &'a Item, operand: &'a Operand) -> Option<Cow<'a, AttributeValue>> {
     match operand {
-        Operand::Path(p) => resolve(item, p).cloned(),
-        Operand::Value(v) => Some(v.clone()),
+        Operand::Path(p) => resolve(item, p).map(Cow::Borrowed),
+        Operand::Value(v) => Some(Cow::Borrowed(v)),
         Operand::Size(p) => {
             let size = match resolve(item, p)? {
                 AttributeValue::S(s) => s.len(),
@@ -46,7 +49,7 @@ fn operand(item: &Item, operand: &Operand) -> Option<AttributeValue> {
             };
             crate::number::Number::parse(&size.to_string())
                 .ok()
-                .map(AttributeValue::N)
+                .map(|n| Cow::Owned(AttributeValue::N(n)))
         }
     }
 }
@@ -108,26 +111,34 @@ pub fn matches(item: &Item, condition: &Condition) -> bool {
         Condition::Not(a) => !matches(item, a),
         Condition::AttributeExists(p) => resolve(item, p).is_some(),
         Condition::AttributeNotExists(p) => resolve(item, p).is_none(),
-        Condition::AttributeType(p, kind) => match (resolve(item, p), operand(item, kind)) {
-            (Some(v), Some(AttributeValue::S(kind))) => v.type_name() == kind,
-            _ => false,
-        },
-        Condition::BeginsWith(a, b) => match (operand(item, a), operand(item, b)) {
-            (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.starts_with(&y),
-            (Some(AttributeValue::B(x)), Some(AttributeValue::B(y))) => x.starts_with(&y),
-            _ => false,
-        },
-        Condition::Contains(a, b) => match (operand(item, a), operand(item, b)) {
-            (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.contains(&y),
-            (Some(AttributeValue::B(x)), Some(AttributeValue::B(y))) => {
-                y.is_empty() || x.windows(y.len()).any(|w| w == y.as_slice())
+        Condition::AttributeType(p, kind) => {
+            match (resolve(item, p), operand(item, kind).as_deref()) {
+                (Some(v), Some(AttributeValue::S(kind))) => v.type_name() == kind,
+                _ => false,
             }
-            (Some(AttributeValue::SS(x)), Some(AttributeValue::S(y))) => x.contains(&y),
-            (Some(AttributeValue::NS(x)), Some(AttributeValue::N(y))) => x.contains(&y),
-            (Some(AttributeValue::BS(x)), Some(AttributeValue::B(y))) => x.contains(&y),
-            (Some(AttributeValue::L(x)), Some(y)) => x.contains(&y),
-            _ => false,
-        },
+        }
+        Condition::BeginsWith(a, b) => {
+            match (operand(item, a).as_deref(), operand(item, b).as_deref()) {
+                (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => {
+                    x.starts_with(y.as_str())
+                }
+                (Some(AttributeValue::B(x)), Some(AttributeValue::B(y))) => x.starts_with(y),
+                _ => false,
+            }
+        }
+        Condition::Contains(a, b) => {
+            match (operand(item, a).as_deref(), operand(item, b).as_deref()) {
+                (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.contains(y.as_str()),
+                (Some(AttributeValue::B(x)), Some(AttributeValue::B(y))) => {
+                    y.is_empty() || x.windows(y.len()).any(|w| w == y.as_slice())
+                }
+                (Some(AttributeValue::SS(x)), Some(AttributeValue::S(y))) => x.contains(y),
+                (Some(AttributeValue::NS(x)), Some(AttributeValue::N(y))) => x.contains(y),
+                (Some(AttributeValue::BS(x)), Some(AttributeValue::B(y))) => x.contains(y),
+                (Some(AttributeValue::L(x)), Some(y)) => x.contains(y),
+                _ => false,
+            }
+        }
     }
 }
 

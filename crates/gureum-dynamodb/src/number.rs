@@ -49,7 +49,14 @@ impl Number {
 
     /// Parses DynamoDB's number syntax: `[+-]digits[.digits][(e|E)[+-]digits]`.
     pub fn parse(text: &str) -> Result<Number, NumberError> {
-        let bytes = text.trim().as_bytes();
+        // Stored numbers are parsed on every read: skip `trim`'s Unicode scan when the text
+        // starts and ends with characters that cannot be whitespace.
+        let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+        let bytes = if plain(text.as_bytes().first()) && plain(text.as_bytes().last()) {
+            text.as_bytes()
+        } else {
+            text.trim().as_bytes()
+        };
         let mut i = 0;
         let mut negative = false;
         if let Some(&c) = bytes.first() {
@@ -58,7 +65,7 @@ impl Number {
                 i = 1;
             }
         }
-        let mut mantissa = Vec::new();
+        let mut mantissa = Vec::with_capacity(bytes.len());
         let mut point: Option<usize> = None;
         let mut seen_digit = false;
         while i < bytes.len() {
@@ -106,10 +113,10 @@ impl Number {
         let int_len = point.unwrap_or(mantissa.len()) as i64;
         // value = 0.mantissa x 10^int_len x 10^exp_part
         let leading = mantissa.iter().take_while(|&&d| d == 0).count();
-        let digits: Vec<u8> = mantissa[leading..].to_vec();
+        mantissa.drain(..leading);
         let mut number = Number {
             negative,
-            digits,
+            digits: mantissa,
             exponent: 0,
         };
         let exponent = int_len - leading as i64 + exp_part;
@@ -198,24 +205,29 @@ impl Number {
 
     /// The canonical text DynamoDB answers: plain decimal notation, no redundant zeros.
     pub fn to_text(&self) -> String {
-        if self.is_zero() {
+        Number::text_of(self.negative, &self.digits, self.exponent)
+    }
+
+    /// [`Number::to_text`] of the number of these parts (as [`Number::parts`] gives them).
+    pub fn text_of(negative: bool, digits: &[u8], exponent: i32) -> String {
+        if digits.is_empty() {
             return "0".to_string();
         }
-        let mut out = String::new();
-        if self.negative {
+        let mut out = String::with_capacity(digits.len() + exponent.unsigned_abs() as usize + 3);
+        if negative {
             out.push('-');
         }
         let digit = |d: &u8| char::from(b'0' + d);
-        let len = self.digits.len() as i32;
-        if self.exponent <= 0 {
+        let len = digits.len() as i32;
+        if exponent <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-self.exponent) as usize));
-            out.extend(self.digits.iter().map(digit));
-        } else if self.exponent >= len {
-            out.extend(self.digits.iter().map(digit));
-            out.extend(std::iter::repeat_n('0', (self.exponent - len) as usize));
+            out.extend(std::iter::repeat_n('0', (-exponent) as usize));
+            out.extend(digits.iter().map(digit));
+        } else if exponent >= len {
+            out.extend(digits.iter().map(digit));
+            out.extend(std::iter::repeat_n('0', (exponent - len) as usize));
         } else {
-            let (int, frac) = self.digits.split_at(self.exponent as usize);
+            let (int, frac) = digits.split_at(exponent as usize);
             out.extend(int.iter().map(digit));
             out.push('.');
             out.extend(frac.iter().map(digit));
@@ -243,6 +255,34 @@ impl Number {
             out.extend(self.digits.iter().map(|d| b'0' + d));
         }
         out
+    }
+
+    /// The sign, the digits (0..=9, none for zero) and the exponent: what the binary item
+    /// codec (`codec.rs`) stores.
+    pub fn parts(&self) -> (bool, &[u8], i32) {
+        (self.negative, &self.digits, self.exponent)
+    }
+
+    /// The number of [`Number::parts`], or `None` when they are not a normalised number in
+    /// DynamoDB's range (stored bytes are not trusted to be).
+    pub fn from_parts(negative: bool, digits: Vec<u8>, exponent: i32) -> Option<Number> {
+        Number::valid_parts(negative, &digits, exponent).then_some(Number {
+            negative,
+            digits,
+            exponent,
+        })
+    }
+
+    /// Whether these are the parts of a normalised number in DynamoDB's range.
+    pub fn valid_parts(negative: bool, digits: &[u8], exponent: i32) -> bool {
+        if digits.is_empty() {
+            return !negative && exponent == 0;
+        }
+        digits.iter().all(|d| *d <= 9)
+            && digits.first() != Some(&0)
+            && digits.last() != Some(&0)
+            && digits.len() <= MAX_DIGITS
+            && (MIN_EXPONENT..=MAX_EXPONENT).contains(&exponent)
     }
 
     /// Decimal digits as DynamoDB counts them for item size: about one byte per two digits.

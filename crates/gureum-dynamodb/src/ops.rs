@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use gureum_core::{AwsError, RequestContext};
 use gureum_store::{KeyRange, KvStore, StoreError, Txn, Versioned, key};
@@ -30,7 +31,8 @@ use crate::{DynamoDb, table_arn};
 const MAX_ITEM_SIZE: usize = 400 * 1024;
 /// DynamoDB's page size limit for Query and Scan.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
-const ITEM_VERSION: u16 = 1;
+/// Items as JSON, the format older builds wrote (still read); items are written in binary.
+const JSON_ITEM_VERSION: u16 = 1;
 
 pub(crate) fn input<T: for<'de> Deserialize<'de>>(params: Value) -> Result<T, AwsError> {
     let params = if params.is_null() {
@@ -45,27 +47,58 @@ pub(crate) fn not_found_table() -> AwsError {
     resource_not_found("Requested resource not found")
 }
 
+/// The table `name` of the caller's account and region, shared from the per-thread cache of
+/// decoded records (`shared.rs`): every item operation reads it.
 pub(crate) fn load_table(
     db: &DynamoDb,
     ctx: &RequestContext,
     name: &str,
-) -> Result<TableRecord, AwsError> {
+) -> Result<Arc<TableRecord>, AwsError> {
     let bytes = db
         .storage
         .kv
         .get(TABLES, &table_key(ctx.account_id(), &ctx.region, name))
         .map_err(store_error)?
         .ok_or_else(not_found_table)?;
-    TableRecord::from_record(&bytes).map_err(store_error)
+    crate::shared::table(&bytes).map_err(store_error)
 }
 
+/// A stored item: binary (`codec.rs`) as written now, or JSON (format 1) as older builds wrote.
 pub(crate) fn decode_item(bytes: &[u8]) -> Result<Item, AwsError> {
-    gureum_store::decode_record(bytes, ITEM_VERSION, gureum_store::no_migration)
-        .map_err(store_error)
+    match gureum_store::record_version(bytes).map_err(store_error)? {
+        crate::codec::VERSION => crate::codec::decode(bytes).map_err(store_error),
+        JSON_ITEM_VERSION => {
+            gureum_store::decode_record(bytes, JSON_ITEM_VERSION, gureum_store::no_migration)
+                .map_err(store_error)
+        }
+        found => Err(store_error(StoreError::UnsupportedVersion {
+            found,
+            current: crate::codec::VERSION,
+        })),
+    }
+}
+
+/// What a read answers of a stored item (`codec::Shown`), for reads that show items whole (no
+/// projection, filter or TTL): format-2 items are not built whole on the way.
+fn decode_shown(bytes: &[u8], keep: &[&str]) -> Result<crate::codec::Shown, AwsError> {
+    if gureum_store::record_version(bytes).map_err(store_error)? == crate::codec::VERSION {
+        return crate::codec::decode_shown(bytes, keep).map_err(store_error);
+    }
+    let item = decode_item(bytes)?;
+    let kept = item
+        .iter()
+        .filter(|(k, _)| keep.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(crate::codec::Shown {
+        size: item_size(&item),
+        json: item_into_json(item),
+        kept,
+    })
 }
 
 pub(crate) fn encode_item(item: &Item) -> Result<Vec<u8>, AwsError> {
-    gureum_store::encode_record(ITEM_VERSION, item).map_err(store_error)
+    Ok(crate::codec::encode(item))
 }
 
 /// Runs `f` in one store transaction, carrying its AWS error out.
@@ -1058,11 +1091,18 @@ impl Expressions {
 }
 
 pub(crate) fn extract_expressions(params: &Value) -> ExpressionInput {
-    serde_json::from_value(json!({
-        "ExpressionAttributeNames": params.get("ExpressionAttributeNames"),
-        "ExpressionAttributeValues": params.get("ExpressionAttributeValues"),
-    }))
-    .unwrap_or_default()
+    // Read in place (`json!` would copy both members into a new tree first); either member
+    // malformed gives neither, as before.
+    let member = |name: &str| params.get(name).unwrap_or(&Value::Null);
+    let names = Option::<BTreeMap<String, String>>::deserialize(member("ExpressionAttributeNames"));
+    let values = Option::<Map<String, Value>>::deserialize(member("ExpressionAttributeValues"));
+    match (names, values) {
+        (Ok(expression_attribute_names), Ok(expression_attribute_values)) => ExpressionInput {
+            expression_attribute_names,
+            expression_attribute_values,
+        },
+        _ => ExpressionInput::default(),
+    }
 }
 
 pub(crate) fn check_item(item: &Item) -> Result<(), AwsError> {
@@ -1105,10 +1145,11 @@ pub(crate) fn returned(
         "UPDATED_NEW" => pick(new, true),
         _ => None,
     };
-    match attributes {
-        Some(a) => json!({"Attributes": a}),
-        None => json!({}),
+    let mut out = Map::new();
+    if let Some(a) = attributes {
+        out.insert("Attributes".to_string(), a);
     }
+    Value::Object(out)
 }
 
 pub(crate) fn check_return_values(values: &str, allowed: &[&str]) -> Result<(), AwsError> {
@@ -1219,7 +1260,8 @@ pub(crate) fn write_item(
     let Some(bytes) = txn.get(TABLES, table_k).map_err(store_error)? else {
         return Err(not_found_table());
     };
-    let mut table = TableRecord::from_record(&bytes).map_err(store_error)?;
+    // Usually the record the request just loaded: cloned from the cache, not decoded again.
+    let mut table = TableRecord::clone(&*crate::shared::table(&bytes).map_err(store_error)?);
     let size = |i: Option<&Item>| i.map_or(0, |i| item_size(i) as u64);
     // Each secondary index in the same transaction: drop the old entry, write the new one.
     let mut indexes = std::mem::take(&mut table.indexes);
@@ -1278,8 +1320,11 @@ pub(crate) fn write_item(
     table.size_bytes = (table.size_bytes + new_size).saturating_sub(old_size);
     streams::append(txn, &mut table, table_k, old, new, origin)?;
     crate::backups::log_change(txn, &mut table, table_k, item_key, new, origin.now_millis)?;
-    txn.put(TABLES, table_k, &table.to_record().map_err(store_error)?)
-        .map_err(store_error)?;
+    let record = table.to_record().map_err(store_error)?;
+    txn.put(TABLES, table_k, &record).map_err(store_error)?;
+    // The next request reads this record: cache it as written (harmless if the transaction
+    // rolls back, as the cache is keyed by the bytes).
+    crate::shared::remember(record.into_boxed_slice(), Arc::new(table));
     Ok(consumed)
 }
 
@@ -1493,13 +1538,24 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
     db.throughput.admit(ctx, &table, Access::Read, None)?;
     let item_key = table.item_key(ctx.account_id(), &ctx.region, &key)?;
     // Every read is strongly consistent here, so ConsistentRead changes nothing.
-    let item = db
-        .storage
-        .kv
-        .get(ITEMS, &item_key)
-        .map_err(store_error)?
-        .map(|b| decode_item(&b))
-        .transpose()?;
+    let stored = db.storage.kv.get(ITEMS, &item_key).map_err(store_error)?;
+    if projection.is_none() && table.ttl_attribute.is_none() {
+        // The item is answered whole and cannot expire: straight from its bytes to the answer.
+        let shown = stored.map(|b| decode_shown(&b, &[])).transpose()?;
+        let consumed = Consumed::read(capacity::read_units(
+            shown.as_ref().map_or(0, |s| s.size),
+            i.consistent_read.unwrap_or(false),
+        ));
+        db.throughput.consume(ctx, &table, &consumed);
+        let mut out = Map::new();
+        if let Some(shown) = shown {
+            out.insert("Item".to_string(), shown.json);
+        }
+        let mut out = Value::Object(out);
+        capacity::answer(&mut out, &consumed, &table.name, report);
+        return Ok(out);
+    }
+    let item = stored.map(|b| decode_item(&b)).transpose()?;
     let now = ctx.clock.now_secs();
     let item = match item {
         Some(found) if table.expired(&found, now) => {
@@ -1520,7 +1576,10 @@ pub fn get_item(db: &DynamoDb, ctx: &RequestContext, params: Value) -> Result<Va
                 Some(paths) => eval::project(&item, paths),
                 None => item,
             };
-            json!({"Item": item_into_json(item)})
+            // Built in place: `json!` would copy the item's tree.
+            let mut out = Map::new();
+            out.insert("Item".to_string(), item_into_json(item));
+            Value::Object(out)
         }
         None => json!({}),
     };
@@ -2100,7 +2159,29 @@ fn read(
         }
     };
     let limit = i.limit.unwrap_or(usize::MAX);
-    let mut items = Vec::new();
+    // Items shown whole, with no TTL to check and no segment to pick: decoded straight into
+    // the answer, only their key attributes (all a key condition reads, and what the page's
+    // LastEvaluatedKey holds) as values.
+    let whole = projection.is_none()
+        && filter.is_none()
+        && table.ttl_attribute.is_none()
+        && segment.is_none();
+    let key_names: Vec<&str> = table
+        .key_elements()
+        .chain(index.iter().flat_map(|ix| ix.key_elements()))
+        .map(|e| e.name.as_str())
+        .collect();
+    // A key condition that is only `hash = value` selects exactly the store keys of the range
+    // (key_range checked the value's type; key parts are escaped, so a prefix is a whole
+    // value): its items need no check, nor their keys decoding but at the end of the page.
+    let exact = match &key_condition {
+        Some(Condition::Compare(Operand::Path(path), Comparator::Eq, Operand::Value(v))) => {
+            matches!(path.as_slice(), [PathElement::Attribute(a)] if *a == hash_key.name)
+                && v.type_name() == hash_key.kind
+        }
+        _ => false,
+    };
+    let mut items: Vec<Value> = Vec::new();
     let (mut scanned, mut bytes) = (0usize, 0usize);
     let mut last_key: Option<Item> = None;
     let mut more = false;
@@ -2127,6 +2208,35 @@ fn read(
             range.before(last)
         };
         for (k, v) in &batch {
+            if whole {
+                let shown = decode_shown(v, if exact { &[] } else { &key_names })?;
+                if let (Some(c), false) = (&key_condition, exact)
+                    && !eval::matches(&shown.kept, c)
+                {
+                    continue;
+                }
+                scanned += 1;
+                bytes += shown.size;
+                let stop = scanned >= limit || bytes >= MAX_PAGE_BYTES;
+                if stop {
+                    let kept = if exact { decode_item(v)? } else { shown.kept };
+                    let mut k = table.key_of(&kept);
+                    if let Some(ix) = &index {
+                        for e in ix.key_elements() {
+                            if let Some(v) = kept.get(&e.name) {
+                                k.insert(e.name.clone(), v.clone());
+                            }
+                        }
+                    }
+                    last_key = Some(k);
+                    more = true;
+                }
+                items.push(shown.json);
+                if stop {
+                    break 'pages;
+                }
+                continue;
+            }
             let item = decode_item(v)?;
             if table.expired(&item, now) {
                 if index.is_none() {
@@ -2169,10 +2279,10 @@ fn read(
                 more = true;
             }
             if keep {
-                items.push(match &projection {
+                items.push(item_into_json(match &projection {
                     Some(paths) => eval::project(&item, paths),
                     None => item,
-                });
+                }));
             }
             if stop {
                 break 'pages;
@@ -2191,7 +2301,7 @@ fn read(
     let mut out = json!({"Count": items.len(), "ScannedCount": scanned});
     capacity::answer(&mut out, &consumed, &table.name, report);
     if !count_only {
-        out["Items"] = Value::Array(items.into_iter().map(item_into_json).collect());
+        out["Items"] = Value::Array(items);
     }
     if more {
         if let Some(k) = last_key {

@@ -909,7 +909,7 @@ fn plan_write(
     };
     Ok(WritePlan {
         item_key: table.item_key(ctx.account_id(), &ctx.region, &key)?,
-        table: table.name,
+        table: table.name.clone(),
         table_k,
         key,
         kind,

@@ -506,7 +506,7 @@ fn open_table(
     db: &crate::DynamoDb,
     ctx: &RequestContext,
     meta: &StreamMeta,
-) -> Result<Option<TableRecord>, AwsError> {
+) -> Result<Option<std::sync::Arc<TableRecord>>, AwsError> {
     match load_table(db, ctx, &meta.table_name) {
         Ok(t) => Ok(t
             .enabled_stream()

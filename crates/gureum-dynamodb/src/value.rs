@@ -335,10 +335,103 @@ impl serde::Serialize for AttributeValue {
 
 impl<'de> serde::Deserialize<'de> for AttributeValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{Error, MapAccess, Visitor};
+        use serde::de::{DeserializeSeed, Error, MapAccess, SeqAccess, Visitor};
 
-        struct Seen;
-        impl<'de> Visitor<'de> for Seen {
+        // Type tags, number texts and base64 texts are read in place (serde's `Cow<str>`
+        // always allocates an owned string): stored items are decoded on every read.
+        enum Tag {
+            S,
+            N,
+            B,
+            Bool,
+            Null,
+            M,
+            L,
+            SS,
+            NS,
+            BS,
+        }
+        struct TagVisitor;
+        impl Visitor<'_> for TagVisitor {
+            type Value = Tag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an AttributeValue type")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<Tag, E> {
+                Ok(match v {
+                    "S" => Tag::S,
+                    "N" => Tag::N,
+                    "B" => Tag::B,
+                    "BOOL" => Tag::Bool,
+                    "NULL" => Tag::Null,
+                    "M" => Tag::M,
+                    "L" => Tag::L,
+                    "SS" => Tag::SS,
+                    "NS" => Tag::NS,
+                    "BS" => Tag::BS,
+                    other => return Err(E::custom(format!("unknown type {other}"))),
+                })
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for Tag {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str(TagVisitor)
+            }
+        }
+
+        /// One text turned into a value where it lies.
+        struct Text<T>(fn(&str) -> Result<T, String>);
+        impl<T> Clone for Text<T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<T> Copy for Text<T> {}
+        impl<T> Visitor<'_> for Text<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
+                (self.0)(v).map_err(E::custom)
+            }
+        }
+        impl<'de, T> DeserializeSeed<'de> for Text<T> {
+            type Value = T;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        /// A list of texts, each turned into a value.
+        struct Texts<T>(Text<T>);
+        impl<'de, T> Visitor<'de> for Texts<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(v) = seq.next_element_seed(self.0)? {
+                    out.push(v);
+                }
+                Ok(out)
+            }
+        }
+        impl<'de, T> DeserializeSeed<'de> for Texts<T> {
+            type Value = Vec<T>;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        let number = Text(|t| Number::parse(t).map_err(|e| e.0.to_string()));
+        let bytes = Text(|t| {
+            base64::engine::general_purpose::STANDARD
+                .decode(t.as_bytes())
+                .map_err(|e| e.to_string())
+        });
+
+        struct Seen<N, B>(N, B);
+        impl<'de> Visitor<'de> for Seen<Text<Number>, Text<Vec<u8>>> {
             type Value = AttributeValue;
 
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -346,52 +439,32 @@ impl<'de> serde::Deserialize<'de> for AttributeValue {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let kind: std::borrow::Cow<'de, str> = map
+                let Seen(number, bytes) = self;
+                let kind: Tag = map
                     .next_key()?
                     .ok_or_else(|| A::Error::custom("empty AttributeValue"))?;
-                let number = |t: &str| Number::parse(t).map_err(|e| A::Error::custom(e.0));
-                let bytes = |t: &str| {
-                    base64::engine::general_purpose::STANDARD
-                        .decode(t.as_bytes())
-                        .map_err(A::Error::custom)
-                };
-                let v = match &*kind {
-                    "S" => AttributeValue::S(map.next_value()?),
-                    "N" => {
-                        AttributeValue::N(number(&map.next_value::<std::borrow::Cow<'de, str>>()?)?)
-                    }
-                    "B" => {
-                        AttributeValue::B(bytes(&map.next_value::<std::borrow::Cow<'de, str>>()?)?)
-                    }
-                    "BOOL" => AttributeValue::Bool(map.next_value()?),
-                    "NULL" => {
+                let v = match kind {
+                    Tag::S => AttributeValue::S(map.next_value()?),
+                    Tag::N => AttributeValue::N(map.next_value_seed(number)?),
+                    Tag::B => AttributeValue::B(map.next_value_seed(bytes)?),
+                    Tag::Bool => AttributeValue::Bool(map.next_value()?),
+                    Tag::Null => {
                         map.next_value::<bool>()?;
                         AttributeValue::Null
                     }
-                    "M" => AttributeValue::M(map.next_value()?),
-                    "L" => AttributeValue::L(map.next_value()?),
-                    "SS" => AttributeValue::SS(map.next_value()?),
-                    "NS" => AttributeValue::NS(
-                        map.next_value::<Vec<std::borrow::Cow<'de, str>>>()?
-                            .iter()
-                            .map(|t| number(t))
-                            .collect::<Result<_, _>>()?,
-                    ),
-                    "BS" => AttributeValue::BS(
-                        map.next_value::<Vec<std::borrow::Cow<'de, str>>>()?
-                            .iter()
-                            .map(|t| bytes(t))
-                            .collect::<Result<_, _>>()?,
-                    ),
-                    other => return Err(A::Error::custom(format!("unknown type {other}"))),
+                    Tag::M => AttributeValue::M(map.next_value()?),
+                    Tag::L => AttributeValue::L(map.next_value()?),
+                    Tag::SS => AttributeValue::SS(map.next_value()?),
+                    Tag::NS => AttributeValue::NS(map.next_value_seed(Texts(number))?),
+                    Tag::BS => AttributeValue::BS(map.next_value_seed(Texts(bytes))?),
                 };
-                if map.next_key::<std::borrow::Cow<'de, str>>()?.is_some() {
+                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
                     return Err(A::Error::custom("AttributeValue with two types"));
                 }
                 Ok(v)
             }
         }
-        d.deserialize_map(Seen)
+        d.deserialize_map(Seen(number, bytes))
     }
 }
 

@@ -12,7 +12,6 @@
 
 use std::sync::Arc;
 
-use gureum_core::wire::Blob;
 use gureum_core::{AuthzTarget, RequestContext};
 use serde_json::Value;
 
@@ -26,7 +25,7 @@ fn key_target(kms: &Kms, ctx: &RequestContext, action: &str, id: &str) -> AuthzT
     let Ok(key_ref) = KeyRef::parse(ctx, id, true) else {
         return AuthzTarget::new(action, "*");
     };
-    match model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
+    match model::resolve_shared(&mut Committed(kms.kv()), &key_ref, now(ctx)) {
         // A key policy is authoritative: IAM policies count only where it delegates to the
         // account (the default policy does).
         Ok(key) => AuthzTarget::new(action, key.arn())
@@ -73,8 +72,13 @@ fn alias_target(ctx: &RequestContext, action: &str, name: &str) -> AuthzTarget {
 
 /// The key id the header of a ciphertext blob names, as a key ARN of the caller's scope.
 fn blob_key_id(params: &Value, member: &str) -> Option<String> {
-    let blob: Blob = serde_json::from_value(params.get(member)?.clone()).ok()?;
-    let (header, _) = ciphertext::parse_header(&blob.0).ok()?;
+    // Decoded where it lies (as `Blob` decodes it), not from a copy of the member.
+    use base64::Engine;
+    let text = params.get(member)?.as_str()?;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .ok()?;
+    let (header, _) = ciphertext::parse_header(&blob).ok()?;
     Some(header.key_id)
 }
 
@@ -98,7 +102,7 @@ pub fn targets(
     params: &Value,
 ) -> Vec<AuthzTarget> {
     let s = |k: &str| params.get(k).and_then(Value::as_str);
-    let action = format!("kms:{operation}");
+    let action = ["kms:", operation].concat();
     match operation {
         "CreateKey" | "ListKeys" | "ListAliases" | "GenerateRandom" | "ListRetirableGrants" => {
             vec![AuthzTarget::new(action, "*")]

@@ -4,6 +4,8 @@
 //! the material version their header names. RSA keys encrypt with RSAES-OAEP and their
 //! ciphertext is the raw OAEP output, so decrypting one needs the key id and the algorithm.
 
+use std::sync::Arc;
+
 use gureum_core::wire::Blob;
 use gureum_core::{AwsError, RequestContext};
 use serde::Deserialize;
@@ -41,10 +43,10 @@ fn cipher_error(e: CiphertextError) -> AwsError {
 }
 
 /// A key that can encrypt now, as `id` names it (key id, key ARN, alias name or alias ARN).
-fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, AwsError> {
+fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<Arc<KeyRecord>, AwsError> {
     let key_ref = KeyRef::parse(ctx, id, true)?;
     crate::managed::ensure(kms, ctx, &key_ref)?;
-    let key = model::resolve(&mut Committed(kms.kv()), &key_ref, now(ctx))?;
+    let key = model::resolve_shared(&mut Committed(kms.kv()), &key_ref, now(ctx))?;
     key.require_usable()?;
     if key.key_usage != "ENCRYPT_DECRYPT" {
         return Err(wrong_usage(&key));
@@ -53,7 +55,7 @@ fn usable_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, Aw
 }
 
 /// A symmetric encryption key, usable now: data keys and data key pairs are encrypted under one.
-fn symmetric_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<KeyRecord, AwsError> {
+fn symmetric_key(kms: &Kms, ctx: &RequestContext, id: &str) -> Result<Arc<KeyRecord>, AwsError> {
     let key = usable_key(kms, ctx, id)?;
     if key.key_spec != SYMMETRIC_DEFAULT {
         return Err(errors::invalid_key_usage(format!(
@@ -100,12 +102,12 @@ fn decrypt_blob(
     blob: &[u8],
     key_id: Option<&str>,
     context: &EncryptionContext,
-) -> Result<(KeyRecord, Vec<u8>), AwsError> {
+) -> Result<(Arc<KeyRecord>, Vec<u8>), AwsError> {
     let now = now(ctx);
     let r = &mut Committed(kms.kv());
     let named = match key_id.map(|id| KeyRef::parse(ctx, id, true)).transpose()? {
         Some(named) => {
-            let named = model::resolve(r, &named, now)?;
+            let named = model::resolve_shared(r, &named, now)?;
             if named.key_usage != "ENCRYPT_DECRYPT" {
                 return Err(wrong_usage(&named));
             }
@@ -122,11 +124,11 @@ fn decrypt_blob(
             if named.key_id != header.key_id {
                 return Err(errors::incorrect_key());
             }
-            (named.account, named.region)
+            (named.account.clone(), named.region.clone())
         }
         None => (ctx.account_id().to_string(), ctx.region.clone()),
     };
-    let key = model::get_key(r, &account, &region, &header.key_id, now)?
+    let key = model::get_key_shared(r, &account, &region, &header.key_id, now)?
         .ok_or_else(|| errors::key_not_found(&model::key_arn(&region, &account, &header.key_id)))?;
     key.require_usable()?;
     if let Some(h) = &key.hsm {
@@ -205,7 +207,7 @@ fn decrypt_any(
     key_id: Option<&str>,
     algorithm: Option<&str>,
     context: &EncryptionContext,
-) -> Result<(KeyRecord, Vec<u8>, String), AwsError> {
+) -> Result<(Arc<KeyRecord>, Vec<u8>, String), AwsError> {
     let Some(algorithm) = algorithm.filter(|a| *a != SYMMETRIC_DEFAULT) else {
         let (key, plaintext) = decrypt_blob(kms, ctx, blob, key_id, context)?;
         return Ok((key, plaintext, SYMMETRIC_DEFAULT.to_string()));
@@ -215,7 +217,7 @@ fn decrypt_any(
             "KeyId is required to decrypt with {algorithm}: asymmetric ciphertexts do not name their key."
         ))
     })?;
-    let key = crate::signing::usable(kms, ctx, id)?;
+    let key = Arc::new(crate::signing::usable(kms, ctx, id)?);
     if key.key_usage != "ENCRYPT_DECRYPT" {
         return Err(wrong_usage(&key));
     }
@@ -342,12 +344,11 @@ struct DataKeyInput {
     key_spec: Option<String>,
 }
 
+/// The key that encrypted a data key, the data key and its ciphertext.
+type DataKey = (Arc<KeyRecord>, Vec<u8>, Vec<u8>);
+
 /// A fresh data key and its ciphertext under the named key.
-fn data_key(
-    kms: &Kms,
-    ctx: &RequestContext,
-    params: Value,
-) -> Result<(KeyRecord, Vec<u8>, Vec<u8>), AwsError> {
+fn data_key(kms: &Kms, ctx: &RequestContext, params: Value) -> Result<DataKey, AwsError> {
     let i: DataKeyInput = input(params)?;
     let len = match (i.number_of_bytes, i.key_spec.as_deref()) {
         (Some(n), None) => n,
@@ -411,7 +412,7 @@ struct DataKeyPairInput {
 /// A fresh data key pair.
 struct DataKeyPair {
     /// The symmetric key that encrypted the private key.
-    key: KeyRecord,
+    key: Arc<KeyRecord>,
     spec: String,
     /// The private key, PKCS#8 DER.
     private: Vec<u8>,

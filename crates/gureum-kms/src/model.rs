@@ -4,6 +4,8 @@
 //! A key whose deletion date has passed on the server clock is gone: every read treats it as
 //! absent (and writes remove it), so no timer is needed.
 
+use std::sync::Arc;
+
 use gureum_core::wire::{Blob, Timestamp};
 use gureum_core::{Arn, AwsError, RequestContext};
 use gureum_store::{KvStore, KvStoreExt, StoreError, Txn, Versioned, key};
@@ -250,7 +252,19 @@ pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
 }
 
 pub fn key_key(account: &str, region: &str, key_id: &str) -> Vec<u8> {
-    key::join([account, region, key_id])
+    // Built on every read of a key (twice a request). `key::join` copies byte by byte to
+    // escape zero bytes; parts without one (account ids, regions, key ids) are copied whole.
+    let parts = [account, region, key_id];
+    if parts.iter().any(|p| p.as_bytes().contains(&0)) {
+        return key::join(parts);
+    }
+    let mut k = Vec::with_capacity(account.len() + region.len() + key_id.len() + 6);
+    for part in parts {
+        // `key::join`'s encoding of a part without zero bytes: the part, escape (0), end (1).
+        k.extend_from_slice(part.as_bytes());
+        k.extend_from_slice(&[0, 1]);
+    }
+    k
 }
 
 pub fn alias_key(account: &str, region: &str, alias: &str) -> Vec<u8> {
@@ -403,20 +417,65 @@ pub fn get_key<R: Reader + ?Sized>(
     key_id: &str,
     now: f64,
 ) -> Result<Option<KeyRecord>, AwsError> {
-    // Read on nearly every request (authorization, then the handler): decoded through the
-    // store's per-thread cache of recent records.
-    let key: Option<KeyRecord> = match r
+    Ok(get_key_shared(r, account, region, key_id, now)?.map(Arc::unwrap_or_clone))
+}
+
+/// [`get_key`], shared: for the reads that do not change the key (authorization and the
+/// cryptographic operations), which then neither copy nor free it.
+pub fn get_key_shared<R: Reader + ?Sized>(
+    r: &mut R,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    now: f64,
+) -> Result<Option<Arc<KeyRecord>>, AwsError> {
+    // Read on nearly every request (authorization, then the handler): decoded through a
+    // per-thread cache of recent records.
+    let key = match r
         .get(KEYS, &key_key(account, region, key_id))
         .map_err(errors::store)?
     {
-        Some(bytes) => Some(gureum_store::decode_cached(&bytes).map_err(errors::store)?),
+        Some(bytes) => Some(decode_shared(&bytes).map_err(errors::store)?),
         None => None,
     };
     let key = match key {
-        Some(k) if k.replica_deletion_pending => Some(after_replicas(r, k, now)?),
+        Some(k) if k.replica_deletion_pending => {
+            Some(Arc::new(after_replicas(r, Arc::unwrap_or_clone(k), now)?))
+        }
         other => other,
     };
     Ok(key.filter(|k| !k.is_deleted_at(now)))
+}
+
+/// Keys decoded recently on this thread, by their stored bytes (which always decode to the
+/// same record, so no entry can be stale), shared rather than copied out.
+fn decode_shared(bytes: &[u8]) -> gureum_store::Result<Arc<KeyRecord>> {
+    use std::cell::RefCell;
+    const ENTRIES: usize = 32;
+    type Entries = Vec<(Box<[u8]>, Arc<KeyRecord>)>;
+    thread_local! {
+        static DECODED: RefCell<Entries> = const { RefCell::new(Vec::new()) };
+    }
+    let hit = DECODED.with(|cache| {
+        cache
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(raw, _)| **raw == *bytes)
+            .map(|(_, key)| key.clone())
+    });
+    if let Some(key) = hit {
+        return Ok(key);
+    }
+    let key = Arc::new(KeyRecord::from_record(bytes)?);
+    DECODED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= ENTRIES {
+            cache.remove(0);
+        }
+        cache.push((bytes.into(), key.clone()));
+    });
+    Ok(key)
 }
 
 /// A primary waiting for its replicas' deletion, as of `now`: once every replica is deleted, its
@@ -460,7 +519,7 @@ pub fn get_alias<R: Reader + ?Sized>(
     let Some(alias) = read::<AliasRecord, R>(r, ALIASES, &alias_key(account, region, name))? else {
         return Ok(None);
     };
-    Ok(get_key(r, account, region, &alias.target_key_id, now)?.map(|_| alias))
+    Ok(get_key_shared(r, account, region, &alias.target_key_id, now)?.map(|_| alias))
 }
 
 /// The key `key_ref` names, or KMS's `NotFoundException`.
@@ -469,12 +528,21 @@ pub fn resolve<R: Reader + ?Sized>(
     key_ref: &KeyRef,
     now: f64,
 ) -> Result<KeyRecord, AwsError> {
+    resolve_shared(r, key_ref, now).map(Arc::unwrap_or_clone)
+}
+
+/// [`resolve`], shared (see [`get_key_shared`]).
+pub fn resolve_shared<R: Reader + ?Sized>(
+    r: &mut R,
+    key_ref: &KeyRef,
+    now: f64,
+) -> Result<Arc<KeyRecord>, AwsError> {
     match key_ref {
         KeyRef::Key {
             account,
             region,
             key_id,
-        } => get_key(r, account, region, key_id, now)?
+        } => get_key_shared(r, account, region, key_id, now)?
             .ok_or_else(|| errors::key_not_found(&key_arn(region, account, key_id))),
         KeyRef::Alias {
             account,
@@ -483,7 +551,7 @@ pub fn resolve<R: Reader + ?Sized>(
         } => {
             let not_found = || errors::alias_not_found(&alias_arn(region, account, name));
             let alias = get_alias(r, account, region, name, now)?.ok_or_else(not_found)?;
-            get_key(r, account, region, &alias.target_key_id, now)?.ok_or_else(not_found)
+            get_key_shared(r, account, region, &alias.target_key_id, now)?.ok_or_else(not_found)
         }
     }
 }
@@ -551,6 +619,17 @@ pub fn list_aliases(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_key_is_key_join() {
+        for (a, r, k) in [
+            ("123456789012", "us-east-1", "abc"),
+            ("a\0b", "", "\0"),
+            ("", "", ""),
+        ] {
+            assert_eq!(key_key(a, r, k), key::join([a, r, k]));
+        }
+    }
 
     #[test]
     fn key_ids_look_like_aws() {

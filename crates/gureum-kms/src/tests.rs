@@ -242,3 +242,13 @@ fn custom_key_stores_without_a_module_find_no_cluster() {
         "CustomKeyStoreNotFoundException"
     );
 }
+
+#[test]
+fn material_context_names_the_key_version() {
+    for version in [0, 1, 9, 10, 123, u32::MAX] {
+        assert_eq!(
+            crate::material_context("111122223333", "eu-west-1", "k", version),
+            format!("kms-material/111122223333/eu-west-1/k/{version}").into_bytes()
+        );
+    }
+}
