@@ -186,22 +186,9 @@ impl Versioned for TableRecord {
 pub fn table_key(account: &str, region: &str, name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(account.len() + region.len() + name.len() + 6);
     for part in [account, region, name] {
-        push_part(&mut k, part.as_bytes());
+        key::push(&mut k, part.as_bytes());
     }
     k
-}
-
-/// `key::push`, copying parts without a zero byte (nearly all: names, ids, most key values)
-/// whole instead of byte by byte; these keys are built several times a request.
-pub fn push_part(k: &mut Vec<u8>, part: &[u8]) {
-    if part.contains(&0) {
-        key::push(k, part);
-    } else {
-        // `key::push`'s encoding: the part, then the escape byte (0) and the terminator (1).
-        k.reserve(part.len() + 2);
-        k.extend_from_slice(part);
-        k.extend_from_slice(&[0, 1]);
-    }
 }
 
 impl TableRecord {
@@ -361,7 +348,7 @@ impl TableRecord {
     /// The prefix of one partition.
     pub fn partition_prefix(&self, account: &str, region: &str, hash: &AttributeValue) -> Vec<u8> {
         let mut k = self.items_prefix(account, region);
-        push_part(&mut k, &encode_key_value(hash));
+        key::push(&mut k, &encode_key_value(hash));
         k
     }
 
@@ -375,7 +362,7 @@ impl TableRecord {
             let v = item
                 .get(&range.name)
                 .ok_or_else(|| validation("The provided key element does not match the schema"))?;
-            push_part(&mut k, &encode_key_value(v));
+            key::push(&mut k, &encode_key_value(v));
         }
         Ok(k)
     }
@@ -427,22 +414,6 @@ pub fn escaped_prefix(bytes: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::number::Number;
-
-    #[test]
-    fn push_part_is_key_push() {
-        for parts in [
-            vec![&b"123456789012"[..], b"us-east-1", b"table"],
-            vec![b"", b"a\x00b", b"\x00", b"\x01\xff"],
-            vec![b"x\x00", b"", b"\x00\x00"],
-        ] {
-            let mut fast = Vec::new();
-            for p in &parts {
-                push_part(&mut fast, p);
-            }
-            assert_eq!(fast, key::join(&parts), "{parts:?}");
-        }
-        assert_eq!(table_key("1", "r", "t"), key::join(["1", "r", "t"]));
-    }
 
     fn n(s: &str) -> AttributeValue {
         AttributeValue::N(Number::parse(s).unwrap_or_else(|_| Number::zero()))

@@ -252,19 +252,7 @@ pub fn alias_arn(region: &str, account: &str, alias: &str) -> String {
 }
 
 pub fn key_key(account: &str, region: &str, key_id: &str) -> Vec<u8> {
-    // Built on every read of a key (twice a request). `key::join` copies byte by byte to
-    // escape zero bytes; parts without one (account ids, regions, key ids) are copied whole.
-    let parts = [account, region, key_id];
-    if parts.iter().any(|p| p.as_bytes().contains(&0)) {
-        return key::join(parts);
-    }
-    let mut k = Vec::with_capacity(account.len() + region.len() + key_id.len() + 6);
-    for part in parts {
-        // `key::join`'s encoding of a part without zero bytes: the part, escape (0), end (1).
-        k.extend_from_slice(part.as_bytes());
-        k.extend_from_slice(&[0, 1]);
-    }
-    k
+    key::join([account, region, key_id])
 }
 
 pub fn alias_key(account: &str, region: &str, alias: &str) -> Vec<u8> {

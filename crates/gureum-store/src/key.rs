@@ -27,12 +27,15 @@ where
 /// Appends one part to a key built by [`join`]; `push(&mut join(a), b) == join(a ++ [b])`.
 pub fn push(key: &mut Vec<u8>, part: &[u8]) {
     key.reserve(part.len() + 2);
-    for &byte in part {
-        key.push(byte);
-        if byte == ESCAPE {
-            key.push(ESCAPED_ZERO);
-        }
+    // Most parts (ids, names, regions) hold no zero byte and are copied whole; keys are built on
+    // every request.
+    let mut rest = part;
+    while let Some(at) = rest.iter().position(|&b| b == ESCAPE) {
+        key.extend_from_slice(&rest[..=at]);
+        key.push(ESCAPED_ZERO);
+        rest = &rest[at + 1..];
     }
+    key.extend_from_slice(rest);
     key.extend_from_slice(&[ESCAPE, TERMINATOR]);
 }
 
