@@ -14,6 +14,25 @@ use crate::{S3, errors, md5, str_param};
 /// The largest object a single PUT (or one part) may carry: 5 GiB.
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
+/// Bodies up to this size are written on the request's thread; larger ones move the writer to a
+/// thread of its own past this point (`offload.rs`), which costs a thread start.
+const OFFLOAD_AFTER: u64 = 1024 * 1024;
+
+/// Stands in for a writer moved to its own thread; never written to.
+struct Moved;
+
+impl gureum_store::BlobWriter for Moved {
+    fn write_chunk(&mut self, _: &[u8]) -> gureum_store::Result<()> {
+        Err(gureum_store::StoreError::Engine("blob writer moved".into()))
+    }
+    fn written(&self) -> u64 {
+        0
+    }
+    fn commit(self: Box<Self>) -> gureum_store::Result<u64> {
+        Err(gureum_store::StoreError::Engine("blob writer moved".into()))
+    }
+}
+
 /// A body stored as a blob (not yet pointed at by any record) and what was computed over it.
 pub(crate) struct Received {
     pub size: u64,
@@ -106,6 +125,7 @@ pub(crate) async fn receive_stream(
     if stream.declared_len.is_some_and(|n| n > max) {
         return Err(errors::entity_too_large());
     }
+    // Created here: the writer takes this request's durability scope (its group commit).
     let mut writer = crate::sse::writer(s3, blob_id, key)?;
     let mut md5 = md5::Md5::new();
     let mut running: Vec<(String, Checksummer)> = wanted(p)
@@ -113,21 +133,37 @@ pub(crate) async fn receive_stream(
         .filter_map(|a| Checksummer::new(&a).map(|c| (a, c)))
         .collect();
     let mut size = 0u64;
+    // Past `OFFLOAD_AFTER` bytes the writer moves to a thread of its own that encrypts and
+    // writes while this one hashes; dropping `offload` on any early return stops that thread and
+    // discards the blob.
+    let mut offload: Option<crate::offload::Offload> = None;
     while let Some(chunk) = stream.next_chunk().await {
         let chunk = chunk?;
         size += chunk.len() as u64;
         if size > max {
             return Err(errors::entity_too_large());
         }
+        if offload.is_none() && size > OFFLOAD_AFTER {
+            let inline = std::mem::replace(&mut writer, Box::new(Moved));
+            offload = Some(crate::offload::Offload::start(inline).map_err(errors::store)?);
+        }
+        if let Some(off) = &mut offload {
+            off.write(chunk.clone()).await.map_err(errors::store)?;
+        } else {
+            writer.write_chunk(&chunk).map_err(errors::store)?;
+        }
         md5.update(&chunk);
         for (_, c) in &mut running {
             c.update(&chunk);
         }
-        writer.write_chunk(&chunk).map_err(errors::store)?;
     }
     let md5 = md5.finish();
     let computed = running.into_iter().map(|(a, c)| (a, c.finish())).collect();
     let checksums = check_digests(p, &md5, computed)?;
+    if let Some(off) = offload {
+        writer = off.finish().await.map_err(errors::store)?;
+    }
+    // Committed back on this thread, inside the request's durability scope.
     writer.commit().map_err(errors::store)?;
     Ok(Received {
         size,
