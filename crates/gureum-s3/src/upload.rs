@@ -41,13 +41,23 @@ pub(crate) struct Received {
     pub checksums: BTreeMap<String, String>,
 }
 
+/// The request members carrying a checksum, in the order of [`checksum::ALGORITHMS`].
+const PARAMS: [&str; 5] = [
+    "ChecksumCRC32",
+    "ChecksumCRC32C",
+    "ChecksumCRC64NVME",
+    "ChecksumSHA1",
+    "ChecksumSHA256",
+];
+
 /// The checksum algorithms a write must compute (S3's upper-case names): each one it sent a
 /// value for, and the one it asked for.
 fn wanted(p: &Value) -> Vec<String> {
     let mut out: Vec<String> = checksum::ALGORITHMS
         .iter()
-        .filter(|a| str_param(p, &format!("Checksum{a}")).is_some())
-        .map(|a| a.to_string())
+        .zip(PARAMS)
+        .filter(|(_, param)| str_param(p, param).is_some())
+        .map(|(a, _)| a.to_string())
         .collect();
     if let Some(a) = str_param(p, "ChecksumAlgorithm").map(str::to_ascii_uppercase)
         && checksum::ALGORITHMS.contains(&a.as_str())
@@ -69,7 +79,11 @@ pub(crate) fn check_digests(
         checksum::verify_content_md5(header, md5_digest)?;
     }
     for (algorithm, value) in &computed {
-        if let Some(given) = str_param(p, &format!("Checksum{algorithm}"))
+        let param = checksum::ALGORITHMS
+            .iter()
+            .position(|a| a == algorithm)
+            .map(|i| PARAMS[i]);
+        if let Some(given) = param.and_then(|param| str_param(p, param))
             && given.trim() != value
         {
             return Err(errors::bad_checksum(&format!(
@@ -170,4 +184,18 @@ pub(crate) async fn receive_stream(
         md5,
         checksums,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_members_follow_the_algorithms() {
+        for (algorithm, param) in checksum::ALGORITHMS.iter().zip(PARAMS) {
+            assert_eq!(param, format!("Checksum{algorithm}"));
+        }
+        let p = serde_json::json!({"ChecksumSHA1": "x", "ChecksumAlgorithm": "crc32c"});
+        assert_eq!(wanted(&p), ["SHA1", "CRC32C"]);
+    }
 }
