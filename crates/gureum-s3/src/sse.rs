@@ -672,18 +672,18 @@ struct Encrypting {
 }
 
 impl Encrypting {
+    /// Seals the buffered segment in place (its tag appended) and writes it.
     fn seal(&mut self, last: bool) -> gureum_store::Result<()> {
-        let sealed = self
+        let tag = self
             .cipher
-            .encrypt(
+            .encrypt_inout_detached(
                 &nonce(&self.prefix, self.index).into(),
-                Payload {
-                    msg: &self.buf,
-                    aad: &aad(&self.header, self.index, last),
-                },
+                &aad(&self.header, self.index, last),
+                self.buf.as_mut_slice().into(),
             )
             .map_err(|_| StoreError::Engine("encrypting a segment failed".into()))?;
-        self.inner.write_chunk(&sealed)?;
+        self.buf.extend_from_slice(&tag);
+        self.inner.write_chunk(&self.buf)?;
         self.index += 1;
         self.buf.clear();
         Ok(())
@@ -745,7 +745,7 @@ pub fn writer(
         header,
         prefix,
         index: 0,
-        buf: Vec::with_capacity(SEGMENT as usize),
+        buf: Vec::with_capacity((SEGMENT + TAG) as usize),
         written: 0,
     }))
 }
@@ -787,18 +787,29 @@ impl Read for Decrypting {
             } else {
                 SEGMENT
             };
-            let mut sealed = vec![0u8; (plain + TAG) as usize];
-            self.source.read_exact(&mut sealed)?;
-            self.buf = self
-                .cipher
-                .decrypt(
-                    &nonce(&self.prefix, self.next).into(),
-                    Payload {
-                        msg: &sealed,
-                        aad: &aad(&self.header, self.next, last),
-                    },
-                )
-                .map_err(|_| io::Error::other("an encrypted object body failed authentication"))?;
+            // The sealed segment is read into the buffer the last one used and opened in place.
+            self.pos = 0;
+            self.buf.resize((plain + TAG) as usize, 0);
+            if let Err(e) = self.source.read_exact(&mut self.buf) {
+                self.buf.clear();
+                return Err(e);
+            }
+            let (body, tag) = self.buf.split_at_mut(plain as usize);
+            let tag: [u8; 16] = (&*tag).try_into().expect("16 bytes");
+            let opened = self.cipher.decrypt_inout_detached(
+                &nonce(&self.prefix, self.next).into(),
+                &aad(&self.header, self.next, last),
+                body.into(),
+                &tag.into(),
+            );
+            if opened.is_err() {
+                // Nothing of a segment that failed its check is ever handed out.
+                self.buf.clear();
+                return Err(io::Error::other(
+                    "an encrypted object body failed authentication",
+                ));
+            }
+            self.buf.truncate(plain as usize);
             self.pos = self.skip;
             self.skip = 0;
             self.next += 1;
@@ -1103,6 +1114,21 @@ mod tests {
         assert!(read(&s3, &key, 3 * SEGMENT).is_err());
         // One segment, read whole in place: a flipped bit, another key, a wrong size all fail.
         put(&s3, "b", &data[..4096], Some(&key)).unwrap();
+        // Sealed in place, as `Aead::encrypt` seals: ciphertext, then its tag.
+        let stored = s3.storage.blobs.get("b").unwrap().unwrap();
+        let header: [u8; 16] = stored[..16].try_into().unwrap();
+        let prefix: [u8; 8] = stored[8..16].try_into().unwrap();
+        let opened = key
+            .cipher()
+            .decrypt(
+                &nonce(&prefix, 0).into(),
+                Payload {
+                    msg: &stored[16..],
+                    aad: &aad(&header, 0, true),
+                },
+            )
+            .unwrap();
+        assert_eq!(opened, &data[..4096]);
         assert_eq!(
             read_small(&s3, "b", 4096, Some(&key), 0, 4096).unwrap(),
             &data[..4096]
