@@ -18,6 +18,7 @@ mod multipart;
 mod notification;
 mod object_lock;
 mod objects;
+mod offload;
 mod part_copy;
 mod policy;
 pub mod post_object;

@@ -132,7 +132,12 @@ pub(crate) fn commit_object(
     let record = &*crate::glacier::into_cold_store(s3, record)?;
     let okey = model::object_key(bucket, key);
     let outcome = s3.kv().transaction(|txn| {
-        let old = match txn.get(model::OBJECTS, &okey)? {
+        // The old record is read here only for the conditions (`store_object` reads it again).
+        let old = match (if_match.is_some() || if_none_match.is_some())
+            .then(|| txn.get(model::OBJECTS, &okey))
+            .transpose()?
+            .flatten()
+        {
             Some(b) => Some(ObjectRecord::from_record(&b)?),
             None => None,
         };
@@ -422,16 +427,23 @@ fn read_object(
         // segment by segment from the blob.
         let data_key = crate::sse::open_key(s3, ctx, p, record.encryption.as_ref(), "SSECustomer")?;
         let first = range.as_ref().map_or(0, |r| r.first);
-        let reader =
-            crate::sse::reader(s3, &blob_id, record.size, data_key.as_ref(), first, length)?;
         if length > STREAM_BODY_ABOVE {
             // Large bodies are read from the blob as they are sent, never held whole.
+            let reader =
+                crate::sse::reader(s3, &blob_id, record.size, data_key.as_ref(), first, length)?;
             output.stream = Some(gureum_core::OutputStream {
                 reader,
                 len: length,
             });
         } else {
-            output.payload = Some(Bytes::from(crate::sse::read_all(reader, length)?));
+            output.payload = Some(Bytes::from(crate::sse::read_small(
+                s3,
+                &blob_id,
+                record.size,
+                data_key.as_ref(),
+                first,
+                length,
+            )?));
         }
     }
     Ok(output)

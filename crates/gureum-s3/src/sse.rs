@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::aead::{Aead, AeadInOut, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use base64::Engine;
 use gureum_core::wire::Blob;
@@ -672,18 +672,18 @@ struct Encrypting {
 }
 
 impl Encrypting {
+    /// Seals the buffered segment in place (its tag appended) and writes it.
     fn seal(&mut self, last: bool) -> gureum_store::Result<()> {
-        let sealed = self
+        let tag = self
             .cipher
-            .encrypt(
+            .encrypt_inout_detached(
                 &nonce(&self.prefix, self.index).into(),
-                Payload {
-                    msg: &self.buf,
-                    aad: &aad(&self.header, self.index, last),
-                },
+                &aad(&self.header, self.index, last),
+                self.buf.as_mut_slice().into(),
             )
             .map_err(|_| StoreError::Engine("encrypting a segment failed".into()))?;
-        self.inner.write_chunk(&sealed)?;
+        self.buf.extend_from_slice(&tag);
+        self.inner.write_chunk(&self.buf)?;
         self.index += 1;
         self.buf.clear();
         Ok(())
@@ -745,7 +745,7 @@ pub fn writer(
         header,
         prefix,
         index: 0,
-        buf: Vec::with_capacity(SEGMENT as usize),
+        buf: Vec::with_capacity((SEGMENT + TAG) as usize),
         written: 0,
     }))
 }
@@ -787,18 +787,29 @@ impl Read for Decrypting {
             } else {
                 SEGMENT
             };
-            let mut sealed = vec![0u8; (plain + TAG) as usize];
-            self.source.read_exact(&mut sealed)?;
-            self.buf = self
-                .cipher
-                .decrypt(
-                    &nonce(&self.prefix, self.next).into(),
-                    Payload {
-                        msg: &sealed,
-                        aad: &aad(&self.header, self.next, last),
-                    },
-                )
-                .map_err(|_| io::Error::other("an encrypted object body failed authentication"))?;
+            // The sealed segment is read into the buffer the last one used and opened in place.
+            self.pos = 0;
+            self.buf.resize((plain + TAG) as usize, 0);
+            if let Err(e) = self.source.read_exact(&mut self.buf) {
+                self.buf.clear();
+                return Err(e);
+            }
+            let (body, tag) = self.buf.split_at_mut(plain as usize);
+            let tag: [u8; 16] = (&*tag).try_into().expect("16 bytes");
+            let opened = self.cipher.decrypt_inout_detached(
+                &nonce(&self.prefix, self.next).into(),
+                &aad(&self.header, self.next, last),
+                body.into(),
+                &tag.into(),
+            );
+            if opened.is_err() {
+                // Nothing of a segment that failed its check is ever handed out.
+                self.buf.clear();
+                return Err(io::Error::other(
+                    "an encrypted object body failed authentication",
+                ));
+            }
+            self.buf.truncate(plain as usize);
             self.pos = self.skip;
             self.skip = 0;
             self.next += 1;
@@ -863,6 +874,52 @@ pub fn reader(
         skip: (first - segment * SEGMENT) as usize,
         remaining: len,
     }))
+}
+
+/// Reads `len` plaintext bytes from `first` of blob `blob_id` (a `size`-byte body) into memory.
+/// A body sealed in a single segment is decrypted in place in the buffer the store answers,
+/// with no reader and no copies but the final shift; any other goes through [`reader`].
+pub fn read_small(
+    s3: &S3,
+    blob_id: &str,
+    size: u64,
+    key: Option<&DataKey>,
+    first: u64,
+    len: u64,
+) -> Result<Vec<u8>, AwsError> {
+    let Some(key) = key.filter(|_| size <= SEGMENT && first + len <= size) else {
+        return read_all(reader(s3, blob_id, size, key, first, len)?, len);
+    };
+    let mut stored = s3
+        .storage
+        .blobs
+        .get(blob_id)
+        .map_err(storage_error)?
+        .ok_or_else(|| AwsError::internal("object body missing"))?;
+    let corrupt = || AwsError::internal("an encrypted object body is corrupt");
+    if stored.len() as u64 != encrypted_len(size) || &stored[..8] != MAGIC {
+        return Err(corrupt());
+    }
+    let header: [u8; 16] = stored[..HEADER as usize].try_into().expect("16 bytes");
+    let prefix: [u8; 8] = header[8..].try_into().expect("8 bytes");
+    let (body, tag) = stored[HEADER as usize..].split_at_mut(size as usize);
+    let tag: [u8; 16] = (&*tag).try_into().map_err(|_| corrupt())?;
+    key.cipher()
+        .decrypt_inout_detached(
+            &nonce(&prefix, 0).into(),
+            &aad(&header, 0, true),
+            body.into(),
+            &tag.into(),
+        )
+        .map_err(|_| {
+            AwsError::internal(
+                "reading the object failed: an encrypted object body failed authentication",
+            )
+        })?;
+    let start = (HEADER + first) as usize;
+    stored.truncate(start + len as usize);
+    stored.drain(..start);
+    Ok(stored)
 }
 
 /// Reads a whole range into memory.
@@ -1020,8 +1077,12 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(part, &data[first as usize..(first + len) as usize]);
+                let small = read_small(&s3, "b", size as u64, Some(&key), first, len).unwrap();
+                assert_eq!(small, &data[first as usize..(first + len) as usize]);
             }
         }
+        let whole = read_small(&s3, "b", size as u64, Some(&key), 0, size as u64).unwrap();
+        assert_eq!(whole, data, "size {size}");
     }
 
     #[test]
@@ -1051,6 +1112,33 @@ mod tests {
         let cut = &stored[..(HEADER + 3 * (SEGMENT + TAG)) as usize];
         s3.storage.blobs.put("b", cut).unwrap();
         assert!(read(&s3, &key, 3 * SEGMENT).is_err());
+        // One segment, read whole in place: a flipped bit, another key, a wrong size all fail.
+        put(&s3, "b", &data[..4096], Some(&key)).unwrap();
+        // Sealed in place, as `Aead::encrypt` seals: ciphertext, then its tag.
+        let stored = s3.storage.blobs.get("b").unwrap().unwrap();
+        let header: [u8; 16] = stored[..16].try_into().unwrap();
+        let prefix: [u8; 8] = stored[8..16].try_into().unwrap();
+        let opened = key
+            .cipher()
+            .decrypt(
+                &nonce(&prefix, 0).into(),
+                Payload {
+                    msg: &stored[16..],
+                    aad: &aad(&header, 0, true),
+                },
+            )
+            .unwrap();
+        assert_eq!(opened, &data[..4096]);
+        assert_eq!(
+            read_small(&s3, "b", 4096, Some(&key), 0, 4096).unwrap(),
+            &data[..4096]
+        );
+        assert!(read_small(&s3, "b", 4096, Some(&DataKey::random()), 0, 4096).is_err());
+        assert!(read_small(&s3, "b", 4095, Some(&key), 0, 4095).is_err());
+        let mut stored = s3.storage.blobs.get("b").unwrap().unwrap();
+        stored[HEADER as usize + 10] ^= 1;
+        s3.storage.blobs.put("b", &stored).unwrap();
+        assert!(read_small(&s3, "b", 4096, Some(&key), 0, 4096).is_err());
         // The plaintext is nowhere in the blob.
         put(&s3, "b", b"a marker string that must not show", Some(&key)).unwrap();
         let stored = s3.storage.blobs.get("b").unwrap().unwrap();

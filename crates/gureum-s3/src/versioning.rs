@@ -23,7 +23,8 @@ fn sequence_of(k: &[u8]) -> gureum_store::Result<u64> {
 /// The record of `bucket` read inside a transaction: `None` when the bucket is gone.
 fn bucket_in(txn: &mut dyn Txn, bucket: &str) -> gureum_store::Result<Option<Bucket>> {
     match txn.get(model::BUCKETS, &model::bucket_key(bucket))? {
-        Some(b) => Ok(Some(Bucket::from_record(&b)?)),
+        // Read by every object write: decoded through the same per-thread cache as outside.
+        Some(b) => Ok(Some(gureum_store::decode_cached(&b)?)),
         None => Ok(None),
     }
 }
