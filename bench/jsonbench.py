@@ -339,6 +339,10 @@ def flagged(r: dict | None, k: str) -> str:
     return "!" if r and isinstance(r.get(k), dict) and r[k].get("problems") else ""
 
 
+def ratio(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
 PEERS_COMPARED = ("moto_server", FC_MEM, FC_PERSIST)
 
 
@@ -397,7 +401,7 @@ def report(svc: Service, results: list[dict], quoted: dict, aims: Callable, fail
         for peer in PEERS_COMPARED:
             if peer in by:
                 p = by[peer]
-                parts = [f"{k.replace('_', ' ')} x{rps(g, k) / rps(p, k):.1f}{flagged(g, k) or flagged(p, k)}"
+                parts = [f"{k.replace('_', ' ')} x{ratio(rps(g, k) / rps(p, k))}{flagged(g, k) or flagged(p, k)}"
                          for k in keys if rps(g, k) and rps(p, k)]
                 lines.append(f"gureum vs {peer}: " + (", ".join(parts) if parts else "nothing measured on both"))
     if g and floor:
