@@ -20,7 +20,25 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PEERS = (REPO / ".." / "shared" / "tools" / "peers.sh").resolve()
+
+
+def _peers_script() -> Path:
+    """../shared/tools/peers.sh next to the checkout; from a git worktree elsewhere, next to the
+    main checkout (the parent of git's common dir)."""
+    here = (REPO / ".." / "shared" / "tools" / "peers.sh").resolve()
+    if here.is_file():
+        return here
+    try:
+        common = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--path-format=absolute",
+                                 "--git-common-dir"], capture_output=True, text=True, check=True,
+                                timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return here
+    main = (Path(common).parent / ".." / "shared" / "tools" / "peers.sh").resolve()
+    return main if main.is_file() else here
+
+
+PEERS = _peers_script()
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 HEALTH_TIMEOUT_S = 60.0  # moto imports a lot of Python; everything else is ready in milliseconds
@@ -293,11 +311,12 @@ def machine_info() -> dict:
     return info
 
 
-def wrk_problem_lines(results, keys):
+def wrk_problem_lines(results, keys, header="wrk reported errors (those figures include failed requests):"):
     """The report lines for wrk runs that saw errors: `results` are target dicts holding wrk
-    results under `keys` (each with an optional `problems` list). Empty when all went well."""
+    results under `keys` (each with an optional `problems` list). Empty when all went well.
+    `header` says what the figures above count (jsonbench counts 2xx answers only)."""
     bad = [f"{r['name']} {k}: {'; '.join(r[k]['problems'])}" for r in results for k in keys
            if isinstance(r.get(k), dict) and r[k].get("problems")]
     if not bad:
         return []
-    return ["", "wrk reported errors (those figures include failed requests):"] + ["  " + b for b in bad]
+    return ["", header] + ["  " + b for b in bad]
