@@ -129,6 +129,57 @@ impl Template {
 }
 
 /// Matches one non-greedy template segment against one raw path segment.
+/// The parts of a request path, for [`Template::matches_parts`].
+fn path_parts(path: &str) -> Vec<&str> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('/').collect()
+    }
+}
+
+impl Template {
+    /// Whether the path `all` (from [`path_parts`]) matches: [`Template::match_path`] without
+    /// collecting labels, since routing tries every operation of the method.
+    fn matches_parts(&self, all: &[&str]) -> bool {
+        let greedy = self
+            .segments
+            .iter()
+            .position(|s| matches!(s, Segment::Greedy(_)));
+        let parts = match all.split_last() {
+            Some((&"", rest)) if greedy.is_none() => rest,
+            _ => all,
+        };
+        let n = self.segments.len();
+        let (head, tail) = match greedy {
+            Some(at) if parts.len() >= n => (at, n - at - 1),
+            None if parts.len() == n => (n, 0),
+            _ => return false,
+        };
+        let matches = |seg: &Segment, part: &str| match seg {
+            Segment::Literal(lit) => {
+                part == lit || percent_decode_str(part).decode_utf8_lossy() == lit.as_str()
+            }
+            Segment::Label(_) => !part.is_empty(),
+            Segment::Greedy(_) => false,
+        };
+        let fixed = self.segments[..head].iter().zip(&parts[..head]).chain(
+            self.segments[n - tail..]
+                .iter()
+                .zip(&parts[parts.len() - tail..]),
+        );
+        for (seg, part) in fixed {
+            if !matches(seg, part) {
+                return false;
+            }
+        }
+        // The greedy label's parts joined with '/' must not be empty.
+        let middle = &parts[head..parts.len() - tail];
+        greedy.is_none() || !(middle.len() == 1 && middle[0].is_empty())
+    }
+}
+
 fn match_segment<'t>(seg: &'t Segment, part: &str, labels: &mut Vec<(&'t str, String)>) -> bool {
     match seg {
         Segment::Literal(lit) => {
@@ -239,9 +290,10 @@ pub fn find_operation(service: &str, req: &HttpRequest) -> Option<&'static str> 
         .iter()
         .find(|(k, _)| k == "x-id")
         .map(|(_, v)| v.as_str());
+    let parts = path_parts(&req.path);
     ops.iter()
         .filter(|c| c.method == req.method.as_str())
-        .filter(|c| c.template.query_matches(&pairs) && c.template.match_path(&req.path).is_some())
+        .filter(|c| c.template.query_matches(&pairs) && c.template.matches_parts(&parts))
         .max_by_key(|c| {
             let present = c
                 .needed
@@ -638,6 +690,39 @@ pub(crate) mod tests {
     use gureum_core::{OperationInput, OperationOutput};
     use gureum_model::Operation;
     use serde_json::json;
+
+    #[test]
+    fn matches_parts_agrees_with_match_path() {
+        let paths = [
+            "/",
+            "",
+            "/b",
+            "/b/",
+            "/b/k",
+            "/b/k/",
+            "/b/a/b/c",
+            "/b//",
+            "//",
+            "/b/%2F",
+            "/2015-03-31/functions",
+            "/2015-03-31/functions/f/invocations",
+        ];
+        for service in ["s3", "lambda", "apigateway"] {
+            let Some(ops) = matcher(service) else {
+                continue;
+            };
+            for c in ops {
+                for path in paths {
+                    assert_eq!(
+                        c.template.matches_parts(&path_parts(path)),
+                        c.template.match_path(path).is_some(),
+                        "{service} {} {path:?}",
+                        c.name
+                    );
+                }
+            }
+        }
+    }
 
     pub(crate) fn request(
         method: &str,
