@@ -173,11 +173,27 @@ pub struct Shape {
     pub document: bool,
     #[serde(default)]
     pub requires_length: bool,
+    /// Member positions by name, built on first use for shapes with many members.
+    #[serde(skip)]
+    index: std::sync::OnceLock<crate::NameMap<String, usize>>,
 }
+
+/// Shapes with more members than this find them through an index rather than a scan.
+const INDEXED_FROM: usize = 8;
 
 impl Shape {
     pub fn member(&self, name: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.name == name)
+        if self.members.len() <= INDEXED_FROM {
+            return self.members.iter().find(|m| m.name == name);
+        }
+        let index = self.index.get_or_init(|| {
+            self.members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.name.clone(), i))
+                .collect()
+        });
+        index.get(name).map(|&i| &self.members[i])
     }
 
     pub fn is_required(&self, name: &str) -> bool {

@@ -128,7 +128,6 @@ impl Template {
     }
 }
 
-/// Matches one non-greedy template segment against one raw path segment.
 /// The parts of a request path, for [`Template::matches_parts`].
 fn path_parts(path: &str) -> Vec<&str> {
     let path = path.strip_prefix('/').unwrap_or(path);
@@ -180,6 +179,7 @@ impl Template {
     }
 }
 
+/// Matches one non-greedy template segment against one raw path segment.
 fn match_segment<'t>(seg: &'t Segment, part: &str, labels: &mut Vec<(&'t str, String)>) -> bool {
     match seg {
         Segment::Literal(lit) => {
@@ -262,7 +262,8 @@ fn candidates(model: &'static ServiceModel) -> Vec<Candidate> {
             }
         })
         .collect();
-    out.sort_by_key(|c| c.name);
+    // By method, then name: routing looks at one method's operations, in name order.
+    out.sort_by_key(|c| (c.method, c.name));
     out
 }
 
@@ -291,8 +292,11 @@ pub fn find_operation(service: &str, req: &HttpRequest) -> Option<&'static str> 
         .find(|(k, _)| k == "x-id")
         .map(|(_, v)| v.as_str());
     let parts = path_parts(&req.path);
-    ops.iter()
-        .filter(|c| c.method == req.method.as_str())
+    let method = req.method.as_str();
+    let start = ops.partition_point(|c| c.method < method);
+    let end = start + ops[start..].partition_point(|c| c.method == method);
+    ops[start..end]
+        .iter()
         .filter(|c| c.template.query_matches(&pairs) && c.template.matches_parts(&parts))
         .max_by_key(|c| {
             let present = c
@@ -592,11 +596,16 @@ pub(crate) fn encode_bindings(
         return Ok(None);
     };
     let mut status = None;
-    for m in &output.members {
-        let Some(location) = m.target.location else {
+    // The answer's fields, not the shape's members: an output shape (GetObject's) has dozens of
+    // members bound to headers, of which an answer sets a few.
+    for (name, v) in fields {
+        if v.is_null() {
+            continue;
+        }
+        let Some(m) = output.member(name) else {
             continue;
         };
-        let Some(v) = fields.get(&m.name).filter(|v| !v.is_null()) else {
+        let Some(location) = m.target.location else {
             continue;
         };
         let r = &m.target;
