@@ -326,9 +326,12 @@ impl Future for DurableWait {
     }
 }
 
+/// The newest ticket a deferring scope holds, with its coordinator.
+type Ticket = (Arc<GroupCommit>, u64);
+
 thread_local! {
-    /// Inside [`defer_durability`]: the newest commit made there, with its coordinator.
-    static DEFERRED: RefCell<Option<Option<(Arc<GroupCommit>, u64)>>> = const { RefCell::new(None) };
+    /// Inside [`defer_durability`]: `Some`, holding the newest ticket taken there, if any.
+    static DEFERRED: RefCell<Option<Option<Ticket>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with durability deferred: commits `f` makes on this thread do not wait for their
@@ -348,7 +351,7 @@ pub fn defer_durability_after<R>(
     let seed = prior.map(|w| (Arc::clone(&w.group), w.seq));
     let outer = DEFERRED.with(|d| d.borrow_mut().replace(seed));
     // Restores the outer scope even if `f` panics.
-    struct Restore(Option<Option<(Arc<GroupCommit>, u64)>>);
+    struct Restore(Option<Option<Ticket>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let outer = self.0.take();

@@ -170,16 +170,22 @@ impl WriteSet {
     }
 }
 
-/// A transaction's writes over a base transaction, kept until taken with
-/// [`Overlay::into_writes`].
-pub(crate) struct Overlay<'b> {
+/// Writes read over a base transaction: [`Overlay`] (a transaction's own writes, kept until taken
+/// with [`Overlay::into_writes`]) and [`Layer`] (a batch not committed yet, read only).
+pub(crate) struct Over<'b, W> {
     base: &'b mut dyn Txn,
-    writes: WriteSet,
+    writes: W,
 }
+
+/// A transaction's own writes over what it reads.
+pub(crate) type Overlay<'b> = Over<'b, WriteSet>;
+
+/// A batch's writes read over a base, not written through: the layers beneath a transaction.
+pub(crate) type Layer<'b> = Over<'b, &'b WriteSet>;
 
 impl<'b> Overlay<'b> {
     pub(crate) fn new(base: &'b mut dyn Txn) -> Self {
-        Self {
+        Over {
             base,
             writes: WriteSet::default(),
         }
@@ -191,49 +197,34 @@ impl<'b> Overlay<'b> {
     }
 }
 
-impl Txn for Overlay<'_> {
-    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.writes.get_over(&mut *self.base, table, key)
-    }
-
-    fn scan(
-        &mut self,
-        table: &str,
-        range: &KeyRange,
-        limit: Option<usize>,
-        reverse: bool,
-    ) -> Result<Vec<Entry>> {
-        self.writes
-            .scan_over(&mut *self.base, table, range, limit, reverse)
-    }
-
-    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        check_table(table)?;
-        self.writes
-            .table_mut(table)
-            .insert(key.to_vec(), Some(value.to_vec()));
-        Ok(())
-    }
-
-    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
-        let existed = self.get(table, key)?.is_some();
-        // Deleting nothing writes nothing (and so costs no commit).
-        if existed {
-            self.writes.table_mut(table).insert(key.to_vec(), None);
-        }
-        Ok(existed)
-    }
-}
-
-/// Writes read over a base, not written through: the batch's layers beneath a transaction.
-pub(crate) struct Layer<'b> {
-    base: &'b mut dyn Txn,
-    writes: &'b WriteSet,
-}
-
 impl<'b> Layer<'b> {
     pub(crate) fn new(base: &'b mut dyn Txn, writes: &'b WriteSet) -> Self {
-        Self { base, writes }
+        Over { base, writes }
+    }
+}
+
+/// The write set an [`Over`] reads, and writes to if it may.
+pub(crate) trait Writes {
+    fn set(&self) -> &WriteSet;
+    /// `None` for a read-only layer.
+    fn set_mut(&mut self) -> Option<&mut WriteSet>;
+}
+
+impl Writes for WriteSet {
+    fn set(&self) -> &WriteSet {
+        self
+    }
+    fn set_mut(&mut self) -> Option<&mut WriteSet> {
+        Some(self)
+    }
+}
+
+impl Writes for &WriteSet {
+    fn set(&self) -> &WriteSet {
+        self
+    }
+    fn set_mut(&mut self) -> Option<&mut WriteSet> {
+        None
     }
 }
 
@@ -241,9 +232,9 @@ fn read_only() -> StoreError {
     StoreError::Engine("a read-only view was written to".into())
 }
 
-impl Txn for Layer<'_> {
+impl<W: Writes> Txn for Over<'_, W> {
     fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.writes.get_over(&mut *self.base, table, key)
+        self.writes.set().get_over(&mut *self.base, table, key)
     }
 
     fn scan(
@@ -254,15 +245,29 @@ impl Txn for Layer<'_> {
         reverse: bool,
     ) -> Result<Vec<Entry>> {
         self.writes
+            .set()
             .scan_over(&mut *self.base, table, range, limit, reverse)
     }
 
-    fn put(&mut self, _: &str, _: &[u8], _: &[u8]) -> Result<()> {
-        Err(read_only())
+    fn put(&mut self, table: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        check_table(table)?;
+        let writes = self.writes.set_mut().ok_or_else(read_only)?;
+        writes
+            .table_mut(table)
+            .insert(key.to_vec(), Some(value.to_vec()));
+        Ok(())
     }
 
-    fn delete(&mut self, _: &str, _: &[u8]) -> Result<bool> {
-        Err(read_only())
+    fn delete(&mut self, table: &str, key: &[u8]) -> Result<bool> {
+        if self.writes.set_mut().is_none() {
+            return Err(read_only());
+        }
+        let existed = self.get(table, key)?.is_some();
+        // Deleting nothing writes nothing (and so costs no commit).
+        if existed && let Some(writes) = self.writes.set_mut() {
+            writes.table_mut(table).insert(key.to_vec(), None);
+        }
+        Ok(existed)
     }
 }
 
@@ -358,6 +363,28 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn a_layer_reads_through_and_refuses_writes() {
+        use crate::kv::KvStore;
+        let store = crate::MemoryStore::new();
+        store.put("t", b"a", b"base").unwrap();
+        let mut set = WriteSet::default();
+        set.record("t", b"b", Some(b"layer"));
+        set.record("t", b"a", None);
+        store
+            .transact(&mut |txn| {
+                let mut layer = Layer::new(txn, &set);
+                assert_eq!(layer.get("t", b"a")?, None);
+                assert_eq!(layer.get("t", b"b")?.as_deref(), Some(&b"layer"[..]));
+                let all = layer.scan("t", &KeyRange::all(), None, false)?;
+                assert_eq!(all, vec![e(b"b", b"layer")]);
+                assert!(layer.put("t", b"c", b"x").is_err());
+                assert!(layer.delete("t", b"b").is_err());
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
