@@ -1,4 +1,5 @@
-//! Bucket configuration documents kept apart from the bucket record (CORS, notifications):
+//! Bucket configuration documents kept apart from the bucket record (CORS, notifications,
+//! websites):
 //! one table per kind, `join([bucket])` -> [`BucketDocument`], tied to the bucket's creation
 //! time so that a bucket deleted and created again under the same name does not inherit them.
 

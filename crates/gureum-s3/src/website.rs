@@ -2,33 +2,19 @@
 //! redirect of all requests, routing rules), validated as S3 does and stored. The website
 //! endpoint that serves it is [`crate::website_endpoint`].
 //!
-//! `s3.websites`: `join([bucket])` -> [`WebsiteConfig`], tied to the bucket's creation time (a
-//! bucket deleted and created again under the same name does not inherit it).
+//! `s3.websites`: a bucket document ([`crate::subresource`]), tied to the bucket's creation time
+//! (a bucket deleted and created again under the same name does not inherit it).
 
 use gureum_core::{AwsError, OperationInput, OperationOutput, RequestContext};
-use gureum_store::{Versioned, key};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::model::Bucket;
-use crate::{S3, errors, str_param};
+use crate::{S3, errors, str_param, subresource};
 
 pub const WEBSITES: &str = "s3.websites";
 
 /// S3's limit on routing rules per configuration.
 const MAX_ROUTING_RULES: usize = 50;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WebsiteConfig {
-    pub bucket_created_millis: i64,
-    /// The validated configuration, in the canonical value tree's form
-    /// (`WebsiteConfiguration`'s members).
-    pub config: Value,
-}
-
-impl Versioned for WebsiteConfig {
-    const VERSION: u16 = 1;
-}
 
 fn no_such_website() -> AwsError {
     AwsError::new(
@@ -176,16 +162,9 @@ pub fn validate(config: &Value) -> Result<Value, AwsError> {
     Ok(Value::Object(out))
 }
 
+/// The validated configuration (`WebsiteConfiguration`'s members) of `bucket`, if it has one.
 pub(crate) fn load(s3: &S3, bucket: &Bucket) -> Result<Option<Value>, AwsError> {
-    let Some(bytes) = s3
-        .kv()
-        .get(WEBSITES, &key::join([bucket.name.as_str()]))
-        .map_err(errors::store)?
-    else {
-        return Ok(None);
-    };
-    let stored = WebsiteConfig::from_record(&bytes).map_err(errors::store)?;
-    Ok((stored.bucket_created_millis == bucket.created_millis).then_some(stored.config))
+    subresource::load(s3, WEBSITES, bucket)
 }
 
 pub fn put_bucket_website(
@@ -199,14 +178,7 @@ pub fn put_bucket_website(
     let config = p
         .get("WebsiteConfiguration")
         .ok_or_else(errors::malformed_xml)?;
-    let stored = WebsiteConfig {
-        bucket_created_millis: bucket.created_millis,
-        config: validate(config)?,
-    };
-    let bytes = stored.to_record().map_err(errors::store)?;
-    s3.kv()
-        .put(WEBSITES, &key::join([name]), &bytes)
-        .map_err(errors::store)?;
+    subresource::store(s3, WEBSITES, &bucket, validate(config)?)?;
     Ok(OperationOutput::new(json!({})))
 }
 
@@ -228,9 +200,7 @@ pub fn delete_bucket_website(
 ) -> Result<OperationOutput, AwsError> {
     let name = str_param(&input.params, "Bucket").unwrap_or_default();
     s3.bucket(ctx, name)?;
-    s3.kv()
-        .delete(WEBSITES, &key::join([name]))
-        .map_err(errors::store)?;
+    subresource::delete(s3, WEBSITES, name)?;
     Ok(OperationOutput::new(json!({})))
 }
 
