@@ -8,15 +8,9 @@
 #   bench/kms_callgrind.sh [encrypt|decrypt|gdk] [N] [BIN]   -> total Ir; divide by N
 set -euo pipefail
 MODE=${1:-encrypt}; N=${2:-100}
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${3:-$HERE/../target/release/gureum}
-PY=${PYTHON:-$HERE/../tests/.venv/bin/python}
-OUT=$(mktemp -d)
-PORT=$($PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
-  "$BIN" serve --ephemeral --workers 1 --listen 127.0.0.1:$PORT --log-level warn >"$OUT/vg.log" 2>&1 &
-VG=$!
-for _ in $(seq 1 200); do curl -s -o /dev/null http://127.0.0.1:$PORT/_gureum/health && break; sleep 0.5; done
+BIN=${3:-}
+source "$(dirname "$0")/callgrind_lib.sh"
+cg_start
 run() {
   $PY - "$PORT" "$OUT/key" "$1" "$2" <<'PYEOF'
 import sys, boto3, botocore.config
@@ -45,11 +39,4 @@ else:
         assert len(c.generate_data_key(KeyId=key, KeySpec="AES_256")["Plaintext"]) == 32
 PYEOF
 }
-run setup 0
-run "$MODE" 3
-callgrind_control -i on $VG >/dev/null 2>&1
-run "$MODE" "$N"
-callgrind_control -i off $VG >/dev/null 2>&1
-kill -TERM $VG; wait $VG || true
-callgrind_annotate "$OUT/cg.out" 2>/dev/null | grep "PROGRAM TOTALS" || true
-echo "profile: $OUT/cg.out (callgrind_annotate --inclusive=yes $OUT/cg.out)"
+cg_measure "$MODE" "$N"

@@ -9,16 +9,9 @@
 #   bench/s3_callgrind.sh [get|put] [N] [BIN]   -> total Ir; divide by N
 set -euo pipefail
 MODE=${1:-get}; N=${2:-500}
-HERE=$(cd "$(dirname "$0")" && pwd)
-BIN=${3:-$HERE/../target/release/gureum}
-PY=${PYTHON:-$HERE/../tests/.venv/bin/python}
-OUT=$(mktemp -d)
-PORT=$($PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-if [ "${EPHEMERAL:-0}" = 1 ]; then STORE=(--ephemeral); else STORE=(--data-dir "$OUT/data"); fi
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
-  "$BIN" serve "${STORE[@]}" --workers 1 --listen 127.0.0.1:$PORT --log-level warn >"$OUT/vg.log" 2>&1 &
-VG=$!
-for _ in $(seq 1 200); do curl -s -o /dev/null http://127.0.0.1:$PORT/_gureum/health && break; sleep 0.5; done
+BIN=${3:-}
+source "$(dirname "$0")/callgrind_lib.sh"
+if [ "${EPHEMERAL:-0}" = 1 ]; then cg_start; else cg_start --data-dir "$(mktemp -d)/data"; fi
 run() {
   $PY - "$PORT" "$1" "$2" <<'PYEOF'
 import sys, boto3, botocore.config
@@ -40,11 +33,4 @@ else:
         c.put_object(Bucket=B, Key=f"put-{i % 256}", Body=BODY)
 PYEOF
 }
-run setup 0
-run "$MODE" 3
-callgrind_control -i on $VG >/dev/null
-run "$MODE" "$N"
-callgrind_control -i off $VG >/dev/null
-kill -TERM $VG; wait $VG || true
-callgrind_annotate "$OUT/cg.out" 2>/dev/null | grep -m1 "PROGRAM TOTALS"
-echo "profile: $OUT/cg.out (callgrind_annotate --inclusive=yes $OUT/cg.out)"
+cg_measure "$MODE" "$N"
